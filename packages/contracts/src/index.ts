@@ -1,0 +1,7 @@
+// The one source of truth for every wire shape of the three services.
+
+export * from './authorize.js';
+export * from './oauth-errors.js';
+export * from './redirect-uri.js';
+export * from './registry.js';
+export * from './token.js';

@@ -1,0 +1,93 @@
+// Wire shapes of the client-registry admin API (field names after RFC 7591 §2 where one exists).
+import { type Static, Type } from 'typebox';
+
+export const ClientStatus = Type.Union([Type.Literal('active'), Type.Literal('disabled')]);
+export type ClientStatus = Static<typeof ClientStatus>;
+
+export const MAX_REDIRECT_URIS = 10;
+
+const RedirectUris = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), {
+  minItems: 1,
+  maxItems: MAX_REDIRECT_URIS,
+});
+
+export const ClientCreateBody = Type.Object(
+  {
+    client_name: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    client_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    logo_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    redirect_uris: RedirectUris,
+  },
+  { additionalProperties: false },
+);
+export type ClientCreateBody = Static<typeof ClientCreateBody>;
+
+export const ClientUpdateBody = Type.Object(
+  {
+    client_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    client_uri: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    logo_uri: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    redirect_uris: Type.Optional(RedirectUris),
+    status: Type.Optional(ClientStatus),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ClientUpdateBody = Static<typeof ClientUpdateBody>;
+
+export const ClientParams = Type.Object({ client_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type ClientParams = Static<typeof ClientParams>;
+
+export const ClientListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type ClientListQuery = Static<typeof ClientListQuery>;
+
+export const Client = Type.Object({
+  client_id: Type.String(),
+  client_name: Type.String(),
+  description: Type.String(),
+  client_uri: Type.Union([Type.String(), Type.Null()]),
+  logo_uri: Type.Union([Type.String(), Type.Null()]),
+  redirect_uris: Type.Array(Type.String()),
+  status: ClientStatus,
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+export type Client = Static<typeof Client>;
+
+/** Only the creation response carries the secret; it is never shown again. */
+export const ClientCreated = Type.Object({
+  ...Client.properties,
+  client_secret: Type.String(),
+});
+export type ClientCreated = Static<typeof ClientCreated>;
+
+export const ClientList = Type.Object({
+  items: Type.Array(Client),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type ClientList = Static<typeof ClientList>;
+
+/** The one error shape of the admin API. */
+export const AdminError = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+});
+export type AdminError = Static<typeof AdminError>;
+
+export const AdminErrorCodes = {
+  invalid_request: 400,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+} as const;
+export type AdminErrorCode = keyof typeof AdminErrorCodes;

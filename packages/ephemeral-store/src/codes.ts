@@ -1,0 +1,58 @@
+// Authorization codes (RFC 6749 §4.1.2, §10.5): stored under their hash, single use, short-lived.
+import { type Clock, randomToken, sha256, systemClock } from '@partner-oauth/service-kit';
+import type { EphemeralStore } from './store.js';
+
+/** The request a code belongs to: everything the token endpoint needs, nothing from the browser. */
+export interface CodeGrant {
+  clientId: string;
+  appId: string;
+  accountId: string;
+  redirectUri: string;
+  /** Whether redirect_uri was sent at authorize (RFC 6749 §4.1.3: then the token request must repeat it). */
+  redirectUriSent: boolean;
+  scope: string;
+}
+
+export interface RedeemedCode extends CodeGrant {
+  codeHash: string;
+  issuedAt: number;
+}
+
+export const DEFAULT_CODE_TTL_MS = 5 * 60_000;
+export const MAX_CODE_TTL_MS = 10 * 60_000;
+
+export class CodeStore {
+  readonly ttlMs: number;
+
+  constructor(
+    private readonly store: EphemeralStore,
+    private readonly clock: Clock = systemClock,
+    ttlMs = DEFAULT_CODE_TTL_MS,
+  ) {
+    if (!(ttlMs > 0 && ttlMs <= MAX_CODE_TTL_MS)) throw new RangeError(`code life must be in (0, ${MAX_CODE_TTL_MS}] ms`);
+    this.ttlMs = ttlMs;
+  }
+
+  private key(codeHash: string): string {
+    return `code:${codeHash}`;
+  }
+
+  /** Mints a code for `grant`; resolves only once it is stored. */
+  async issue(grant: CodeGrant): Promise<string> {
+    const code = randomToken(32);
+    const issuedAt = this.clock.now();
+    const record = { ...grant, issuedAt, expiresAt: issuedAt + this.ttlMs };
+    await this.store.set(this.key(sha256(code)), JSON.stringify(record), this.ttlMs);
+    return code;
+  }
+
+  /** Consumes the code: the first caller gets its grant, every later one null. Expired codes give null. */
+  async redeem(code: string): Promise<RedeemedCode | null> {
+    const codeHash = sha256(code);
+    const raw = await this.store.take(this.key(codeHash));
+    if (raw === null) return null;
+    const { expiresAt, ...record } = JSON.parse(raw) as RedeemedCode & { expiresAt: number };
+    if (expiresAt <= this.clock.now()) return null;
+    return { ...record, codeHash };
+  }
+}

@@ -1,0 +1,5 @@
+// Short-lived state: authorization codes, browser sessions, pending authorization requests.
+
+export * from './codes.js';
+export * from './sessions.js';
+export * from './store.js';

@@ -1,0 +1,107 @@
+// A small key-value store with expiry: Redis in production, process memory in the embedded default.
+
+import type { Clock } from '@partner-oauth/service-kit';
+import { systemClock } from '@partner-oauth/service-kit';
+import { Redis } from 'ioredis';
+
+/** What codes, sessions and pending requests need from short-lived storage. */
+export interface EphemeralStore {
+  /** Stores `value` under `key` for `ttlMs`. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  get(key: string): Promise<string | null>;
+  /** Reads and deletes in one atomic step: of concurrent callers, one gets the value. */
+  take(key: string): Promise<string | null>;
+  del(key: string): Promise<void>;
+  /** Resolves when the store answers; rejects when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class RedisStore implements EphemeralStore {
+  constructor(
+    readonly redis: Redis,
+    private readonly ownsClient = false,
+  ) {}
+
+  static connect(url: string, keyPrefix: string): RedisStore {
+    const redis = new Redis(url, {
+      keyPrefix,
+      // Fail fast while Redis is unreachable instead of queueing requests forever.
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      connectTimeout: 2_000,
+      lazyConnect: false,
+    });
+    redis.on('error', () => {});
+    return new RedisStore(redis, true);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+  get(key: string): Promise<string | null> {
+    return this.redis.get(key);
+  }
+  take(key: string): Promise<string | null> {
+    return this.redis.getdel(key);
+  }
+  async del(key: string): Promise<void> {
+    await this.redis.del(key);
+  }
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** In-process store with the same semantics; expiry follows the injected clock. */
+export class MemoryStore implements EphemeralStore {
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly clock: Clock = systemClock) {
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  private live(key: string): { value: string; expiresAt: number } | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= this.clock.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.entries.set(key, { value, expiresAt: this.clock.now() + ttlMs });
+  }
+  async get(key: string): Promise<string | null> {
+    return this.live(key)?.value ?? null;
+  }
+  async take(key: string): Promise<string | null> {
+    const entry = this.live(key);
+    this.entries.delete(key);
+    return entry?.value ?? null;
+  }
+  async del(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+}
+
+/** Redis when a URL is configured, else memory. */
+export function openEphemeralStore(opts: { redisUrl?: string | undefined; keyPrefix: string; clock?: Clock }): EphemeralStore {
+  return opts.redisUrl ? RedisStore.connect(opts.redisUrl, opts.keyPrefix) : new MemoryStore(opts.clock);
+}

@@ -1,0 +1,92 @@
+// One contract suite, run against Redis and against the in-process store.
+
+import { FakeClock, sha256 } from '@partner-oauth/service-kit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CodeGrant, CodeStore, type EphemeralStore, MemoryStore } from '../src/index.js';
+import { createTestRedis } from '../src/testing.js';
+
+const grant: CodeGrant = {
+  clientId: 'shoplifter',
+  appId: 'app1',
+  accountId: 'acc1',
+  redirectUri: 'http://localhost:4000/callback',
+  redirectUriSent: false,
+  scope: '',
+};
+
+const redis = createTestRedis();
+afterAll(() => redis.cleanup());
+
+const backends: [string, () => EphemeralStore][] = [
+  ['redis', () => redis.store],
+  ['memory', () => new MemoryStore()],
+];
+
+describe.each(backends)('EphemeralStore on %s', (_name, make) => {
+  const store = make();
+
+  it('sets, gets, takes once and deletes', async () => {
+    await store.set('k1', 'v1', 10_000);
+    expect(await store.get('k1')).toBe('v1');
+    expect(await store.take('k1')).toBe('v1');
+    expect(await store.take('k1')).toBeNull();
+    await store.set('k2', 'v2', 10_000);
+    await store.del('k2');
+    expect(await store.get('k2')).toBeNull();
+  });
+
+  it('expires entries after their life', async () => {
+    await store.set('short', 'v', 30);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await store.get('short')).toBeNull();
+  });
+
+  it('gives a value to exactly one of 50 concurrent takers', async () => {
+    await store.set('race', 'prize', 10_000);
+    const results = await Promise.all(Array.from({ length: 50 }, () => store.take('race')));
+    expect(results.filter((r) => r === 'prize')).toHaveLength(1);
+  });
+
+  it('redeems a code once, with the grant it was issued for', async () => {
+    const codes = new CodeStore(store);
+    const code = await codes.issue(grant);
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const first = await codes.redeem(code);
+    expect(first).toMatchObject({ ...grant, codeHash: sha256(code) });
+    expect(await codes.redeem(code)).toBeNull();
+    expect(await codes.redeem('not-a-code')).toBeNull();
+  });
+
+  it('stores codes only under their hash', async () => {
+    const codes = new CodeStore(store);
+    const code = await codes.issue(grant);
+    expect(await store.get(`code:${code}`)).toBeNull();
+    expect(await store.get(`code:${sha256(code)}`)).not.toBeNull();
+  });
+
+  it('refuses an expired code (fake clock)', async () => {
+    const clock = new FakeClock();
+    const codes = new CodeStore(store, clock, 60_000);
+    const code = await codes.issue(grant);
+    clock.advance(60_001);
+    expect(await codes.redeem(code)).toBeNull();
+  });
+
+  it('bounds the configured code life to ten minutes', () => {
+    expect(() => new CodeStore(store, undefined, 10 * 60_000 + 1)).toThrow(RangeError);
+    expect(() => new CodeStore(store, undefined, 0)).toThrow(RangeError);
+  });
+});
+
+describe('MemoryStore expiry follows its clock', () => {
+  it('drops entries when the fake clock passes their life', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore(clock);
+    await store.set('k', 'v', 1000);
+    clock.advance(999);
+    expect(await store.get('k')).toBe('v');
+    clock.advance(1);
+    expect(await store.get('k')).toBeNull();
+    await store.close();
+  });
+});

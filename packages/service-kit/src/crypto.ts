@@ -1,0 +1,62 @@
+// Secrets: CSPRNG values, SHA-256 for high-entropy secrets, scrypt for passwords, constant-time compares.
+import { createHash, randomBytes, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+
+/** A URL-safe random value of `bytes` bytes of entropy, with an optional recognisable prefix. */
+export function randomToken(bytes = 32, prefix = ''): string {
+  return prefix + randomBytes(bytes).toString('base64url');
+}
+
+/** SHA-256 of a high-entropy secret, as hex: what is stored in its place. */
+export function sha256(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** Constant-time string equality (compares digests, so lengths leak nothing either). */
+export function safeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a, 'utf8').digest();
+  const db = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(da, db);
+}
+
+export interface PasswordHashParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+/** scrypt cost per RFC 7914; N = 2^15 takes ~50 ms and 32 MiB on a current core. */
+export const DEFAULT_PASSWORD_PARAMS: PasswordHashParams = { N: 2 ** 15, r: 8, p: 1 };
+const KEY_LENGTH = 32;
+
+function scrypt(password: string, salt: Buffer, params: PasswordHashParams): Promise<Buffer> {
+  const options: ScryptOptions = { ...params, maxmem: 128 * params.N * params.r * 2 };
+  return new Promise((resolve, reject) => {
+    scryptCb(password.normalize('NFKC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+/** `scrypt$N$r$p$salt$hash`, self-describing so the cost can be raised later. */
+export async function hashPassword(password: string, params = DEFAULT_PASSWORD_PARAMS): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, params);
+  return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hash, 'base64url');
+  const key = await scrypt(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/**
+ * A stored hash to verify against when the account does not exist, so that an
+ * unknown email costs the same time as a wrong password.
+ */
+let decoyHash: Promise<string> | undefined;
+export function decoyPasswordHash(): Promise<string> {
+  decoyHash ??= hashPassword(randomToken(16));
+  return decoyHash;
+}

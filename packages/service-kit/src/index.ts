@@ -1,0 +1,8 @@
+// The small kit every service stands on: config, logging, crypto, errors, clock.
+
+export * from './clock.js';
+export * from './config.js';
+export * from './crypto.js';
+export * from './errors.js';
+export * from './html.js';
+export * from './logging.js';

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { CommonConfig, ConfigError, loadConfig, Type } from '../src/config.js';
+import { hashPassword, randomToken, safeEqual, sha256, verifyPassword } from '../src/crypto.js';
+
+describe('crypto', () => {
+  it('makes 256-bit URL-safe tokens with the prefix', () => {
+    const t = randomToken(32, 'pfx_');
+    expect(t).toMatch(/^pfx_[A-Za-z0-9_-]{43}$/);
+    expect(randomToken()).not.toBe(randomToken());
+  });
+  it('hashes with SHA-256 hex', () => {
+    expect(sha256('secret')).toBe('2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b');
+  });
+  it('compares in constant time, any lengths', () => {
+    expect(safeEqual('a', 'a')).toBe(true);
+    expect(safeEqual('a', 'ab')).toBe(false);
+    expect(safeEqual('', '')).toBe(true);
+  });
+  it('hashes passwords with salted scrypt and verifies them', async () => {
+    const params = { N: 1024, r: 8, p: 1 };
+    const h1 = await hashPassword('lovelace-1815', params);
+    const h2 = await hashPassword('lovelace-1815', params);
+    expect(h1).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(h1).not.toBe(h2);
+    expect(await verifyPassword('lovelace-1815', h1)).toBe(true);
+    expect(await verifyPassword('lovelace-1816', h1)).toBe(false);
+    expect(await verifyPassword('x', 'garbage')).toBe(false);
+  });
+});
+
+describe('loadConfig', () => {
+  const schema = Type.Object({ ...CommonConfig, PORT: Type.Integer({ default: 3000, minimum: 1, maximum: 65535 }) });
+  it('fills defaults and converts strings', () => {
+    const c = loadConfig(schema, { PORT: '4000', TRUST_PROXY: 'true' });
+    expect(c.PORT).toBe(4000);
+    expect(c.TRUST_PROXY).toBe(true);
+    expect(c.NODE_ENV).toBe('development');
+  });
+  it('names the bad setting', () => {
+    expect(() => loadConfig(schema, { PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig(schema, { PORT: '70000' })).toThrow(/PORT/);
+    expect(() => loadConfig(schema, { NODE_ENV: 'prod' })).toThrow(/NODE_ENV/);
+  });
+});

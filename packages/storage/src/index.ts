@@ -1,0 +1,10 @@
+// Postgres storage: schema, migrations, repositories, demo seed.
+export * from './db.js';
+export * from './migrate.js';
+export * from './repositories/accounts.js';
+export * from './repositories/apps.js';
+export * from './repositories/clients.js';
+export * from './repositories/grants.js';
+export * from './repositories/ids.js';
+export * from './schema.js';
+export * from './seed.js';

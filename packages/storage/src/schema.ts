@@ -1,0 +1,87 @@
+// The Kysely view of the database: one interface per table.
+import type { ColumnType, Insertable, Selectable } from 'kysely';
+
+/** A timestamptz the database fills in by default. */
+type DefaultNow = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface AccountTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  created_at: DefaultNow;
+}
+
+export interface AppTable {
+  id: string;
+  name: string;
+  created_at: DefaultNow;
+}
+
+export interface AppMemberTable {
+  app_id: string;
+  account_id: string;
+  role: 'owner' | 'member';
+  created_at: DefaultNow;
+}
+
+export interface ClientTable {
+  client_id: string;
+  client_name: string;
+  description: string;
+  client_uri: string | null;
+  logo_uri: string | null;
+  redirect_uris: string[];
+  status: 'active' | 'disabled';
+  created_at: DefaultNow;
+  updated_at: DefaultNow;
+}
+
+export interface ClientSecretTable {
+  id: string;
+  client_id: string;
+  secret_hash: string;
+  created_at: DefaultNow;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+}
+
+export interface AuthorizationTable {
+  id: string;
+  client_id: string;
+  app_id: string;
+  granted_by: string;
+  scope: string;
+  granted_at: DefaultNow;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AccessTokenTable {
+  id: string;
+  token_hash: string;
+  authorization_id: string;
+  client_id: string;
+  app_id: string;
+  scope: string;
+  code_hash: string | null;
+  created_at: DefaultNow;
+  revoked_at: NullableTimestamp;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  apps: AppTable;
+  app_members: AppMemberTable;
+  clients: ClientTable;
+  client_secrets: ClientSecretTable;
+  authorizations: AuthorizationTable;
+  access_tokens: AccessTokenTable;
+}
+
+export type AccountRow = Selectable<AccountTable>;
+export type AppRow = Selectable<AppTable>;
+export type ClientRow = Selectable<ClientTable>;
+export type NewClient = Insertable<ClientTable>;
+export type AuthorizationRow = Selectable<AuthorizationTable>;
+export type AccessTokenRow = Selectable<AccessTokenTable>;

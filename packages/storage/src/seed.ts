@@ -1,0 +1,46 @@
+// Demo data of the spec's test partner and three app owners. Never run in production mode.
+import { hashPassword, type PasswordHashParams, sha256 } from '@partner-oauth/service-kit';
+import type { Db } from './db.js';
+import { createAccount, findAccountByEmail } from './repositories/accounts.js';
+import { addAppMember, createApp, listAppsForAccount } from './repositories/apps.js';
+import { createClient, findClient } from './repositories/clients.js';
+
+export const DEMO = {
+  client: {
+    client_id: 'shoplifter',
+    client_secret: 'secret',
+    client_name: 'Shoplifter',
+    description: 'A partnership built for testing: lists your store’s orders in your conversations.',
+    client_uri: 'http://localhost:4000',
+    redirect_uris: ['http://localhost:4000/callback'],
+  },
+  accounts: [
+    { email: 'ada@example.com', password: 'lovelace-1815', apps: ['Acme Support', 'Acme Sales'] },
+    { email: 'grace@example.com', password: 'hopper-1906', apps: ['Grace Shop'] },
+    { email: 'nobody@example.com', password: 'nobody-0000', apps: [] as string[] },
+  ],
+} as const;
+
+export interface SeededIds {
+  accounts: Record<string, string>;
+  apps: Record<string, string>;
+}
+
+/** Idempotent: what exists is kept, what is missing is created. */
+export async function seedDemoData(db: Db, passwordParams?: PasswordHashParams): Promise<SeededIds> {
+  const ids: SeededIds = { accounts: {}, apps: {} };
+  if (!(await findClient(db, DEMO.client.client_id))) {
+    const { client_secret, ...client } = DEMO.client;
+    await createClient(db, { ...client, redirect_uris: [...client.redirect_uris] }, sha256(client_secret));
+  }
+  for (const account of DEMO.accounts) {
+    let accountId = (await findAccountByEmail(db, account.email))?.id;
+    if (!accountId) {
+      accountId = await createAccount(db, { email: account.email, passwordHash: await hashPassword(account.password, passwordParams) });
+      for (const name of account.apps) await addAppMember(db, await createApp(db, name), accountId, 'owner');
+    }
+    ids.accounts[account.email] = accountId;
+    for (const app of await listAppsForAccount(db, accountId)) ids.apps[app.name] = app.id;
+  }
+  return ids;
+}

@@ -1,0 +1,111 @@
+import { sha256 } from '@partner-oauth/service-kit';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  createClient,
+  findActiveToken,
+  findClient,
+  findMemberApp,
+  isMigrated,
+  issueToken,
+  listAppsForAccount,
+  listClients,
+  liveSecretHashes,
+  migrateToLatest,
+  openDatabase,
+  seedDemoData,
+} from '../src/index.js';
+import { createTestDatabase, TEST_PASSWORD_PARAMS, type TestDatabase } from '../src/testing.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+});
+afterAll(() => t.drop());
+
+describe('storage on Postgres', () => {
+  it('is migrated and seeded with the demo data', async () => {
+    expect(await isMigrated(t.db)).toBe(true);
+    const shoplifter = await findClient(t.db, 'shoplifter');
+    expect(shoplifter).toMatchObject({ client_name: 'Shoplifter', redirect_uris: ['http://localhost:4000/callback'], status: 'active' });
+    const ada = t.ids.accounts['ada@example.com'] as string;
+    expect((await listAppsForAccount(t.db, ada)).map((a) => a.name)).toEqual(['Acme Sales', 'Acme Support']);
+    expect(await listAppsForAccount(t.db, t.ids.accounts['nobody@example.com'] as string)).toEqual([]);
+    const secrets = await liveSecretHashes(t.db, 'shoplifter', new Date());
+    expect(secrets.map((s) => s.secret_hash)).toEqual([sha256('secret')]);
+  });
+
+  it('seeding twice creates nothing new', async () => {
+    const again = await seedDemoData(t.db, TEST_PASSWORD_PARAMS);
+    expect(again).toEqual(t.ids);
+  });
+
+  it('finds an app only for its members', async () => {
+    const sales = t.ids.apps['Acme Sales'] as string;
+    expect(await findMemberApp(t.db, sales, t.ids.accounts['ada@example.com'] as string)).toEqual({ id: sales, name: 'Acme Sales' });
+    expect(await findMemberApp(t.db, sales, t.ids.accounts['grace@example.com'] as string)).toBeUndefined();
+  });
+
+  it('issues tokens under one live authorization per partner and app', async () => {
+    const appId = t.ids.apps['Grace Shop'] as string;
+    const accountId = t.ids.accounts['grace@example.com'] as string;
+    const a = await issueToken(t.db, {
+      clientId: 'shoplifter',
+      appId,
+      accountId,
+      scope: '',
+      tokenHash: sha256('t1'),
+      codeHash: sha256('c1'),
+    });
+    const b = await issueToken(t.db, {
+      clientId: 'shoplifter',
+      appId,
+      accountId,
+      scope: '',
+      tokenHash: sha256('t2'),
+      codeHash: sha256('c2'),
+    });
+    expect(b.authorizationId).toBe(a.authorizationId);
+    const found = await findActiveToken(t.db, sha256('t2'));
+    expect(found).toMatchObject({ clientId: 'shoplifter', appId, appName: 'Grace Shop', accountId, authorizationId: a.authorizationId });
+    expect(await findActiveToken(t.db, sha256('nope'))).toBeUndefined();
+    const rows = await t.db.selectFrom('access_tokens').select('token_hash').execute();
+    expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.token_hash))).toBe(true);
+  });
+
+  it('pages clients by creation order with a keyset', async () => {
+    for (const n of [1, 2, 3]) {
+      await createClient(t.db, { client_id: `page-${n}`, client_name: `P${n}`, redirect_uris: ['https://p.example/cb'] }, sha256(`s${n}`));
+    }
+    const first = await listClients(t.db, { limit: 2 });
+    const last = first.at(-1);
+    if (!last) throw new Error('no rows');
+    const next = await listClients(t.db, { limit: 10, afterId: last.client_id });
+    const all = [...first, ...next].map((c) => c.client_id);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toEqual(expect.arrayContaining(['shoplifter', 'page-1', 'page-2', 'page-3']));
+  });
+});
+
+describe('storage on embedded PGlite', () => {
+  it('runs the same migrations and seed', async () => {
+    const db = await openDatabase({ dataDir: 'memory://' });
+    try {
+      expect(await migrateToLatest(db)).toEqual(['0001_initial']);
+      expect(await migrateToLatest(db)).toEqual([]);
+      const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
+      expect(Object.keys(ids.apps).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);
+      const appId = ids.apps['Acme Sales'] as string;
+      await issueToken(db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId: ids.accounts['ada@example.com'] as string,
+        scope: '',
+        tokenHash: sha256('x'),
+        codeHash: null,
+      });
+      expect(await findActiveToken(db, sha256('x'))).toMatchObject({ appName: 'Acme Sales' });
+    } finally {
+      await db.destroy();
+    }
+  });
+});
