@@ -1,0 +1,34 @@
+// Builds the token-service Fastify app from its dependencies; tests and server.ts both call this.
+import formbody from '@fastify/formbody';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
+import { baseServerOptions, type Clock, systemClock } from '@partner-oauth/service-kit';
+import type { Db } from '@partner-oauth/storage';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TokenServiceConfig } from './config.js';
+import oauthErrors from './plugins/oauth-errors.js';
+import tokenRoutes from './routes/token.js';
+
+export interface TokenServiceDeps {
+  config: TokenServiceConfig;
+  db: Db;
+  store: EphemeralStore;
+  clock?: Clock;
+  /** Overrides the configured logger (tests pass false or a capturing stream). */
+  logger?: boolean | Record<string, unknown>;
+}
+
+export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const options = baseServerOptions({ logLevel: config.LOG_LEVEL, service: 'token-service', trustProxy: config.TRUST_PROXY });
+  if (deps.logger !== undefined) options.logger = deps.logger;
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(oauthErrors);
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
+  await app.register(tokenRoutes, { db: deps.db, codes, clock });
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  return app;
+}

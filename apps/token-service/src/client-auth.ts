@@ -1,0 +1,61 @@
+// Client authentication at the token endpoint: client_secret_basic and client_secret_post (RFC 6749 §2.3.1).
+import { OAuthError, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Db, findClient, liveSecretHashes } from '@partner-oauth/storage';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  method: 'client_secret_basic' | 'client_secret_post';
+}
+
+const basicChallenge = { 'www-authenticate': 'Basic realm="oauth", charset="UTF-8"' };
+
+function invalidClient(method: ClientCredentials['method'] | undefined, description = 'client authentication failed'): OAuthError {
+  // RFC 6749 §5.2: a failed Authorization-header attempt answers 401 with its challenge.
+  return new OAuthError('invalid_client', description, method === 'client_secret_basic' ? { headers: basicChallenge } : {});
+}
+
+function decodeFormComponent(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+/** Reads the credentials the request presents; exactly one method is allowed. */
+export function readCredentials(authorization: string | undefined, body: Record<string, string | undefined>): ClientCredentials {
+  const inBody = body.client_secret !== undefined;
+  if (authorization !== undefined) {
+    if (inBody) throw new OAuthError('invalid_request', 'use one client authentication method, not several');
+    const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(authorization.trim());
+    if (!match?.[1]) throw invalidClient('client_secret_basic', 'malformed Basic authorization header');
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw invalidClient('client_secret_basic', 'malformed Basic authorization header');
+    let clientId: string;
+    let clientSecret: string;
+    try {
+      clientId = decodeFormComponent(decoded.slice(0, colon));
+      clientSecret = decodeFormComponent(decoded.slice(colon + 1));
+    } catch {
+      throw invalidClient('client_secret_basic', 'malformed Basic authorization header');
+    }
+    if (body.client_id !== undefined && body.client_id !== clientId) {
+      throw new OAuthError('invalid_request', 'client_id does not match the authenticated client');
+    }
+    return { clientId, clientSecret, method: 'client_secret_basic' };
+  }
+  if (body.client_id === undefined || body.client_id === '') throw invalidClient(undefined, 'client authentication required');
+  if (!inBody || body.client_secret === '') throw invalidClient(undefined, 'client authentication required');
+  return { clientId: body.client_id, clientSecret: body.client_secret as string, method: 'client_secret_post' };
+}
+
+/**
+ * Checks the credentials against the client's live secrets. Every failure, unknown
+ * client included, gives the same answer, and each live secret is compared.
+ */
+export async function authenticateClient(db: Db, creds: ClientCredentials, now: Date): Promise<{ clientId: string }> {
+  const [client, secrets] = await Promise.all([findClient(db, creds.clientId), liveSecretHashes(db, creds.clientId, now)]);
+  const presented = sha256(creds.clientSecret);
+  let ok = false;
+  for (const secret of secrets) ok = safeEqual(presented, secret.secret_hash) || ok;
+  if (!client || !ok || client.status !== 'active') throw invalidClient(creds.method);
+  return { clientId: client.client_id };
+}
