@@ -33,6 +33,11 @@ export const LoginForm = Type.Object({
 });
 export type LoginForm = Static<typeof LoginForm>;
 
+export const PickAppQuery = Type.Object({
+  request_id: Type.String({ minLength: 1, maxLength: 128 }),
+});
+export type PickAppQuery = Static<typeof PickAppQuery>;
+
 export const ConsentQuery = Type.Object({
   request_id: Type.String({ minLength: 1, maxLength: 128 }),
   app_id: Type.String({ minLength: 1, maxLength: 128 }),

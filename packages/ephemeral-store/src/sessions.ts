@@ -18,7 +18,7 @@ export class SessionStore {
     this.store.set(this.key(sessionId), JSON.stringify(session), this.ttlMs).then(() => callback(), callback);
   }
 
-  get(sessionId: string, callback: Callback<unknown>): void {
+  get(sessionId: string, callback: Callback<any>): void {
     this.store.get(this.key(sessionId)).then((raw) => callback(undefined, raw === null ? null : JSON.parse(raw)), callback);
   }
 

@@ -6,3 +6,4 @@ export * from './crypto.js';
 export * from './errors.js';
 export * from './html.js';
 export * from './logging.js';
+export * from './run.js';

@@ -1,0 +1,52 @@
+// Builds the authorize-ui Fastify app from its dependencies; tests and server.ts both call this.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
+import { baseServerOptions, type Clock, systemClock } from '@partner-oauth/service-kit';
+import type { Db } from '@partner-oauth/storage';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { AuthRequestStore } from './auth-requests.js';
+import type { AuthorizeUiConfig } from './config.js';
+import { errorPages, sendErrorPage } from './pages.js';
+import browser from './plugins/browser.js';
+import authorizeRoutes from './routes/authorize.js';
+import loginRoutes from './routes/login.js';
+
+export interface AuthorizeUiDeps {
+  config: AuthorizeUiConfig;
+  db: Db;
+  store: EphemeralStore;
+  clock?: Clock;
+  logger?: boolean | Record<string, unknown>;
+}
+
+export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const options = baseServerOptions({ logLevel: config.LOG_LEVEL, service: 'authorize-ui', trustProxy: config.TRUST_PROXY });
+  if (deps.logger !== undefined) options.logger = deps.logger;
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(browser, { config, store: deps.store });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 403 && err.code?.startsWith('FST_CSRF')) return sendErrorPage(reply, errorPages.forbidden);
+    if (status < 500) {
+      return sendErrorPage(reply, {
+        status: status === 413 ? 413 : 400,
+        title: 'Invalid request',
+        message: 'The request could not be understood.',
+      });
+    }
+    request.log.error({ err }, 'request failed');
+    return sendErrorPage(reply, errorPages.serverError);
+  });
+  app.setNotFoundHandler((_request, reply) => sendErrorPage(reply, errorPages.notFound));
+
+  const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
+  const requests = new AuthRequestStore(deps.store, config.AUTH_REQUEST_TTL_SECONDS * 1000);
+  await app.register(loginRoutes, { db: deps.db });
+  await app.register(authorizeRoutes, { db: deps.db, codes, requests, issuer: config.ISSUER });
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  return app;
+}

@@ -1,0 +1,32 @@
+// authorize-ui configuration, validated once at start-up; unsafe development defaults refused in production.
+import { CommonConfig, ConfigError, loadConfig, Type } from '@partner-oauth/service-kit';
+import type { Static } from 'typebox';
+
+/** Development-only session secret; production refuses to start with it. */
+export const DEV_SESSION_SECRET = 'dev-session-secret-not-for-production-0000000000';
+
+export const AuthorizeUiConfig = Type.Object({
+  ...CommonConfig,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  /** Issuer identifier (RFC 8414 §2, RFC 9207): the public origin of this server, from config only. */
+  ISSUER: Type.String({ format: 'uri', default: 'http://localhost:3000' }),
+  SESSION_SECRET: Type.String({ minLength: 32, default: DEV_SESSION_SECRET }),
+  /** A session unused for this long ends. */
+  SESSION_IDLE_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 1800 }),
+  /** How long an app owner has to finish an authorization request. */
+  AUTH_REQUEST_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
+  CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
+});
+export type AuthorizeUiConfig = Static<typeof AuthorizeUiConfig>;
+
+export function loadAuthorizeUiConfig(env: Record<string, string | undefined>): AuthorizeUiConfig {
+  const config = loadConfig(AuthorizeUiConfig, env);
+  if (config.NODE_ENV === 'production') {
+    if (config.SESSION_SECRET === DEV_SESSION_SECRET) throw new ConfigError('SESSION_SECRET: must be set in production');
+    if (!config.ISSUER.startsWith('https://')) throw new ConfigError('ISSUER: must be an https URL in production');
+  }
+  return config;
+}
+
+/** Whether cookies must be Secure (and so may use the __Host- prefix). */
+export const servedOverTls = (config: AuthorizeUiConfig): boolean => config.ISSUER.startsWith('https://');

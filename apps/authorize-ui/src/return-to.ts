@@ -1,0 +1,20 @@
+// Where to send the browser after login: only a path on this site, never another origin (open redirect).
+
+/** Returns a same-origin path for `value`, or `fallback` when it could lead anywhere else. */
+export function safeReturnTo(value: string | undefined, fallback = '/'): string {
+  if (!value || !value.startsWith('/') || value.startsWith('//')) return fallback;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
+  if (/[\\\u0000-\u001f\u007f]/.test(value)) return fallback;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return fallback;
+  }
+  // Encoded slashes or backslashes could turn into an authority once decoded by someone else.
+  if (decoded.startsWith('//') || decoded.includes('\\')) return fallback;
+  const base = 'http://return-to.invalid';
+  const url = new URL(value, base);
+  if (url.origin !== base) return fallback;
+  return `${url.pathname}${url.search}`;
+}

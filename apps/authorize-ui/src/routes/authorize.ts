@@ -1,0 +1,162 @@
+// GET /oauth/authorize (RFC 6749 §4.1.1) and the consent steps that follow it: app picker, consent, decision.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AuthorizeQuery, ConsentQuery, DecisionForm, PickAppQuery } from '@partner-oauth/contracts';
+import type { CodeStore } from '@partner-oauth/ephemeral-store';
+import { type ClientRow, type Db, findClient, findMemberApp, listAppsForAccount } from '@partner-oauth/storage';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AuthRequestStore, authorizationResponseUrl, type PendingRequest } from '../auth-requests.js';
+import { errorPages, sendErrorPage } from '../pages.js';
+
+export interface AuthorizeRouteDeps {
+  db: Db;
+  codes: CodeStore;
+  requests: AuthRequestStore;
+  issuer: string;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? undefined : value;
+}
+
+function describeRedirect(uri: string): string {
+  try {
+    return new URL(uri).host || uri;
+  } catch {
+    return uri;
+  }
+}
+
+const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (app, deps) => {
+  const { db, codes, requests, issuer } = deps;
+
+  /** RFC 9207: every authorization response names the issuer. */
+  const respond = (reply: FastifyReply, status: 302 | 303, redirectUri: string, params: Record<string, string | undefined>) =>
+    reply.redirect(authorizationResponseUrl(redirectUri, { ...params, iss: issuer }), status);
+
+  async function renderConsent(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    requestId: string,
+    pending: PendingRequest,
+    client: ClientRow,
+    app: { id: string; name: string },
+    canChooseAnother: boolean,
+  ) {
+    return reply.view('consent', {
+      client: { name: client.client_name, description: client.description, website: client.client_uri, logo: client.logo_uri },
+      app,
+      requestId,
+      redirectHost: describeRedirect(pending.redirectUri),
+      email: request.session.email,
+      canChooseAnother,
+      csrfToken: reply.generateCsrf(),
+    });
+  }
+
+  app.get('/oauth/authorize', { schema: { querystring: AuthorizeQuery } }, async (request, reply) => {
+    const query = request.query;
+    // Until client and redirect URI are known good, errors stay on our page: never redirect (RFC 6749 §4.1.2.1).
+    if (Array.isArray(query.client_id) || Array.isArray(query.redirect_uri)) return sendErrorPage(reply, errorPages.repeatedParameter);
+    const client = query.client_id ? await findClient(db, query.client_id) : undefined;
+    if (!client || client.status !== 'active') return sendErrorPage(reply, errorPages.unknownClient);
+    const redirectUriSent = query.redirect_uri !== undefined;
+    const redirectUri = redirectUriSent ? query.redirect_uri : client.redirect_uris[0];
+    if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) return sendErrorPage(reply, errorPages.badRedirectUri);
+
+    const state = single(query.state);
+    const repeated = Object.entries(query).find(([, value]) => Array.isArray(value));
+    if (repeated)
+      return respond(reply, 302, redirectUri, {
+        error: 'invalid_request',
+        error_description: `parameter ${repeated[0]} is repeated`,
+        state,
+      });
+    if (query.response_type === undefined || query.response_type === '') {
+      return respond(reply, 302, redirectUri, { error: 'invalid_request', error_description: 'missing parameter response_type', state });
+    }
+    if (query.response_type !== 'code') {
+      return respond(reply, 302, redirectUri, {
+        error: 'unsupported_response_type',
+        error_description: 'only response_type=code is supported',
+        state,
+      });
+    }
+
+    const accountId = request.session.accountId;
+    if (!accountId) return reply.redirect(`/login?${new URLSearchParams({ return_to: request.url }).toString()}`, 302);
+
+    const pending: PendingRequest = { clientId: client.client_id, redirectUri, redirectUriSent, state, scope: '', accountId };
+    const apps = await listAppsForAccount(db, accountId);
+    if (apps.length === 0)
+      return reply.view('no-app', { client: { name: client.client_name }, email: request.session.email, csrfToken: reply.generateCsrf() });
+    const requestId = await requests.create(pending);
+    const [only] = apps;
+    if (apps.length === 1 && only) return renderConsent(request, reply, requestId, pending, client, only, false);
+    return reply.view('pick-app', {
+      client: { name: client.client_name },
+      apps,
+      requestId,
+      email: request.session.email,
+      csrfToken: reply.generateCsrf(),
+    });
+  });
+
+  app.get('/oauth/consent', { schema: { querystring: ConsentQuery } }, async (request, reply) => {
+    const accountId = request.session.accountId;
+    const pending = await requests.get(request.query.request_id);
+    if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
+    const client = await findClient(db, pending.clientId);
+    if (!client || client.status !== 'active') return sendErrorPage(reply, errorPages.unknownClient);
+    const chosen = await findMemberApp(db, request.query.app_id, accountId);
+    if (!chosen) return sendErrorPage(reply, errorPages.notMember);
+    return renderConsent(request, reply, request.query.request_id, pending, client, chosen, true);
+  });
+
+  app.get('/oauth/pick-app', { schema: { querystring: PickAppQuery } }, async (request, reply) => {
+    const requestId = request.query.request_id;
+    const accountId = request.session.accountId;
+    const pending = await requests.get(requestId);
+    if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
+    const client = await findClient(db, pending.clientId);
+    if (!client || client.status !== 'active') return sendErrorPage(reply, errorPages.unknownClient);
+    const apps = await listAppsForAccount(db, accountId);
+    return reply.view('pick-app', {
+      client: { name: client.client_name },
+      apps,
+      requestId,
+      email: request.session.email,
+      csrfToken: reply.generateCsrf(),
+    });
+  });
+
+  app.post('/oauth/decision', { schema: { body: DecisionForm }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const accountId = request.session.accountId;
+    if (!accountId) return sendErrorPage(reply, errorPages.expiredRequest);
+    const { request_id, app_id, decision } = request.body;
+    const pending = await requests.take(request_id);
+    if (!pending || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
+    const client = await findClient(db, pending.clientId);
+    if (!client || client.status !== 'active' || !client.redirect_uris.includes(pending.redirectUri)) {
+      return sendErrorPage(reply, errorPages.unknownClient);
+    }
+    if (decision === 'deny') {
+      request.log.info({ event: 'authorization.denied', clientId: client.client_id }, 'authorization denied');
+      return respond(reply, 303, pending.redirectUri, { error: 'access_denied', state: pending.state });
+    }
+    const chosen = await findMemberApp(db, app_id, accountId);
+    if (!chosen) return sendErrorPage(reply, errorPages.notMember);
+    const code = await codes.issue({
+      clientId: client.client_id,
+      appId: chosen.id,
+      accountId,
+      redirectUri: pending.redirectUri,
+      redirectUriSent: pending.redirectUriSent,
+      scope: pending.scope,
+    });
+    request.log.info({ event: 'authorization.approved', clientId: client.client_id, appId: chosen.id }, 'authorization approved');
+    return respond(reply, 303, pending.redirectUri, { code, state: pending.state });
+  });
+};
+
+export default authorizeRoutes;

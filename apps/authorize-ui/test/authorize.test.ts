@@ -1,0 +1,289 @@
+// The browser side of the flow through inject(), against real Postgres and Redis.
+import { CodeStore } from '@partner-oauth/ephemeral-store';
+import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
+import { Browser, hidden } from './browser.js';
+
+let t: TestDatabase;
+const redis = createTestRedis();
+let app: FastifyInstance;
+let codes: CodeStore;
+const ISSUER = 'http://localhost:3000';
+const CALLBACK = 'http://localhost:4000/callback';
+const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code&state=xyz';
+
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+  const config = loadAuthorizeUiConfig({ DATABASE_URL: t.url, REDIS_URL: redis.url, ISSUER, NODE_ENV: 'test' });
+  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
+  codes = new CodeStore(redis.store);
+});
+afterAll(async () => {
+  await app.close();
+  await redis.cleanup();
+  await t.drop();
+});
+
+function location(res: { headers: Record<string, unknown> }): URL {
+  return new URL(String(res.headers.location), ISSUER);
+}
+
+async function signedIn(email: string, password: string): Promise<Browser> {
+  const browser = new Browser(app);
+  const res = await browser.login(email, password);
+  expect(res.statusCode).toBe(303);
+  return browser;
+}
+
+describe('GET /oauth/authorize before the user is known', () => {
+  it('unknown client_id: an error page, never a redirect', async () => {
+    for (const url of ['/oauth/authorize?client_id=ghost&response_type=code', '/oauth/authorize?response_type=code']) {
+      const res = await app.inject(url);
+      expect(res.statusCode).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.body).toContain('Unknown partner');
+    }
+  });
+
+  it('unregistered redirect_uri: an error page, never a redirect', async () => {
+    for (const uri of [
+      'https://evil.example/cb',
+      'http://localhost:4000/callback/',
+      'http://LOCALHOST:4000/callback',
+      'http://localhost:4000/callback?x=1',
+    ]) {
+      const res = await app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent(uri)}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+      expect(res.body).toContain('Invalid redirect address');
+    }
+  });
+
+  it('missing response_type redirects with invalid_request, state and iss', async () => {
+    const res = await app.inject('/oauth/authorize?client_id=shoplifter&state=s1');
+    expect(res.statusCode).toBe(302);
+    const url = location(res);
+    expect(`${url.origin}${url.pathname}`).toBe(CALLBACK);
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      error: 'invalid_request',
+      error_description: 'missing parameter response_type',
+      state: 's1',
+      iss: ISSUER,
+    });
+  });
+
+  it('response_type other than code redirects with unsupported_response_type', async () => {
+    const res = await app.inject('/oauth/authorize?client_id=shoplifter&response_type=token&state=s2');
+    expect(res.statusCode).toBe(302);
+    expect(location(res).searchParams.get('error')).toBe('unsupported_response_type');
+    expect(location(res).searchParams.get('state')).toBe('s2');
+  });
+
+  it('not signed in: to the login page, then back to the request', async () => {
+    const res = await app.inject(AUTHORIZE);
+    expect(res.statusCode).toBe(302);
+    const url = location(res);
+    expect(url.pathname).toBe('/login');
+    expect(url.searchParams.get('return_to')).toBe(AUTHORIZE);
+  });
+
+  it('sends the security headers on every page', async () => {
+    const res = await app.inject('/login');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('login', () => {
+  it('a wrong password stays on the login page with a message', async () => {
+    const browser = new Browser(app);
+    const res = await browser.login('ada@example.com', 'wrong');
+    expect(res.statusCode).toBe(401);
+    expect(res.body).toContain('Email or password is incorrect.');
+    const unknown = await browser.login('nobody-here@example.com', 'wrong');
+    expect(unknown.statusCode).toBe(401);
+  });
+
+  it('signs in with an HttpOnly SameSite=Lax cookie, a new session id, and goes back', async () => {
+    const browser = new Browser(app);
+    const page = await browser.get(`/login?return_to=${encodeURIComponent(AUTHORIZE)}`);
+    const before = browser.cookies.get('sid');
+    const res = await browser.post('/login', {
+      email: 'ADA@example.com',
+      password: 'lovelace-1815',
+      return_to: AUTHORIZE,
+      _csrf: hidden(page.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(AUTHORIZE);
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(browser.cookies.get('sid')).not.toBe(before);
+  });
+
+  it('a login POST without the form token is refused', async () => {
+    const res = await new Browser(app).post('/login', { email: 'ada@example.com', password: 'lovelace-1815' });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('return_to never leaves this site', async () => {
+    for (const evil of ['//evil.example', '/\\evil.example', 'https://evil.example', 'https:evil.example', '/%2F%2Fevil.example']) {
+      const browser = new Browser(app);
+      const res = await browser.login('ada@example.com', 'lovelace-1815', evil);
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe('/');
+    }
+  });
+});
+
+describe('consent', () => {
+  it('several apps: picker, consent for the chosen one, Allow redirects with a code for it', async () => {
+    const browser = await signedIn('ada@example.com', 'lovelace-1815');
+    const picker = await browser.get(AUTHORIZE);
+    expect(picker.statusCode).toBe(200);
+    expect(picker.body).toContain('Acme Support');
+    expect(picker.body).toContain('Acme Sales');
+    const requestId = hidden(picker.body, 'request_id');
+    const sales = t.ids.apps['Acme Sales'] as string;
+    const consent = await browser.get(`/oauth/consent?request_id=${requestId}&app_id=${sales}`);
+    expect(consent.statusCode).toBe(200);
+    expect(consent.body).toContain('Shoplifter wants access to Acme Sales');
+    expect(consent.body).toContain('lists your store’s orders');
+    const decision = await browser.post('/oauth/decision', {
+      request_id: requestId,
+      app_id: sales,
+      decision: 'allow',
+      _csrf: hidden(consent.body, '_csrf'),
+    });
+    expect(decision.statusCode).toBe(303);
+    const url = location(decision);
+    expect(`${url.origin}${url.pathname}`).toBe(CALLBACK);
+    expect(url.searchParams.get('state')).toBe('xyz');
+    expect(url.searchParams.get('iss')).toBe(ISSUER);
+    const grant = await codes.redeem(url.searchParams.get('code') as string);
+    expect(grant).toMatchObject({
+      clientId: 'shoplifter',
+      appId: sales,
+      accountId: t.ids.accounts['ada@example.com'],
+      redirectUri: CALLBACK,
+      redirectUriSent: false,
+    });
+  });
+
+  it('one app: straight to consent; Deny redirects with access_denied', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await browser.get(AUTHORIZE);
+    expect(consent.body).toContain('Shoplifter wants access to Grace Shop');
+    const res = await browser.post('/oauth/decision', {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: hidden(consent.body, 'app_id'),
+      decision: 'deny',
+      _csrf: hidden(consent.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(Object.fromEntries(location(res).searchParams)).toEqual({ error: 'access_denied', state: 'xyz', iss: ISSUER });
+  });
+
+  it('no app: a page that says so, and no code', async () => {
+    const browser = await signedIn('nobody@example.com', 'nobody-0000');
+    const res = await browser.get(AUTHORIZE);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('You have no app yet');
+    expect(res.body).not.toContain('/oauth/decision');
+  });
+
+  it('a decision without the form token gets 403 and no code', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await browser.get(AUTHORIZE);
+    const res = await browser.post('/oauth/decision', {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: hidden(consent.body, 'app_id'),
+      decision: 'allow',
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers.location).toBeUndefined();
+  });
+
+  it('a decision posted twice issues one code at most', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await browser.get(AUTHORIZE);
+    const fields = {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: hidden(consent.body, 'app_id'),
+      decision: 'allow',
+      _csrf: hidden(consent.body, '_csrf'),
+    };
+    expect((await browser.post('/oauth/decision', fields)).statusCode).toBe(303);
+    const again = await browser.post('/oauth/decision', fields);
+    expect(again.statusCode).toBe(400);
+    expect(again.headers.location).toBeUndefined();
+    expect(again.body).toContain('This request has expired');
+  });
+
+  it('a tampered app_id (an app of another account) is refused', async () => {
+    const browser = await signedIn('ada@example.com', 'lovelace-1815');
+    const picker = await browser.get(AUTHORIZE);
+    const res = await browser.post('/oauth/decision', {
+      request_id: hidden(picker.body, 'request_id'),
+      app_id: t.ids.apps['Grace Shop'] as string,
+      decision: 'allow',
+      _csrf: hidden(picker.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers.location).toBeUndefined();
+  });
+
+  it('another account cannot finish someone else’s request', async () => {
+    const ada = await signedIn('ada@example.com', 'lovelace-1815');
+    const picker = await ada.get(AUTHORIZE);
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const own = await grace.get(AUTHORIZE);
+    const res = await grace.post('/oauth/decision', {
+      request_id: hidden(picker.body, 'request_id'),
+      app_id: t.ids.apps['Grace Shop'] as string,
+      decision: 'allow',
+      _csrf: hidden(own.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+  });
+
+  it('escapes partner-supplied text', async () => {
+    await t.db
+      .insertInto('clients')
+      .values({
+        client_id: 'xss',
+        client_name: '<script>alert(1)</script>',
+        description: '<img src=x onerror=alert(2)>',
+        redirect_uris: ['https://xss.example/cb'],
+        status: 'active',
+      })
+      .execute();
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const res = await browser.get('/oauth/authorize?client_id=xss&response_type=code');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain('<script>alert(1)');
+    expect(res.body).not.toContain('<img src=x');
+    expect(res.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('logout ends the session', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const home = await browser.get('/');
+    const out = await browser.post('/logout', { _csrf: hidden(home.body, '_csrf') });
+    expect(out.statusCode).toBe(303);
+    expect(out.headers.location).toBe('/signed-out');
+    const after = await browser.get(AUTHORIZE);
+    expect(after.statusCode).toBe(302);
+    expect(location(after).pathname).toBe('/login');
+  });
+});
