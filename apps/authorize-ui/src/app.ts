@@ -1,7 +1,7 @@
 // Builds the authorize-ui Fastify app from its dependencies; tests and server.ts both call this.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, systemClock } from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import type { Db } from '@partner-oauth/storage';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AuthRequestStore } from './auth-requests.js';
@@ -26,6 +26,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   if (deps.logger !== undefined) options.logger = deps.logger;
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(validatorCompiler);
   await app.register(browser, { config, store: deps.store });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

@@ -2,7 +2,7 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, systemClock } from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import type { Db } from '@partner-oauth/storage';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
@@ -25,6 +25,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   if (deps.logger !== undefined) options.logger = deps.logger;
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(validatorCompiler);
   await app.register(oauthErrors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);

@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './html.js';
 export * from './logging.js';
 export * from './run.js';
+export * from './validation.js';

@@ -1,0 +1,11 @@
+// Public surface of the client-registry app, for its server entry point and the all-in-one standalone process.
+export { type AppDeps, buildApp } from './app.js';
+export {
+  DEV_ADMIN_TOKEN,
+  DEV_ADMIN_TOKEN_WARNING,
+  loadRegistryConfig,
+  type RegistryConfig,
+  RegistryConfigSchema,
+  type RegistryEnv,
+} from './config.js';
+export { AdminApiError } from './errors.js';

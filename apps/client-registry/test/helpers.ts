@@ -1,0 +1,43 @@
+// Builds the real app on a per-file clone of the template database, with helpers for authenticated calls.
+import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadRegistryConfig } from '../src/config.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
+export const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+export interface Harness {
+  app: FastifyInstance;
+  testDb: TestDatabase;
+  /** An authenticated request. */
+  call(opts: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+/** Registers beforeAll/afterAll hooks; the returned object is filled in once they run. */
+export function useApp(): Harness {
+  const harness = {} as Harness;
+  beforeAll(async () => {
+    harness.testDb = await createTestDatabase(inject('templateDatabase'));
+    const config = loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN });
+    harness.app = await buildApp({ config, db: harness.testDb.db, logger: false });
+    harness.call = (opts) => harness.app.inject({ ...opts, headers: { ...AUTH, ...opts.headers } });
+  });
+  afterAll(async () => {
+    await harness.app?.close();
+    await harness.testDb?.drop();
+  });
+  return harness;
+}
+
+export const validClient = {
+  client_name: 'Acme Helpdesk',
+  description: 'Answers your customers from Acme.',
+  client_uri: 'https://acme.example',
+  logo_uri: 'https://cdn.acme.example/logo.png',
+  redirect_uris: ['https://acme.example/oauth/callback'],
+};
+
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const CLIENT_ID = /^[a-z2-7]{20}$/;

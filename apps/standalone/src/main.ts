@@ -1,0 +1,73 @@
+// `pnpm start`: the whole product in one process. Embedded default: PGlite under DATA_DIR and an
+// in-process store, migrated and seeded with the demo data at start; no external servers needed.
+import { buildApp as buildAuthorizeUi, DEV_SESSION_SECRET, loadAuthorizeUiConfig } from '@partner-oauth/authorize-ui';
+import { buildApp as buildClientRegistry, DEV_ADMIN_TOKEN_WARNING, loadRegistryConfig } from '@partner-oauth/client-registry';
+import { openEphemeralStore } from '@partner-oauth/ephemeral-store';
+import { ConfigError } from '@partner-oauth/service-kit';
+import { migrateToLatest, openDatabase, seedDemoData } from '@partner-oauth/storage';
+import { buildApp as buildTokenService, loadTokenServiceConfig } from '@partner-oauth/token-service';
+import type { FastifyInstance } from 'fastify';
+
+const env = process.env;
+const withPort = (name: string, fallback: string) => ({ ...env, PORT: env[name] ?? fallback });
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const uiConfig = loadAuthorizeUiConfig(withPort('AUTHORIZE_UI_PORT', '3000'));
+  const tokenConfig = loadTokenServiceConfig(withPort('TOKEN_SERVICE_PORT', '3001'));
+  const registryConfig = loadRegistryConfig(withPort('CLIENT_REGISTRY_PORT', '3002'));
+  const production = uiConfig.NODE_ENV === 'production';
+  if (production && !uiConfig.DATABASE_URL)
+    throw new ConfigError('DATABASE_URL: required in production (the embedded database is for development)');
+
+  const db = await openDatabase({ databaseUrl: uiConfig.DATABASE_URL, dataDir: `${env.DATA_DIR ?? '.data'}/pglite` });
+  const store = openEphemeralStore({ redisUrl: uiConfig.REDIS_URL, keyPrefix: uiConfig.REDIS_KEY_PREFIX });
+  await migrateToLatest(db);
+  if (!production) await seedDemoData(db);
+
+  const apps: [string, FastifyInstance, number][] = [
+    ['authorize-ui', await buildAuthorizeUi({ config: uiConfig, db, store }), uiConfig.PORT],
+    ['token-service', await buildTokenService({ config: tokenConfig, db, store }), tokenConfig.PORT],
+    ['client-registry', await buildClientRegistry({ config: registryConfig, db }), registryConfig.PORT],
+  ];
+  for (const [, app, port] of apps) await app.listen({ host: uiConfig.HOST, port });
+
+  const log = apps[0]?.[1].log;
+  if (uiConfig.SESSION_SECRET === DEV_SESSION_SECRET)
+    log?.warn('using the development SESSION_SECRET: set SESSION_SECRET outside development');
+  if (registryConfig.usingDevAdminToken) log?.warn(DEV_ADMIN_TOKEN_WARNING);
+  const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${env.DATA_DIR ?? '.data'}/pglite`;
+  const addresses = apps.map(([name, app]) => `${name} http://${uiConfig.HOST}:${(app.server.address() as { port: number }).port}`);
+  log?.info(
+    { ms: Math.round(performance.now() - started), storage: where, codes: uiConfig.REDIS_URL ? 'Redis' : 'in-process' },
+    `ready: ${addresses.join(', ')}`,
+  );
+  if (!production) {
+    log?.info(
+      `try it: open ${uiConfig.ISSUER}/oauth/authorize?client_id=shoplifter&response_type=code&state=demo and sign in as ada@example.com / lovelace-1815`,
+    );
+  }
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log?.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    Promise.all(apps.map(([, app]) => app.close()))
+      .then(() => store.close())
+      .then(() => db.destroy())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

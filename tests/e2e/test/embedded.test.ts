@@ -1,0 +1,63 @@
+// The embedded default, started the way `pnpm start` starts it: one process, PGlite, in-process store.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findApp, openDatabase } from '@partner-oauth/storage';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Deployment, describePartnerFlow, observedAppIds } from './flow.js';
+import { freePort, type Service, startProcess, stopProcess } from './support.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'poauth-e2e-'));
+let service: Service | undefined;
+let deployment: Deployment;
+
+beforeAll(async () => {
+  const [ui, token, registry] = [await freePort(), await freePort(), await freePort()];
+  const issuer = `http://127.0.0.1:${ui}`;
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    AUTHORIZE_UI_PORT: String(ui),
+    TOKEN_SERVICE_PORT: String(token),
+    CLIENT_REGISTRY_PORT: String(registry),
+    ISSUER: issuer,
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'development',
+  };
+  // No DATABASE_URL or REDIS_URL: the embedded default.
+  for (const key of ['DATABASE_URL', 'REDIS_URL']) env[key] = '';
+  service = await startProcess('standalone', ['node', 'apps/standalone/dist/main.js'], env, [
+    issuer,
+    `http://127.0.0.1:${token}`,
+    `http://127.0.0.1:${registry}`,
+  ]);
+  deployment = { authorizeUrl: issuer, tokenUrl: `http://127.0.0.1:${token}`, issuer };
+}, 60_000);
+
+afterAll(async () => {
+  const code = await stopProcess(service);
+  rmSync(dataDir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`standalone did not exit cleanly (${code}):\n${service?.output()}`);
+});
+
+it('says where its data lives and how to try it', () => {
+  const out = service?.output() ?? '';
+  expect(out).toContain('embedded PGlite');
+  expect(out).toContain('accepts the development token');
+  expect(out).toContain('ada@example.com');
+});
+
+describePartnerFlow(() => deployment);
+
+it('kept its data on disk, and the tokens were for the apps the owners picked', async () => {
+  expect(await stopProcess(service)).toBe(0);
+  const db = await openDatabase({ dataDir: join(dataDir, 'pglite') });
+  try {
+    const rows = await db.selectFrom('apps').select(['id', 'name']).execute();
+    expect(rows.map((r) => r.name).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);
+    for (const [name, id] of Object.entries(observedAppIds)) expect(await findApp(db, id)).toEqual({ id, name });
+    const tokens = await db.selectFrom('access_tokens').select(['app_id', 'token_hash']).execute();
+    expect(new Set(tokens.map((r) => r.app_id))).toEqual(new Set(Object.values(observedAppIds)));
+  } finally {
+    await db.destroy();
+  }
+});
