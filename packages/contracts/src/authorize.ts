@@ -15,6 +15,8 @@ export const AuthorizeQuery = Type.Object(
     redirect_uri: Type.Optional(Param),
     state: Type.Optional(Param),
     scope: Type.Optional(Param),
+    code_challenge: Type.Optional(Param),
+    code_challenge_method: Type.Optional(Param),
   },
   { additionalProperties: Param },
 );

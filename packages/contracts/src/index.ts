@@ -5,3 +5,6 @@ export * from './oauth-errors.js';
 export * from './redirect-uri.js';
 export * from './registry.js';
 export * from './token.js';
+export * from './scopes.js';
+export * from './introspection.js';
+export * from './metadata.js';

@@ -56,6 +56,14 @@ export const Client = Type.Object({
   logo_uri: Type.Union([Type.String(), Type.Null()]),
   redirect_uris: Type.Array(Type.String()),
   status: ClientStatus,
+  /** RFC 7591 §2: the scopes this client may ask for, space-separated. */
+  scope: Type.String(),
+  /** What a request without a scope parameter gets. */
+  default_scope: Type.String(),
+  /** Whether every authorization request must carry a PKCE S256 challenge (RFC 7636). */
+  require_pkce: Type.Boolean(),
+  /** Where removal notifications are POSTed, or null. */
+  remove_url: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });

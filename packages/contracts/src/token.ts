@@ -14,6 +14,7 @@ export const TokenRequest = Type.Object(
     client_id: Type.Optional(Param),
     client_secret: Type.Optional(Param),
     redirect_uri: Type.Optional(Param),
+    code_verifier: Type.Optional(Param),
   },
   { additionalProperties: Param },
 );

@@ -8,3 +8,4 @@ export * from './html.js';
 export * from './logging.js';
 export * from './run.js';
 export * from './validation.js';
+export * from './webhook-config.js';

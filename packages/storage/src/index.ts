@@ -8,3 +8,4 @@ export * from './repositories/grants.js';
 export * from './repositories/ids.js';
 export * from './schema.js';
 export * from './seed.js';
+export * from './repositories/resource-servers.js';

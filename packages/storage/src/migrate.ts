@@ -2,9 +2,11 @@
 import type { Kysely } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import * as m0001 from './migrations/0001_initial.js';
+import * as m0002 from './migrations/0002_scopes_pkce_webhooks.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_scopes_pkce_webhooks': m0002,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -33,6 +33,11 @@ export interface ClientTable {
   logo_uri: string | null;
   redirect_uris: string[];
   status: 'active' | 'disabled';
+  allowed_scopes: ColumnType<string[], string[] | undefined, string[]>;
+  default_scope: ColumnType<string, string | undefined, string>;
+  require_pkce: ColumnType<boolean, boolean | undefined, boolean>;
+  remove_url: string | null;
+  webhook_secret_version: ColumnType<number, number | undefined, number>;
   created_at: DefaultNow;
   updated_at: DefaultNow;
 }
@@ -69,6 +74,33 @@ export interface AccessTokenTable {
   revoked_at: NullableTimestamp;
 }
 
+export interface ResourceServerTable {
+  id: string;
+  name: string;
+  secret_hash: string;
+  created_at: DefaultNow;
+  revoked_at: NullableTimestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  client_id: string;
+  app_id: string;
+  authorization_id: string;
+  reason: string;
+  url: string;
+  secret_version: number;
+  payload: string;
+  request_id: string | null;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: DefaultNow;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: DefaultNow;
+  completed_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountTable;
   apps: AppTable;
@@ -77,6 +109,8 @@ export interface Database {
   client_secrets: ClientSecretTable;
   authorizations: AuthorizationTable;
   access_tokens: AccessTokenTable;
+  resource_servers: ResourceServerTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;
@@ -85,3 +119,4 @@ export type ClientRow = Selectable<ClientTable>;
 export type NewClient = Insertable<ClientTable>;
 export type AuthorizationRow = Selectable<AuthorizationTable>;
 export type AccessTokenRow = Selectable<AccessTokenTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;

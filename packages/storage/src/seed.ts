@@ -4,6 +4,7 @@ import type { Db } from './db.js';
 import { createAccount, findAccountByEmail } from './repositories/accounts.js';
 import { addAppMember, createApp, listAppsForAccount } from './repositories/apps.js';
 import { createClient, findClient } from './repositories/clients.js';
+import { createResourceServer, findLiveResourceServer } from './repositories/resource-servers.js';
 
 export const DEMO = {
   client: {
@@ -13,7 +14,12 @@ export const DEMO = {
     description: 'A partnership built for testing: lists your store’s orders in your conversations.',
     client_uri: 'http://localhost:4000',
     redirect_uris: ['http://localhost:4000/callback'],
+    allowed_scopes: ['app:read', 'conversations:read', 'conversations:write', 'users:read', 'webhooks:manage'],
+    default_scope: 'app:read conversations:read conversations:write',
+    remove_url: 'http://localhost:4000/removed',
   },
+  /** The platform's own API, as a resource server allowed to introspect tokens. */
+  resourceServer: { id: 'platform-api', secret: 'platform-api-secret', name: 'Platform API' },
   accounts: [
     { email: 'ada@example.com', password: 'lovelace-1815', apps: ['Acme Support', 'Acme Sales'] },
     { email: 'grace@example.com', password: 'hopper-1906', apps: ['Grace Shop'] },
@@ -31,7 +37,15 @@ export async function seedDemoData(db: Db, passwordParams?: PasswordHashParams):
   const ids: SeededIds = { accounts: {}, apps: {} };
   if (!(await findClient(db, DEMO.client.client_id))) {
     const { client_secret, ...client } = DEMO.client;
-    await createClient(db, { ...client, redirect_uris: [...client.redirect_uris] }, sha256(client_secret));
+    await createClient(
+      db,
+      { ...client, redirect_uris: [...client.redirect_uris], allowed_scopes: [...client.allowed_scopes] },
+      sha256(client_secret),
+    );
+  }
+  if (!(await findLiveResourceServer(db, DEMO.resourceServer.id))) {
+    const { id, name, secret } = DEMO.resourceServer;
+    await createResourceServer(db, { id, name, secretHash: sha256(secret) });
   }
   for (const account of DEMO.accounts) {
     let accountId = (await findAccountByEmail(db, account.email))?.id;

@@ -2,6 +2,7 @@ import { sha256 } from '@partner-oauth/service-kit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createClient,
+  endAuthorizations,
   findActiveToken,
   findClient,
   findMemberApp,
@@ -12,6 +13,8 @@ import {
   liveSecretHashes,
   migrateToLatest,
   openDatabase,
+  revokeClientToken,
+  revokeTokensFromCode,
   seedDemoData,
 } from '../src/index.js';
 import { createTestDatabase, TEST_PASSWORD_PARAMS, type TestDatabase } from '../src/testing.js';
@@ -86,11 +89,76 @@ describe('storage on Postgres', () => {
   });
 });
 
+describe('ending authorizations', () => {
+  const grace = () => ({ appId: t.ids.apps['Grace Shop'] as string, accountId: t.ids.accounts['grace@example.com'] as string });
+  const issue = (token: string, code: string | null = null) =>
+    issueToken(t.db, { clientId: 'shoplifter', ...grace(), scope: 'app:read', tokenHash: sha256(token), codeHash: code && sha256(code) });
+
+  it('ends the authorization and every token under it, and queues one removal notice', async () => {
+    await issue('end-1');
+    await issue('end-2');
+    const ended = await endAuthorizations(t.db, { clientId: 'shoplifter', appId: grace().appId }, 'partner_revoked', 'req-1');
+    expect(ended).toHaveLength(1);
+    expect(await findActiveToken(t.db, sha256('end-1'))).toBeUndefined();
+    expect(await findActiveToken(t.db, sha256('end-2'))).toBeUndefined();
+    const outbox = await t.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('authorization_id', '=', ended[0]?.authorizationId as string)
+      .execute();
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]).toMatchObject({
+      url: 'http://localhost:4000/removed',
+      status: 'pending',
+      attempts: 0,
+      request_id: 'req-1',
+      reason: 'partner_revoked',
+    });
+    expect(JSON.parse(outbox[0]?.payload as string)).toEqual({
+      type: 'authorization.removed',
+      id: outbox[0]?.id,
+      client_id: 'shoplifter',
+      app_id: grace().appId,
+      reason: 'partner_revoked',
+      removed_at: expect.any(String),
+    });
+    expect(await endAuthorizations(t.db, { clientId: 'shoplifter', appId: grace().appId }, 'partner_revoked')).toEqual([]);
+  });
+
+  it('RFC 7009: revoking the last token ends the authorization; another client cannot revoke it', async () => {
+    await issue('rev-1');
+    await issue('rev-2');
+    expect(await revokeClientToken(t.db, sha256('rev-1'), 'someone-else')).toBe(false);
+    expect(await findActiveToken(t.db, sha256('rev-1'))).toBeDefined();
+    expect(await revokeClientToken(t.db, sha256('rev-1'), 'shoplifter')).toBe(true);
+    expect(await findActiveToken(t.db, sha256('rev-2'))).toBeDefined();
+    const live = () =>
+      t.db
+        .selectFrom('authorizations')
+        .select('id')
+        .where('client_id', '=', 'shoplifter')
+        .where('app_id', '=', grace().appId)
+        .where('revoked_at', 'is', null)
+        .execute();
+    expect(await live()).toHaveLength(1);
+    expect(await revokeClientToken(t.db, sha256('rev-2'), 'shoplifter')).toBe(true);
+    expect(await live()).toHaveLength(0);
+    expect(await revokeClientToken(t.db, sha256('rev-2'), 'shoplifter')).toBe(false);
+  });
+
+  it('revokes every token issued from a replayed code', async () => {
+    await issue('code-tok', 'the-code');
+    expect(await revokeTokensFromCode(t.db, sha256('the-code'))).toBe(1);
+    expect(await findActiveToken(t.db, sha256('code-tok'))).toBeUndefined();
+    expect(await revokeTokensFromCode(t.db, sha256('the-code'))).toBe(0);
+  });
+});
+
 describe('storage on embedded PGlite', () => {
   it('runs the same migrations and seed', async () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
-      expect(await migrateToLatest(db)).toEqual(['0001_initial']);
+      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks']);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
       expect(Object.keys(ids.apps).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);

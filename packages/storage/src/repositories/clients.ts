@@ -12,6 +12,10 @@ export interface ClientInput {
   client_uri?: string | null | undefined;
   logo_uri?: string | null | undefined;
   redirect_uris: string[];
+  allowed_scopes?: string[] | undefined;
+  default_scope?: string | undefined;
+  require_pkce?: boolean | undefined;
+  remove_url?: string | null | undefined;
 }
 
 export type ClientPatch = Partial<Omit<ClientInput, 'client_id'>> & { status?: 'active' | 'disabled' };
@@ -25,6 +29,10 @@ export function toClientView(row: ClientRow): Client {
     logo_uri: row.logo_uri,
     redirect_uris: row.redirect_uris,
     status: row.status,
+    scope: row.allowed_scopes.join(' '),
+    default_scope: row.default_scope,
+    require_pkce: row.require_pkce,
+    remove_url: row.remove_url,
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
@@ -42,6 +50,10 @@ export async function createClient(db: Db, input: ClientInput, secretHash: strin
         client_uri: input.client_uri ?? null,
         logo_uri: input.logo_uri ?? null,
         redirect_uris: input.redirect_uris,
+        allowed_scopes: input.allowed_scopes ?? [],
+        default_scope: input.default_scope ?? '',
+        require_pkce: input.require_pkce ?? false,
+        remove_url: input.remove_url ?? null,
         status: 'active',
       })
       .returningAll()

@@ -1,5 +1,8 @@
 // Authorizations (a partner's access to an app) and the access tokens issued under them.
+import type { RemovalNotification, RemovalReason } from '@partner-oauth/contracts';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Db } from '../db.js';
+import type { Database } from '../schema.js';
 import { newId } from './ids.js';
 
 export interface IssueTokenInput {
@@ -49,6 +52,7 @@ export interface ActiveToken {
   tokenId: string;
   authorizationId: string;
   clientId: string;
+  clientName: string;
   appId: string;
   appName: string;
   scope: string;
@@ -67,6 +71,7 @@ export async function findActiveToken(db: Db, tokenHash: string): Promise<Active
       't.id as tokenId',
       't.authorization_id as authorizationId',
       't.client_id as clientId',
+      'c.client_name as clientName',
       't.app_id as appId',
       'p.name as appName',
       't.scope as scope',
@@ -79,4 +84,124 @@ export async function findActiveToken(db: Db, tokenHash: string): Promise<Active
     .where('c.status', '=', 'active')
     .executeTakeFirst();
   return row;
+}
+
+export interface EndedAuthorization {
+  authorizationId: string;
+  clientId: string;
+  appId: string;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Ends live authorizations and every token under them, and queues a removal notification for each
+ * partner with a remove_url, all in the caller's transaction: nothing is ended without its notice.
+ */
+async function endWithin(
+  trx: Executor,
+  match: { authorizationId: string } | { clientId: string; appId?: string },
+  reason: RemovalReason,
+  requestId: string | undefined,
+): Promise<EndedAuthorization[]> {
+  let q = trx.updateTable('authorizations').set({ revoked_at: sql`now()` }).where('revoked_at', 'is', null);
+  if ('authorizationId' in match) q = q.where('id', '=', match.authorizationId);
+  else {
+    q = q.where('client_id', '=', match.clientId);
+    if (match.appId !== undefined) q = q.where('app_id', '=', match.appId);
+  }
+  const ended = await q.returning(['id as authorizationId', 'client_id as clientId', 'app_id as appId']).execute();
+  if (ended.length === 0) return [];
+  await trx
+    .updateTable('access_tokens')
+    .set({ revoked_at: sql`now()` })
+    .where(
+      'authorization_id',
+      'in',
+      ended.map((e) => e.authorizationId),
+    )
+    .where('revoked_at', 'is', null)
+    .execute();
+  const clients = await trx
+    .selectFrom('clients')
+    .select(['client_id', 'remove_url', 'webhook_secret_version'])
+    .where('client_id', 'in', [...new Set(ended.map((e) => e.clientId))])
+    .execute();
+  const removedAt = new Date().toISOString();
+  const deliveries = ended.flatMap((e) => {
+    const client = clients.find((c) => c.client_id === e.clientId);
+    if (!client?.remove_url) return [];
+    const id = newId();
+    const payload: RemovalNotification = { type: 'authorization.removed', id, client_id: e.clientId, app_id: e.appId, reason, removed_at: removedAt };
+    return [
+      {
+        id,
+        client_id: e.clientId,
+        app_id: e.appId,
+        authorization_id: e.authorizationId,
+        reason,
+        url: client.remove_url,
+        secret_version: client.webhook_secret_version,
+        payload: JSON.stringify(payload),
+        request_id: requestId ?? null,
+      },
+    ];
+  });
+  if (deliveries.length > 0) await trx.insertInto('webhook_deliveries').values(deliveries).execute();
+  return ended;
+}
+
+/** Ends a partner's access to one app (or, without appId, to every app), from every earlier consent. */
+export function endAuthorizations(
+  db: Db,
+  match: { authorizationId: string } | { clientId: string; appId?: string },
+  reason: RemovalReason,
+  requestId?: string,
+): Promise<EndedAuthorization[]> {
+  return db.transaction().execute((trx) => endWithin(trx, match, reason, requestId));
+}
+
+/**
+ * RFC 7009: revokes the token if it is `clientId`'s and live. When it was the last live token of
+ * its authorization, the authorization ends too (and the partner is notified).
+ */
+export async function revokeClientToken(db: Db, tokenHash: string, clientId: string, requestId?: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const token = await trx
+      .updateTable('access_tokens')
+      .set({ revoked_at: sql`now()` })
+      .where('token_hash', '=', tokenHash)
+      .where('client_id', '=', clientId)
+      .where('revoked_at', 'is', null)
+      .returning(['authorization_id'])
+      .executeTakeFirst();
+    if (!token) return false;
+    // Lock the authorization so a token issued concurrently under it is counted.
+    await trx.selectFrom('authorizations').select('id').where('id', '=', token.authorization_id).forUpdate().execute();
+    const others = await trx
+      .selectFrom('access_tokens')
+      .select('id')
+      .where('authorization_id', '=', token.authorization_id)
+      .where('revoked_at', 'is', null)
+      .limit(1)
+      .execute();
+    if (others.length === 0) await endWithin(trx, { authorizationId: token.authorization_id }, 'token_revoked', requestId);
+    return true;
+  });
+}
+
+/** Revokes every token issued from a code (RFC 6749 §4.1.2: a code used twice). */
+export async function revokeTokensFromCode(db: Db, codeHash: string): Promise<number> {
+  const rows = await db
+    .updateTable('access_tokens')
+    .set({ revoked_at: sql`now()` })
+    .where('code_hash', '=', codeHash)
+    .where('revoked_at', 'is', null)
+    .returning('id')
+    .execute();
+  return rows.length;
+}
+
+export async function revokeTokenById(db: Db, tokenId: string): Promise<void> {
+  await db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('id', '=', tokenId).where('revoked_at', 'is', null).execute();
 }

@@ -1,0 +1,78 @@
+// Token introspection (RFC 7662), token info and revocation (RFC 7009) wire shapes.
+import { type Static, Type } from 'typebox';
+
+const Param = Type.Union([Type.String({ maxLength: 4096 }), Type.Array(Type.String({ maxLength: 4096 }))]);
+
+/** Form body of POST /oauth/introspect and POST /oauth/revoke; loose so the steps give RFC errors. */
+export const TokenParamRequest = Type.Object(
+  {
+    token: Type.Optional(Param),
+    token_type_hint: Type.Optional(Param),
+    client_id: Type.Optional(Param),
+    client_secret: Type.Optional(Param),
+  },
+  { additionalProperties: Param },
+);
+export type TokenParamRequest = Static<typeof TokenParamRequest>;
+
+export const IntrospectionResponse = Type.Object({
+  active: Type.Boolean(),
+  client_id: Type.Optional(Type.String()),
+  app_id: Type.Optional(Type.String()),
+  scope: Type.Optional(Type.String()),
+  /** The account that granted the access. */
+  sub: Type.Optional(Type.String()),
+  iat: Type.Optional(Type.Integer()),
+  token_type: Type.Optional(Type.Literal('Bearer')),
+  iss: Type.Optional(Type.String()),
+});
+export type IntrospectionResponse = Static<typeof IntrospectionResponse>;
+
+export const TokenInfoResponse = Type.Object({
+  app: Type.Object({ id: Type.String(), name: Type.String() }),
+  client: Type.Object({ id: Type.String(), name: Type.String() }),
+  scope: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  created_at: Type.String({ format: 'date-time' }),
+});
+export type TokenInfoResponse = Static<typeof TokenInfoResponse>;
+
+export const EmptyObject = Type.Object({}, { additionalProperties: false });
+
+/** RFC 8414 §2 authorization server metadata. */
+export const AuthorizationServerMetadata = Type.Object({
+  issuer: Type.String(),
+  authorization_endpoint: Type.String(),
+  token_endpoint: Type.String(),
+  revocation_endpoint: Type.String(),
+  introspection_endpoint: Type.String(),
+  response_types_supported: Type.Array(Type.String()),
+  response_modes_supported: Type.Array(Type.String()),
+  grant_types_supported: Type.Array(Type.String()),
+  token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  code_challenge_methods_supported: Type.Array(Type.String()),
+  scopes_supported: Type.Array(Type.String()),
+  authorization_response_iss_parameter_supported: Type.Boolean(),
+  service_documentation: Type.Optional(Type.String()),
+});
+export type AuthorizationServerMetadata = Static<typeof AuthorizationServerMetadata>;
+
+/** Body of the removal notification POSTed to a partner's remove_url. */
+export const RemovalNotification = Type.Object({
+  type: Type.Literal('authorization.removed'),
+  id: Type.String(),
+  client_id: Type.String(),
+  app_id: Type.String(),
+  reason: Type.Union([
+    Type.Literal('partner_revoked'),
+    Type.Literal('token_revoked'),
+    Type.Literal('owner_removed'),
+    Type.Literal('admin_removed'),
+    Type.Literal('client_deleted'),
+  ]),
+  removed_at: Type.String({ format: 'date-time' }),
+});
+export type RemovalNotification = Static<typeof RemovalNotification>;
+export type RemovalReason = RemovalNotification['reason'];
