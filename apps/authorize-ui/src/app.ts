@@ -1,7 +1,7 @@
 // Builds the authorize-ui Fastify app from its dependencies; tests and server.ts both call this.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, metadataRoutes, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import type { Db } from '@partner-oauth/storage';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AuthRequestStore } from './auth-requests.js';
@@ -48,6 +48,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   const requests = new AuthRequestStore(deps.store, config.AUTH_REQUEST_TTL_SECONDS * 1000);
   await app.register(loginRoutes, { db: deps.db });
   await app.register(authorizeRoutes, { db: deps.db, codes, requests, issuer: config.ISSUER });
+  await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
   app.get('/health/live', async () => ({ status: 'ok' }));
   return app;
 }

@@ -8,6 +8,8 @@ export interface PendingRequest {
   redirectUriSent: boolean;
   state?: string | undefined;
   scope: string;
+  /** RFC 7636 S256 challenge, when the partner sent one. */
+  codeChallenge?: string | undefined;
   /** The account that started it: another session cannot finish it. */
   accountId: string;
 }

@@ -10,6 +10,8 @@ export const AuthorizeUiConfig = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   /** Issuer identifier (RFC 8414 §2, RFC 9207): the public origin of this server, from config only. */
   ISSUER: Type.String({ format: 'uri', default: 'http://localhost:3000' }),
+  /** The public base URL of token-service, for the metadata document served at the issuer. */
+  TOKEN_SERVICE_PUBLIC_URL: Type.String({ format: 'uri', default: 'http://localhost:3001' }),
   SESSION_SECRET: Type.String({ minLength: 32, default: DEV_SESSION_SECRET }),
   /** A session unused for this long ends. */
   SESSION_IDLE_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 1800 }),

@@ -2,7 +2,7 @@
 
 /** Returns a same-origin path for `value`, or `fallback` when it could lead anywhere else. */
 export function safeReturnTo(value: string | undefined, fallback = '/'): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//')) return fallback;
+  if (!value?.startsWith('/') || value.startsWith('//')) return fallback;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
   if (/[\\\u0000-\u001f\u007f]/.test(value)) return fallback;
   let decoded: string;

@@ -265,6 +265,8 @@ describe('consent', () => {
         client_name: '<script>alert(1)</script>',
         description: '<img src=x onerror=alert(2)>',
         redirect_uris: ['https://xss.example/cb'],
+        allowed_scopes: ['app:read'],
+        default_scope: 'app:read',
         status: 'active',
       })
       .execute();
@@ -285,5 +287,123 @@ describe('consent', () => {
     const after = await browser.get(AUTHORIZE);
     expect(after.statusCode).toBe(302);
     expect(location(after).pathname).toBe('/login');
+  });
+});
+
+describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
+  const authorize = async (browser: Browser, query: string) =>
+    browser.get(`/oauth/authorize?client_id=shoplifter&response_type=code&state=p&${query}`);
+  const errorOf = (res: { headers: Record<string, unknown> }) => Object.fromEntries(location(res).searchParams);
+
+  it('a repeated parameter: error page for client_id and redirect_uri, error redirect otherwise', async () => {
+    const page = await app.inject('/oauth/authorize?client_id=shoplifter&client_id=shoplifter&response_type=code');
+    expect(page.statusCode).toBe(400);
+    expect(page.headers.location).toBeUndefined();
+    const uri = encodeURIComponent(CALLBACK);
+    const page2 = await app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${uri}&redirect_uri=${uri}`);
+    expect(page2.statusCode).toBe(400);
+    expect(page2.headers.location).toBeUndefined();
+    const res = await app.inject('/oauth/authorize?client_id=shoplifter&response_type=code&state=a&scope=app:read&scope=users:read');
+    expect(res.statusCode).toBe(302);
+    expect(errorOf(res)).toEqual({ error: 'invalid_request', error_description: 'parameter scope is repeated', state: 'a', iss: ISSUER });
+  });
+
+  it('an unknown or disallowed scope is invalid_scope', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    for (const scope of ['admin:all', 'app:read%20admin:all', 'app:read%22']) {
+      const res = await authorize(browser, `scope=${scope}`);
+      expect(res.statusCode).toBe(302);
+      expect(errorOf(res)).toMatchObject({ error: 'invalid_scope', state: 'p', iss: ISSUER });
+    }
+  });
+
+  it('the consent page lists the requested scopes in plain language; the code carries them', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await authorize(browser, 'scope=users:read%20app:read');
+    expect(consent.statusCode).toBe(200);
+    expect(consent.body).toContain('See the app’s users and their profiles');
+    expect(consent.body).toContain('See the app’s name and basic settings');
+    expect(consent.body).not.toContain('Send messages');
+    const res = await browser.post('/oauth/decision', {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: hidden(consent.body, 'app_id'),
+      decision: 'allow',
+      _csrf: hidden(consent.body, '_csrf'),
+    });
+    const grant = await codes.redeem(location(res).searchParams.get('code') as string);
+    expect(grant?.scope).toBe('app:read users:read');
+  });
+
+  it('without a scope parameter the client default is asked', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await authorize(browser, '');
+    expect(consent.body).toContain('Read the app’s conversations and messages');
+    expect(consent.body).toContain('Send messages and manage conversations in the app');
+    expect(consent.body).not.toContain('See the app’s users');
+  });
+
+  const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+  it('PKCE: S256 accepted and carried by the code; plain, missing method and malformed challenges refused', async () => {
+    const browser = await signedIn('grace@example.com', 'hopper-1906');
+    const ok = await authorize(browser, `code_challenge=${CHALLENGE}&code_challenge_method=S256`);
+    expect(ok.statusCode).toBe(200);
+    const res = await browser.post('/oauth/decision', {
+      request_id: hidden(ok.body, 'request_id'),
+      app_id: hidden(ok.body, 'app_id'),
+      decision: 'allow',
+      _csrf: hidden(ok.body, '_csrf'),
+    });
+    expect((await codes.redeem(location(res).searchParams.get('code') as string))?.codeChallenge).toBe(CHALLENGE);
+    for (const q of [
+      `code_challenge=${CHALLENGE}&code_challenge_method=plain`,
+      `code_challenge=${CHALLENGE}`,
+      'code_challenge=short&code_challenge_method=S256',
+      'code_challenge_method=S256',
+    ]) {
+      const bad = await authorize(browser, q);
+      expect(bad.statusCode).toBe(302);
+      expect(errorOf(bad)).toMatchObject({ error: 'invalid_request', state: 'p', iss: ISSUER });
+    }
+  });
+
+  it('PKCE is required for clients registered so', async () => {
+    await t.db.updateTable('clients').set({ require_pkce: true }).where('client_id', '=', 'shoplifter').execute();
+    try {
+      const browser = await signedIn('grace@example.com', 'hopper-1906');
+      const res = await authorize(browser, '');
+      expect(errorOf(res)).toEqual({
+        error: 'invalid_request',
+        error_description: 'this client must use PKCE (code_challenge with S256)',
+        state: 'p',
+        iss: ISSUER,
+      });
+      expect((await authorize(browser, `code_challenge=${CHALLENGE}&code_challenge_method=S256`)).statusCode).toBe(200);
+    } finally {
+      await t.db.updateTable('clients').set({ require_pkce: false }).where('client_id', '=', 'shoplifter').execute();
+    }
+  });
+
+  it('a disabled client cannot start a flow', async () => {
+    await t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'shoplifter').execute();
+    try {
+      const res = await app.inject(AUTHORIZE);
+      expect(res.statusCode).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+    } finally {
+      await t.db.updateTable('clients').set({ status: 'active' }).where('client_id', '=', 'shoplifter').execute();
+    }
+  });
+
+  it('serves the RFC 8414 metadata at the issuer', async () => {
+    const res = await app.inject('/.well-known/oauth-authorization-server');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/oauth/authorize`,
+      token_endpoint: 'http://localhost:3001/oauth/token',
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+    });
   });
 });

@@ -2,11 +2,14 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, metadataRoutes, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import type { Db } from '@partner-oauth/storage';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
+import introspectRoutes from './routes/introspect.js';
+import partnerRoutes from './routes/partner.js';
+import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
 
 export interface TokenServiceDeps {
@@ -30,6 +33,10 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
   await app.register(tokenRoutes, { db: deps.db, codes, clock });
+  await app.register(revokeRoutes, { db: deps.db, clock });
+  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER });
+  await app.register(partnerRoutes, { db: deps.db });
+  await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
   app.get('/health/live', async () => ({ status: 'ok' }));
   return app;
 }

@@ -1,16 +1,26 @@
 // token-service configuration, validated once at start-up.
-import { CommonConfig, loadConfig, Type } from '@partner-oauth/service-kit';
+import { CommonConfig, ConfigError, DEV_WEBHOOK_SIGNING_KEY, loadConfig, Type, WebhookSigningConfig } from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
 export const TokenServiceConfig = Type.Object({
   ...CommonConfig,
+  ...WebhookSigningConfig,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** The authorization server's issuer identifier (RFC 8414 §2); from config, never from a request. */
   ISSUER: Type.String({ format: 'uri', default: 'http://localhost:3000' }),
+  /** The public base URL of this service, as partners reach it (metadata endpoints are built from it). */
+  TOKEN_SERVICE_PUBLIC_URL: Type.String({ format: 'uri', default: 'http://localhost:3001' }),
   CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
+  /** Whether this instance delivers removal notifications from the outbox (any number may). */
+  WEBHOOK_WORKER: Type.Boolean({ default: true }),
 });
 export type TokenServiceConfig = Static<typeof TokenServiceConfig>;
 
 export function loadTokenServiceConfig(env: Record<string, string | undefined>): TokenServiceConfig {
-  return loadConfig(TokenServiceConfig, env);
+  const config = loadConfig(TokenServiceConfig, env);
+  if (config.NODE_ENV === 'production') {
+    if (config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY) throw new ConfigError('WEBHOOK_SIGNING_KEY: must be set in production');
+    if (!config.ISSUER.startsWith('https://')) throw new ConfigError('ISSUER: must be an https URL in production');
+  }
+  return config;
 }

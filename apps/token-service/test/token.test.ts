@@ -24,7 +24,7 @@ beforeAll(async () => {
     accountId: t.ids.accounts['ada@example.com'] as string,
     redirectUri: 'http://localhost:4000/callback',
     redirectUriSent: false,
-    scope: '',
+    scope: 'app:read conversations:read',
   };
 });
 afterAll(async () => {
@@ -59,7 +59,12 @@ describe('POST /oauth/token', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers.pragma).toBe('no-cache');
     const body = res.json();
-    expect(body).toEqual({ access_token: expect.stringMatching(/^poat_[A-Za-z0-9_-]{43}$/), token_type: 'Bearer', app_id: grant.appId });
+    expect(body).toEqual({
+      access_token: expect.stringMatching(/^poat_[A-Za-z0-9_-]{43}$/),
+      token_type: 'Bearer',
+      app_id: grant.appId,
+      scope: 'app:read conversations:read',
+    });
     const rows = await t.db.selectFrom('access_tokens').selectAll().where('code_hash', '=', sha256(code)).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]?.token_hash).toBe(sha256(body.access_token));
@@ -86,11 +91,15 @@ describe('POST /oauth/token', () => {
     expect(again.json()).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
   });
 
-  it('of 20 concurrent redemptions of one code exactly one gets a token', async () => {
+  it('of 20 concurrent redemptions of one code at most one gets a token, and none survives the replay', async () => {
     const code = await codes.issue(grant);
     const results = await Promise.all(Array.from({ length: 20 }, () => post({ code, grant_type: 'authorization_code', ...creds })));
-    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(1);
-    expect(results.filter((r) => r.statusCode === 400 && r.json().error === 'invalid_grant')).toHaveLength(19);
+    const ok = results.filter((r) => r.statusCode === 200);
+    expect(ok.length).toBeLessThanOrEqual(1);
+    expect(results.filter((r) => r.statusCode === 400 && r.json().error === 'invalid_grant')).toHaveLength(20 - ok.length);
+    const rows = await t.db.selectFrom('access_tokens').select(['revoked_at']).where('code_hash', '=', sha256(code)).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.revoked_at).not.toBeNull();
   });
 
   it('refuses an unknown code and another client’s code', async () => {

@@ -11,6 +11,8 @@ export interface CodeGrant {
   /** Whether redirect_uri was sent at authorize (RFC 6749 §4.1.3: then the token request must repeat it). */
   redirectUriSent: boolean;
   scope: string;
+  /** RFC 7636 S256 challenge, when the request carried one. */
+  codeChallenge?: string | undefined;
 }
 
 export interface RedeemedCode extends CodeGrant {
@@ -54,5 +56,18 @@ export class CodeStore {
     const { expiresAt, ...record } = JSON.parse(raw) as RedeemedCode & { expiresAt: number };
     if (expiresAt <= this.clock.now()) return null;
     return { ...record, codeHash };
+  }
+
+  /**
+   * Records that a code was presented again after its use (RFC 6749 §4.1.2). Set before the
+   * tokens from it are revoked, and read by the first redeemer after its token is committed, so
+   * whichever of the two comes second sees the other: no token from a replayed code survives.
+   */
+  async flagReplay(codeHash: string): Promise<void> {
+    await this.store.set(`replayed:${codeHash}`, '1', this.ttlMs);
+  }
+
+  async wasReplayed(codeHash: string): Promise<boolean> {
+    return (await this.store.get(`replayed:${codeHash}`)) !== null;
   }
 }

@@ -9,3 +9,4 @@ export * from './logging.js';
 export * from './run.js';
 export * from './validation.js';
 export * from './webhook-config.js';
+export * from './metadata-route.js';

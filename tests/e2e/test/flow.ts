@@ -37,13 +37,23 @@ export function describePartnerFlow(deployment: () => Deployment): void {
       const token = await exchange(d.tokenUrl, { ...secretPost, code });
       expect(token.status).toBe(200);
       expect(token.headers.get('cache-control')).toBe('no-store');
-      expect(token.body).toEqual({ access_token: expect.stringMatching(/^poat_/), token_type: 'Bearer', app_id: salesId });
+      expect(token.body).toEqual({
+        access_token: expect.stringMatching(/^poat_/),
+        token_type: 'Bearer',
+        app_id: salesId,
+        scope: 'app:read conversations:read conversations:write',
+      });
+      const info = await fetch(`${d.tokenUrl}/v2/tokenInfo`, { headers: { authorization: `Bearer ${token.body.access_token}` } });
+      expect(await info.json()).toMatchObject({ app: { id: salesId, name: 'Acme Sales' }, client: { id: 'shoplifter', name: 'Shoplifter' } });
       if (d.appId) expect(salesId).toBe(await d.appId('Acme Sales'));
       observedAppIds['Acme Sales'] = salesId;
 
       const again = await exchange(d.tokenUrl, { ...secretPost, code });
       expect(again.status).toBe(400);
       expect(again.body.error).toBe('invalid_grant');
+      // The replay ended the token issued from that code (RFC 6749 §4.1.2).
+      const after = await fetch(`${d.tokenUrl}/v2/tokenInfo`, { headers: { authorization: `Bearer ${token.body.access_token}` } });
+      expect(after.status).toBe(401);
     });
 
     it('deny sends access_denied with the state', async () => {

@@ -1,7 +1,17 @@
 // GET /oauth/authorize (RFC 6749 §4.1.1) and the consent steps that follow it: app picker, consent, decision.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AuthorizeQuery, ConsentQuery, DecisionForm, PickAppQuery } from '@partner-oauth/contracts';
+import {
+  AuthorizeQuery,
+  ConsentQuery,
+  DecisionForm,
+  disallowedScopes,
+  formatScope,
+  isScopeName,
+  PickAppQuery,
+  parseScope,
+  SCOPES,
+} from '@partner-oauth/contracts';
 import type { CodeStore } from '@partner-oauth/ephemeral-store';
 import { type ClientRow, type Db, findClient, findMemberApp, listAppsForAccount } from '@partner-oauth/storage';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -27,6 +37,44 @@ function describeRedirect(uri: string): string {
   }
 }
 
+/** The client, if it exists and may start or finish a flow (a disabled client may not). */
+async function activeClient(db: Db, clientId: string): Promise<ClientRow | undefined> {
+  const client = await findClient(db, clientId);
+  return client?.status === 'active' ? client : undefined;
+}
+
+/** RFC 6749 §3.3: the requested scope, or the client's default; every token must be allowed to the client. */
+function requestedScope(client: ClientRow, raw: string | undefined): { value: string } | { error: string } {
+  const tokens = raw === undefined || raw.trim() === '' ? parseScope(client.default_scope) : parseScope(raw);
+  if (tokens === null) return { error: 'malformed scope' };
+  if (tokens.length === 0) return { error: 'no scope requested and the client has no default scope' };
+  const refused = disallowedScopes(tokens, client.allowed_scopes);
+  if (refused.length > 0) return { error: `scope not allowed: ${refused.join(' ')}` };
+  return { value: formatScope(tokens) };
+}
+
+/** RFC 7636 §4.3 with S256 only (RFC 9700 §2.1.1); required when the client is registered so. */
+function pkceChallenge(
+  client: ClientRow,
+  challenge: string | undefined,
+  method: string | undefined,
+): { value: string | undefined } | { error: string } {
+  if (challenge === undefined) {
+    if (method !== undefined) return { error: 'code_challenge_method without code_challenge' };
+    return client.require_pkce ? { error: 'this client must use PKCE (code_challenge with S256)' } : { value: undefined };
+  }
+  if (method !== 'S256') return { error: 'code_challenge_method must be S256' };
+  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge)) return { error: 'malformed code_challenge' };
+  return { value: challenge };
+}
+
+function scopeDescriptions(scope: string): { name: string; description: string }[] {
+  return scope
+    .split(' ')
+    .filter(isScopeName)
+    .map((name) => ({ name, description: SCOPES[name] }));
+}
+
 const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (app, deps) => {
   const { db, codes, requests, issuer } = deps;
 
@@ -48,6 +96,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       app,
       requestId,
       redirectHost: describeRedirect(pending.redirectUri),
+      scopes: scopeDescriptions(pending.scope),
       email: request.session.email,
       canChooseAnother,
       csrfToken: reply.generateCsrf(),
@@ -58,8 +107,8 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     const query = request.query;
     // Until client and redirect URI are known good, errors stay on our page: never redirect (RFC 6749 §4.1.2.1).
     if (Array.isArray(query.client_id) || Array.isArray(query.redirect_uri)) return sendErrorPage(reply, errorPages.repeatedParameter);
-    const client = query.client_id ? await findClient(db, query.client_id) : undefined;
-    if (!client || client.status !== 'active') return sendErrorPage(reply, errorPages.unknownClient);
+    const client = query.client_id ? await activeClient(db, query.client_id) : undefined;
+    if (!client) return sendErrorPage(reply, errorPages.unknownClient);
     const redirectUriSent = query.redirect_uri !== undefined;
     const redirectUri = redirectUriSent ? query.redirect_uri : client.redirect_uris[0];
     if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) return sendErrorPage(reply, errorPages.badRedirectUri);
@@ -83,10 +132,23 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       });
     }
 
+    const scope = requestedScope(client, single(query.scope));
+    if ('error' in scope) return respond(reply, 302, redirectUri, { error: 'invalid_scope', error_description: scope.error, state });
+    const pkce = pkceChallenge(client, single(query.code_challenge), single(query.code_challenge_method));
+    if ('error' in pkce) return respond(reply, 302, redirectUri, { error: 'invalid_request', error_description: pkce.error, state });
+
     const accountId = request.session.accountId;
     if (!accountId) return reply.redirect(`/login?${new URLSearchParams({ return_to: request.url }).toString()}`, 302);
 
-    const pending: PendingRequest = { clientId: client.client_id, redirectUri, redirectUriSent, state, scope: '', accountId };
+    const pending: PendingRequest = {
+      clientId: client.client_id,
+      redirectUri,
+      redirectUriSent,
+      state,
+      scope: scope.value,
+      codeChallenge: pkce.value,
+      accountId,
+    };
     const apps = await listAppsForAccount(db, accountId);
     if (apps.length === 0)
       return reply.view('no-app', { client: { name: client.client_name }, email: request.session.email, csrfToken: reply.generateCsrf() });
@@ -106,8 +168,8 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     const accountId = request.session.accountId;
     const pending = await requests.get(request.query.request_id);
     if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
-    const client = await findClient(db, pending.clientId);
-    if (!client || client.status !== 'active') return sendErrorPage(reply, errorPages.unknownClient);
+    const client = await activeClient(db, pending.clientId);
+    if (!client) return sendErrorPage(reply, errorPages.unknownClient);
     const chosen = await findMemberApp(db, request.query.app_id, accountId);
     if (!chosen) return sendErrorPage(reply, errorPages.notMember);
     return renderConsent(request, reply, request.query.request_id, pending, client, chosen, true);
@@ -118,8 +180,8 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     const accountId = request.session.accountId;
     const pending = await requests.get(requestId);
     if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
-    const client = await findClient(db, pending.clientId);
-    if (!client || client.status !== 'active') return sendErrorPage(reply, errorPages.unknownClient);
+    const client = await activeClient(db, pending.clientId);
+    if (!client) return sendErrorPage(reply, errorPages.unknownClient);
     const apps = await listAppsForAccount(db, accountId);
     return reply.view('pick-app', {
       client: { name: client.client_name },
@@ -136,8 +198,8 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     const { request_id, app_id, decision } = request.body;
     const pending = await requests.take(request_id);
     if (!pending || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
-    const client = await findClient(db, pending.clientId);
-    if (!client || client.status !== 'active' || !client.redirect_uris.includes(pending.redirectUri)) {
+    const client = await activeClient(db, pending.clientId);
+    if (!client?.redirect_uris.includes(pending.redirectUri)) {
       return sendErrorPage(reply, errorPages.unknownClient);
     }
     if (decision === 'deny') {
@@ -153,6 +215,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       redirectUri: pending.redirectUri,
       redirectUriSent: pending.redirectUriSent,
       scope: pending.scope,
+      codeChallenge: pending.codeChallenge,
     });
     request.log.info({ event: 'authorization.approved', clientId: client.client_id, appId: chosen.id }, 'authorization approved');
     return respond(reply, 303, pending.redirectUri, { code, state: pending.state });

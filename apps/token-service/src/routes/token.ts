@@ -1,11 +1,12 @@
-// POST /oauth/token (RFC 6749 §3.2, §4.1.3): an ordered list of small steps, grants keyed by grant_type.
-
+// POST /oauth/token (RFC 6749 §3.2, §4.1.3, RFC 7636 §4.6): an ordered list of small steps, grants keyed by grant_type.
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
 import type { CodeStore } from '@partner-oauth/ephemeral-store';
-import { type Clock, OAuthError, randomToken, sha256 } from '@partner-oauth/service-kit';
-import { type Db, issueToken } from '@partner-oauth/storage';
+import { type Clock, OAuthError, randomToken, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Db, issueToken, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
 import { authenticateClient, readCredentials } from '../client-auth.js';
+import { formParams, NO_STORE, type Params, required } from '../params.js';
 
 /** Access tokens carry this prefix so secret scanners can recognise a leaked one. */
 export const ACCESS_TOKEN_PREFIX = 'poat_';
@@ -16,22 +17,21 @@ export interface TokenRouteDeps {
   clock: Clock;
 }
 
-type Params = Record<string, string | undefined>;
+const invalidGrant = (description = 'the code is invalid, expired, already used or was issued to another client') =>
+  new OAuthError('invalid_grant', description);
 
-/** RFC 6749 §3.2: parameters must not be included more than once. */
-function singleValued(body: TokenRequest): Params {
-  const params: Params = {};
-  for (const [name, value] of Object.entries(body)) {
-    if (Array.isArray(value)) throw new OAuthError('invalid_request', `parameter ${name} is repeated`);
-    params[name] = value;
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+function checkPkce(challenge: string | undefined, verifier: string | undefined): void {
+  if (challenge === undefined) {
+    // A verifier for a code issued without a challenge is a downgrade attempt (RFC 9700 §2.1.1).
+    if (verifier !== undefined) throw invalidGrant('code_verifier sent for a code issued without code_challenge');
+    return;
   }
-  return params;
-}
-
-function required(params: Params, name: string): string {
-  const value = params[name];
-  if (value === undefined || value === '') throw new OAuthError('invalid_request', `missing parameter ${name}`);
-  return value;
+  if (verifier === undefined || !VERIFIER.test(verifier)) throw invalidGrant('a valid code_verifier is required');
+  const computed = createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  if (!safeEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
 }
 
 type GrantHandler = (params: Params, clientId: string, deps: TokenRouteDeps) => Promise<TokenResponse>;
@@ -39,15 +39,22 @@ type GrantHandler = (params: Params, clientId: string, deps: TokenRouteDeps) => 
 async function authorizationCodeGrant(params: Params, clientId: string, deps: TokenRouteDeps): Promise<TokenResponse> {
   const code = required(params, 'code');
   const grant = await deps.codes.redeem(code);
-  const invalid = () => new OAuthError('invalid_grant', 'the code is invalid, expired, already used or was issued to another client');
-  if (!grant || grant.clientId !== clientId) throw invalid();
+  if (!grant) {
+    // Unknown, expired or already used: if it was used, nothing issued from it may keep working.
+    const codeHash = sha256(code);
+    await deps.codes.flagReplay(codeHash);
+    await revokeTokensFromCode(deps.db, codeHash);
+    throw invalidGrant();
+  }
+  if (grant.clientId !== clientId) throw invalidGrant();
   // RFC 6749 §4.1.3: a redirect_uri sent at authorize must be repeated, identical.
   const redirectUri = params.redirect_uri;
   if (grant.redirectUriSent ? redirectUri !== grant.redirectUri : redirectUri !== undefined && redirectUri !== grant.redirectUri) {
-    throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+    throw invalidGrant('redirect_uri does not match the authorization request');
   }
+  checkPkce(grant.codeChallenge, params.code_verifier);
   const accessToken = randomToken(32, ACCESS_TOKEN_PREFIX);
-  await issueToken(deps.db, {
+  const { tokenId } = await issueToken(deps.db, {
     clientId,
     appId: grant.appId,
     accountId: grant.accountId,
@@ -55,7 +62,11 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: To
     tokenHash: sha256(accessToken),
     codeHash: grant.codeHash,
   });
-  return { access_token: accessToken, token_type: 'Bearer', app_id: grant.appId, ...(grant.scope ? { scope: grant.scope } : {}) };
+  if (await deps.codes.wasReplayed(grant.codeHash)) {
+    await revokeTokenById(deps.db, tokenId);
+    throw invalidGrant();
+  }
+  return { access_token: accessToken, token_type: 'Bearer', app_id: grant.appId, scope: grant.scope };
 }
 
 const grants: Record<string, GrantHandler> = {
@@ -72,11 +83,8 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, deps)
       },
     },
     async (request, reply) => {
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      if (!request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-        throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
-      }
-      const params = singleValued(request.body);
+      reply.headers(NO_STORE);
+      const params = formParams(request);
       const creds = readCredentials(request.headers.authorization, params);
       const { clientId } = await authenticateClient(deps.db, creds, new Date(deps.clock.now()));
       const grantType = required(params, 'grant_type');

@@ -1,0 +1,26 @@
+// Reading a Bearer token from the Authorization header (RFC 6750 §2.1) and its error answers (§3).
+import { OAuthError } from '@partner-oauth/service-kit';
+
+const REALM = 'partner-oauth';
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+function challenge(error?: string, description?: string): Record<string, string> {
+  const parts = [`realm="${REALM}"`];
+  if (error) parts.push(`error="${error}"`);
+  if (description) parts.push(`error_description="${description}"`);
+  return { 'www-authenticate': `Bearer ${parts.join(', ')}` };
+}
+
+/** RFC 6750 §3.1: no credentials at all get a bare challenge; a bad token gets invalid_token. */
+export function bearerToken(authorization: string | undefined): string {
+  if (authorization === undefined || authorization === '') {
+    throw new OAuthError('invalid_token', 'a Bearer token is required', { status: 401, headers: challenge() });
+  }
+  const match = BEARER.exec(authorization);
+  if (!match?.[1]) throw invalidToken('malformed Authorization header');
+  return match[1];
+}
+
+export function invalidToken(description = 'the access token is invalid, expired or revoked'): OAuthError {
+  return new OAuthError('invalid_token', description, { status: 401, headers: challenge('invalid_token', description) });
+}

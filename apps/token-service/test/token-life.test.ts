@@ -1,0 +1,276 @@
+// PKCE, replay, revocation, introspection, token info, partner revoke and metadata, through inject() on real stores.
+import { createHash } from 'node:crypto';
+import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
+import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+import { sha256 } from '@partner-oauth/service-kit';
+import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+
+let t: TestDatabase;
+const redis = createTestRedis();
+let app: FastifyInstance;
+let codes: CodeStore;
+let grant: CodeGrant;
+const ISSUER = 'https://auth.example';
+
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+  const config = loadTokenServiceConfig({ ISSUER, TOKEN_SERVICE_PUBLIC_URL: 'https://api.example', LOG_LEVEL: 'silent' });
+  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
+  codes = new CodeStore(redis.store);
+  grant = {
+    clientId: 'shoplifter',
+    appId: t.ids.apps['Acme Sales'] as string,
+    accountId: t.ids.accounts['ada@example.com'] as string,
+    redirectUri: 'http://localhost:4000/callback',
+    redirectUriSent: false,
+    scope: 'app:read',
+  };
+  await t.db
+    .insertInto('clients')
+    .values({ client_id: 'other', client_name: 'Other', description: '', redirect_uris: ['https://o.example/cb'], status: 'active' })
+    .execute();
+  await t.db
+    .insertInto('client_secrets')
+    .values({ id: 'other-s', client_id: 'other', secret_hash: sha256('other-secret') })
+    .execute();
+});
+afterAll(async () => {
+  await app.close();
+  await redis.cleanup();
+  await t.drop();
+});
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: form(fields) });
+const shoplifter = { client_id: 'shoplifter', client_secret: 'secret' };
+const rsBasic = (id = 'platform-api', secret = 'platform-api-secret') => ({
+  authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+});
+
+async function tokenFor(g: Partial<CodeGrant> = {}, extra: Record<string, string> = {}): Promise<string> {
+  const code = await codes.issue({ ...grant, ...g });
+  const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter, ...extra });
+  expect(res.statusCode).toBe(200);
+  return res.json().access_token;
+}
+
+const introspect = async (token: string) => (await postForm('/oauth/introspect', { token }, rsBasic())).json();
+const tokenInfo = (token: string) => app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: `Bearer ${token}` } });
+
+describe('PKCE at the token endpoint (RFC 7636 §4.6)', () => {
+  const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+
+  it('the right verifier gets the token', async () => {
+    await tokenFor({ codeChallenge: challenge }, { code_verifier: verifier });
+  });
+
+  it('a wrong or missing verifier is invalid_grant', async () => {
+    for (const extra of [{ code_verifier: `${verifier.slice(0, -1)}A` }, {}, { code_verifier: 'short' }] as Record<string, string>[]) {
+      const code = await codes.issue({ ...grant, codeChallenge: challenge });
+      const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter, ...extra });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toBe('invalid_grant');
+    }
+  });
+
+  it('a verifier for a code issued without a challenge is refused (downgrade)', async () => {
+    const code = await codes.issue(grant);
+    const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, code_verifier: verifier, ...shoplifter });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'code_verifier sent for a code issued without code_challenge',
+    });
+  });
+});
+
+describe('a code used twice', () => {
+  it('is invalid_grant, and the token from its first use stops working', async () => {
+    const code = await codes.issue(grant);
+    const first = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
+    const token = first.json().access_token;
+    expect((await tokenInfo(token)).statusCode).toBe(200);
+    const second = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
+    expect(second.json().error).toBe('invalid_grant');
+    expect((await tokenInfo(token)).statusCode).toBe(401);
+    expect(await introspect(token)).toEqual({ active: false });
+  });
+});
+
+describe('GET /v2/tokenInfo', () => {
+  it('tells the partner its app, client and scope', async () => {
+    const token = await tokenFor();
+    const res = await tokenInfo(token);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.json()).toEqual({
+      app: { id: grant.appId, name: 'Acme Sales' },
+      client: { id: 'shoplifter', name: 'Shoplifter' },
+      scope: 'app:read',
+      token_type: 'Bearer',
+      created_at: expect.any(String),
+    });
+  });
+
+  it('answers RFC 6750 errors', async () => {
+    const none = await app.inject('/v2/tokenInfo');
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="partner-oauth"');
+    const unknown = await tokenInfo('poat_unknown');
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.headers['www-authenticate']).toBe(
+      'Bearer realm="partner-oauth", error="invalid_token", error_description="the access token is invalid, expired or revoked"',
+    );
+    expect(unknown.json()).toEqual({ error: 'invalid_token', error_description: 'the access token is invalid, expired or revoked' });
+    const basic = await app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: 'Basic abc' } });
+    expect(basic.statusCode).toBe(401);
+    expect(basic.json().error).toBe('invalid_token');
+  });
+});
+
+describe('POST /oauth/revoke (RFC 7009)', () => {
+  it('revokes the client’s own token; the answer is 200 {}', async () => {
+    const token = await tokenFor();
+    const res = await postForm('/oauth/revoke', { token, token_type_hint: 'access_token', ...shoplifter });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({});
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await tokenInfo(token)).statusCode).toBe(401);
+  });
+
+  it('unknown tokens answer 200 too', async () => {
+    const res = await postForm('/oauth/revoke', { token: 'poat_never_issued', ...shoplifter });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('another client’s token is not revoked', async () => {
+    const token = await tokenFor();
+    const res = await postForm('/oauth/revoke', { token, client_id: 'other', client_secret: 'other-secret' });
+    expect(res.statusCode).toBe(200);
+    expect((await tokenInfo(token)).statusCode).toBe(200);
+  });
+
+  it('needs client authentication and a token', async () => {
+    const noAuth = await postForm('/oauth/revoke', { token: 'x' });
+    expect(noAuth.statusCode).toBe(401);
+    expect(noAuth.json().error).toBe('invalid_client');
+    const noToken = await postForm('/oauth/revoke', { ...shoplifter });
+    expect(noToken.statusCode).toBe(400);
+    expect(noToken.json()).toEqual({ error: 'invalid_request', error_description: 'missing parameter token' });
+  });
+});
+
+describe('POST /oauth/introspect (RFC 7662)', () => {
+  it('describes an active token to a resource server', async () => {
+    const token = await tokenFor();
+    const res = await postForm('/oauth/introspect', { token }, rsBasic());
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = res.json();
+    expect(body).toEqual({
+      active: true,
+      client_id: 'shoplifter',
+      app_id: grant.appId,
+      scope: 'app:read',
+      sub: grant.accountId,
+      iat: expect.any(Number),
+      token_type: 'Bearer',
+      iss: ISSUER,
+    });
+    expect(Math.abs(body.iat - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('answers only {active:false} for anything not valid', async () => {
+    expect(await introspect('poat_nope')).toEqual({ active: false });
+    expect(await introspect('')).toBeDefined();
+  });
+
+  it('refuses callers without the resource-server credential', async () => {
+    const token = await tokenFor();
+    for (const headers of [{}, rsBasic('platform-api', 'wrong'), rsBasic('shoplifter', 'secret')]) {
+      const res = await postForm('/oauth/introspect', { token }, headers);
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error).toBe('invalid_client');
+    }
+    const post = await postForm('/oauth/introspect', { token, client_id: 'platform-api', client_secret: 'platform-api-secret' });
+    expect(post.statusCode).toBe(401);
+  });
+
+  it('a missing token parameter is invalid_request', async () => {
+    const res = await postForm('/oauth/introspect', {}, rsBasic());
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toBe('invalid_request');
+  });
+});
+
+describe('DELETE /oauth/authorization (the spec’s Revoke Access)', () => {
+  it('ends every token the partner holds for that app, from every consent, at once', async () => {
+    const app2 = t.ids.apps['Acme Support'] as string;
+    const a = await tokenFor({ appId: app2 });
+    const b = await tokenFor({ appId: app2 });
+    const elsewhere = await tokenFor();
+    const res = await app.inject({ method: 'DELETE', url: '/oauth/authorization', headers: { authorization: `Bearer ${a}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({});
+    for (const token of [a, b]) {
+      expect((await tokenInfo(token)).statusCode).toBe(401);
+      expect(await introspect(token)).toEqual({ active: false });
+    }
+    expect((await tokenInfo(elsewhere)).statusCode).toBe(200);
+    const again = await app.inject({ method: 'DELETE', url: '/oauth/authorization', headers: { authorization: `Bearer ${a}` } });
+    expect(again.statusCode).toBe(401);
+    const outbox = await t.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('app_id', '=', app2)
+      .where('reason', '=', 'partner_revoked')
+      .execute();
+    expect(outbox).toHaveLength(1);
+  });
+
+  it('tokens of a disabled client stop working', async () => {
+    const token = await tokenFor();
+    await t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'shoplifter').execute();
+    try {
+      expect((await tokenInfo(token)).statusCode).toBe(401);
+      expect(await introspect(token)).toEqual({ active: false });
+      const code = await codes.issue(grant);
+      const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
+      expect(res.statusCode).toBe(401);
+    } finally {
+      await t.db.updateTable('clients').set({ status: 'active' }).where('client_id', '=', 'shoplifter').execute();
+    }
+  });
+});
+
+describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
+  it('is built from configuration, whatever the Host header says', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/.well-known/oauth-authorization-server',
+      headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/oauth/authorize`,
+      token_endpoint: 'https://api.example/oauth/token',
+      revocation_endpoint: 'https://api.example/oauth/revoke',
+      introspection_endpoint: 'https://api.example/oauth/introspect',
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+      code_challenge_methods_supported: ['S256'],
+      scopes_supported: ['app:read', 'conversations:read', 'conversations:write', 'users:read', 'webhooks:manage'],
+      authorization_response_iss_parameter_supported: true,
+    });
+  });
+});
