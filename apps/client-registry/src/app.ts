@@ -35,7 +35,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Everything registered in this scope sits behind the admin token; routes outside it are public by construction.
   await app.register(async (admin) => {
     await admin.register(adminAuth, { token: config.ADMIN_TOKEN });
-    await admin.register(clientRoutes, { db });
+    await admin.register(clientRoutes, { db, webhookSigningKey: config.WEBHOOK_SIGNING_KEY });
   });
 
   return app;

@@ -3,6 +3,7 @@ export { type AppDeps, buildApp } from './app.js';
 export {
   DEV_ADMIN_TOKEN,
   DEV_ADMIN_TOKEN_WARNING,
+  DEV_WEBHOOK_SIGNING_KEY_WARNING,
   loadRegistryConfig,
   type RegistryConfig,
   RegistryConfigSchema,

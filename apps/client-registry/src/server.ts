@@ -2,7 +2,7 @@
 import { ConfigError } from '@partner-oauth/service-kit';
 import { openDatabase } from '@partner-oauth/storage';
 import { buildApp } from './app.js';
-import { DEV_ADMIN_TOKEN_WARNING, loadRegistryConfig, type RegistryConfig } from './config.js';
+import { DEV_ADMIN_TOKEN_WARNING, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadRegistryConfig, type RegistryConfig } from './config.js';
 
 function fail(message: string): never {
   process.stderr.write(`client-registry: ${message}\n`);
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: process.env.DATA_DIR });
   const app = await buildApp({ config, db });
   if (config.usingDevAdminToken) app.log.warn(DEV_ADMIN_TOKEN_WARNING);
+  if (config.usingDevWebhookSigningKey) app.log.warn(DEV_WEBHOOK_SIGNING_KEY_WARNING);
 
   let closing = false;
   const shutdown = async (signal: NodeJS.Signals) => {

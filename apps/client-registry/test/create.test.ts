@@ -1,7 +1,7 @@
 // POST /v1/clients: the created client, its one-time secret, and every refusal.
-import { sha256 } from '@partner-oauth/service-kit';
+import { sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_ID, ISO_DATE, useApp, validClient } from './helpers.js';
+import { CLIENT_ID, ISO_DATE, useApp, validClient, WEBHOOK_SIGNING_KEY } from './helpers.js';
 
 const h = useApp();
 
@@ -23,18 +23,28 @@ describe('POST /v1/clients', () => {
         'logo_uri',
         'redirect_uris',
         'status',
+        'scope',
+        'default_scope',
+        'require_pkce',
+        'remove_url',
+        'webhook_secret',
         'updated_at',
       ].sort(),
     );
     expect(body).toEqual({
       client_id: expect.stringMatching(CLIENT_ID),
       client_secret: expect.stringMatching(/^pocs_[A-Za-z0-9_-]{43}$/),
+      webhook_secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
       client_name: 'Acme Helpdesk',
       description: 'Answers your customers from Acme.',
       client_uri: 'https://acme.example',
       logo_uri: 'https://cdn.acme.example/logo.png',
       redirect_uris: ['https://acme.example/oauth/callback'],
       status: 'active',
+      scope: 'app:read',
+      default_scope: 'app:read',
+      require_pkce: false,
+      remove_url: null,
       created_at: expect.stringMatching(ISO_DATE),
       updated_at: expect.stringMatching(ISO_DATE),
     });
@@ -43,12 +53,27 @@ describe('POST /v1/clients', () => {
 
     const again = await h.call({ method: 'GET', url: `/v1/clients/${body.client_id}` });
     expect(again.statusCode).toBe(200);
-    expect(again.json()).not.toHaveProperty('client_secret');
+    const { client_secret: _cs, webhook_secret: _ws, ...view } = body;
+    expect(again.json()).toEqual(view);
     expect(again.body).not.toContain(body.client_secret);
+    expect(again.body).not.toContain(body.webhook_secret);
   });
 
-  it('stores the secret only as its SHA-256', async () => {
-    const { client_id, client_secret } = (await create(validClient)).json();
+  it('returns the webhook secret derived from the signing key, version 1, and never again', async () => {
+    const res = await create({ ...validClient, remove_url: 'https://acme.example/oauth/removed' });
+    const body = res.json();
+    expect(body.webhook_secret).toBe(webhookSigningSecret(WEBHOOK_SIGNING_KEY, body.client_id, 1));
+
+    const list = await h.call({ method: 'GET', url: '/v1/clients?limit=100' });
+    expect(list.body).not.toContain(body.webhook_secret);
+    expect(list.body).not.toContain('webhook_secret');
+    const patched = await h.call({ method: 'PATCH', url: `/v1/clients/${body.client_id}`, payload: { description: 'x' } });
+    expect(patched.json()).not.toHaveProperty('webhook_secret');
+    expect(patched.body).not.toContain(body.webhook_secret);
+  });
+
+  it('stores the client secret only as its SHA-256, and the webhook secret not at all', async () => {
+    const { client_id, client_secret, webhook_secret } = (await create(validClient)).json();
     const secrets = await h.testDb.db.selectFrom('client_secrets').selectAll().where('client_id', '=', client_id).execute();
     expect(secrets).toHaveLength(1);
     expect(secrets[0]?.secret_hash).toBe(sha256(client_secret));
@@ -60,19 +85,93 @@ describe('POST /v1/clients', () => {
       .selectAll()
       .execute();
     expect(JSON.stringify(dump)).not.toContain(client_secret);
+    expect(JSON.stringify(dump)).not.toContain(webhook_secret);
   });
 
-  it('issues a different id and secret each time', async () => {
+  it('issues a different id and secrets each time', async () => {
     const a = (await create(validClient)).json();
     const b = (await create(validClient)).json();
     expect(a.client_id).not.toBe(b.client_id);
     expect(a.client_secret).not.toBe(b.client_secret);
+    expect(a.webhook_secret).not.toBe(b.webhook_secret);
   });
 
-  it('fills the optional fields with empty values', async () => {
+  it('fills the optional fields with empty values and the narrowest scope', async () => {
     const res = await create({ client_name: 'Minimal', redirect_uris: ['https://min.example/cb'] });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ description: '', client_uri: null, logo_uri: null });
+    expect(res.json()).toMatchObject({
+      description: '',
+      client_uri: null,
+      logo_uri: null,
+      scope: 'app:read',
+      default_scope: 'app:read',
+      require_pkce: false,
+      remove_url: null,
+    });
+  });
+
+  it('stores scope, default_scope, require_pkce and remove_url as given, scopes in catalogue order', async () => {
+    const res = await create({
+      ...validClient,
+      scope: 'users:read  app:read conversations:write conversations:read app:read',
+      default_scope: 'conversations:read app:read',
+      require_pkce: true,
+      remove_url: 'https://acme.example/oauth/removed?source=platform',
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({
+      scope: 'app:read conversations:read conversations:write users:read',
+      default_scope: 'app:read conversations:read',
+      require_pkce: true,
+      remove_url: 'https://acme.example/oauth/removed?source=platform',
+    });
+    const row = await h.testDb.db.selectFrom('clients').selectAll().where('client_id', '=', body.client_id).executeTakeFirstOrThrow();
+    expect(row.allowed_scopes).toEqual(['app:read', 'conversations:read', 'conversations:write', 'users:read']);
+    expect(row.default_scope).toBe('app:read conversations:read');
+    expect(row.webhook_secret_version).toBe(1);
+    expect((await h.call({ method: 'GET', url: `/v1/clients/${body.client_id}` })).json()).toMatchObject({
+      scope: 'app:read conversations:read conversations:write users:read',
+      default_scope: 'app:read conversations:read',
+      require_pkce: true,
+      remove_url: 'https://acme.example/oauth/removed?source=platform',
+    });
+  });
+
+  it('defaults default_scope to every allowed scope', async () => {
+    const res = await create({ ...validClient, scope: 'webhooks:manage app:read' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ scope: 'app:read webhooks:manage', default_scope: 'app:read webhooks:manage' });
+  });
+
+  it('accepts an empty default_scope', async () => {
+    const res = await create({ ...validClient, scope: 'app:read users:read', default_scope: '' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ scope: 'app:read users:read', default_scope: '' });
+  });
+
+  it('takes default_scope against app:read when scope is absent', async () => {
+    expect((await create({ ...validClient, default_scope: 'app:read' })).json()).toMatchObject({
+      scope: 'app:read',
+      default_scope: 'app:read',
+    });
+    const res = await create({ ...validClient, default_scope: 'users:read' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      error: 'invalid_client_metadata',
+      message: 'default_scope: must be a subset of scope; not allowed: "users:read"',
+    });
+  });
+
+  it.each([
+    ['loopback http', 'http://127.0.0.1:4000/removed'],
+    ['localhost http', 'http://localhost:4000/removed'],
+    ['IPv6 loopback http', 'http://[::1]/removed'],
+    ['https with a port and query', 'https://hooks.acme.example:8443/removed?x=1'],
+  ])('accepts a remove_url with %s', async (_name, url) => {
+    const res = await create({ ...validClient, remove_url: url });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().remove_url).toBe(url);
   });
 
   it.each([
@@ -223,6 +322,61 @@ describe('POST /v1/clients refusals', () => {
     expect(res.json()).toEqual({ error: 'invalid_client_metadata', message: `${field}: ${reason}` });
   });
 
+  it.each([
+    ['an unknown scope', { scope: 'app:read admin' }, 'scope: unknown scope "admin"'],
+    ['several unknown scopes', { scope: 'users:write app:read openid' }, 'scope: unknown scopes "openid", "users:write"'],
+    ['a scope differing in case', { scope: 'App:Read' }, 'scope: unknown scope "App:Read"'],
+    ['an empty scope', { scope: '' }, 'scope: must name at least one scope'],
+    ['a scope of spaces', { scope: '   ' }, 'scope: must name at least one scope'],
+    ['a quote in scope', { scope: 'app:read "x"' }, 'scope: must be scope tokens separated by spaces'],
+    ['a tab in scope', { scope: 'app:read\tusers:read' }, 'scope: must be scope tokens separated by spaces'],
+    ['a non-ASCII scope', { scope: 'app:réad' }, 'scope: must be scope tokens separated by spaces'],
+    [
+      'a default outside scope',
+      { scope: 'app:read', default_scope: 'app:read users:read' },
+      'default_scope: must be a subset of scope; not allowed: "users:read"',
+    ],
+    [
+      'an unknown default',
+      { scope: 'app:read', default_scope: 'everything' },
+      'default_scope: must be a subset of scope; not allowed: "everything"',
+    ],
+    ['a malformed default', { scope: 'app:read', default_scope: 'app:read\\' }, 'default_scope: must be scope tokens separated by spaces'],
+  ])('refuses %s', async (_name, fields, message) => {
+    const res = await create({ ...validClient, ...fields });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_client_metadata', message });
+  });
+
+  it.each([
+    ['http off loopback', 'http://acme.example/removed', 'must be an absolute https URL (http only on loopback hosts)'],
+    ['another scheme', 'ftp://acme.example/removed', 'must be an absolute https URL (http only on loopback hosts)'],
+    ['javascript:', 'javascript:alert(1)', 'must be an absolute https URL (http only on loopback hosts)'],
+    ['a relative URL', '/removed', 'must be an absolute https URL (http only on loopback hosts)'],
+    ['an empty string', '', 'must be an absolute https URL (http only on loopback hosts)'],
+    ['userinfo', 'https://user:pass@acme.example/removed', 'must not contain userinfo'],
+    ['a user name only', 'https://user@acme.example/removed', 'must not contain userinfo'],
+    ['a fragment', 'https://acme.example/removed#section', 'must not contain a fragment'],
+    ['an empty fragment', 'https://acme.example/removed#', 'must not contain a fragment'],
+    ['a newline', 'https://acme.example/\nremoved', 'must not contain spaces, control characters or backslashes'],
+    ['a backslash', 'https://acme.example\\@evil.example/', 'must not contain spaces, control characters or backslashes'],
+  ])('refuses a remove_url with %s', async (_name, url, reason) => {
+    const res = await create({ ...validClient, remove_url: url });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_client_metadata', message: `remove_url: ${reason}` });
+  });
+
+  it.each([
+    ['require_pkce', 'require_pkce', 'true', 'must be boolean'],
+    ['scope', 'scope', ['app:read'], 'must be string'],
+    ['remove_url', 'remove_url', null, 'must be string'],
+    ['default_scope', 'default_scope', null, 'must be string'],
+  ])('refuses %s of the wrong type (%j)', async (key, field, value, problem) => {
+    const res = await create({ ...validClient, [key]: value });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_request', message: `${field}: ${problem}`, details: [{ field, message: problem }] });
+  });
+
   it('creates nothing when it refuses', async () => {
     const before = await h.testDb.db
       .selectFrom('clients')
@@ -230,6 +384,8 @@ describe('POST /v1/clients refusals', () => {
       .executeTakeFirstOrThrow();
     await create({ ...validClient, redirect_uris: ['http://evil.example/cb'] });
     await create({ ...validClient, logo_uri: 'http://evil.example/x.png' });
+    await create({ ...validClient, scope: 'app:read admin' });
+    await create({ ...validClient, remove_url: 'http://evil.example/removed' });
     const after = await h.testDb.db
       .selectFrom('clients')
       .select((eb) => eb.fn.countAll().as('n'))

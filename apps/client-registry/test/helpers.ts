@@ -7,6 +7,7 @@ import { loadRegistryConfig } from '../src/config.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
 export const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
+export const WEBHOOK_SIGNING_KEY = 'test-webhook-signing-key-0123456789abcdefghij';
 
 export interface Harness {
   app: FastifyInstance;
@@ -20,7 +21,7 @@ export function useApp(): Harness {
   const harness = {} as Harness;
   beforeAll(async () => {
     harness.testDb = await createTestDatabase(inject('templateDatabase'));
-    const config = loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN });
+    const config = loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN, WEBHOOK_SIGNING_KEY });
     harness.app = await buildApp({ config, db: harness.testDb.db, logger: false });
     harness.call = (opts) => harness.app.inject({ ...opts, headers: { ...AUTH, ...opts.headers } });
   });

@@ -4,6 +4,22 @@ import { ISO_DATE, useApp, validClient } from './helpers.js';
 
 const h = useApp();
 
+const CLIENT_FIELDS = [
+  'client_id',
+  'client_name',
+  'client_uri',
+  'created_at',
+  'default_scope',
+  'description',
+  'logo_uri',
+  'redirect_uris',
+  'remove_url',
+  'require_pkce',
+  'scope',
+  'status',
+  'updated_at',
+];
+
 describe('GET /v1/clients/:client_id', () => {
   it('returns the seeded client without any secret', async () => {
     const res = await h.call({ method: 'GET', url: '/v1/clients/shoplifter' });
@@ -16,6 +32,10 @@ describe('GET /v1/clients/:client_id', () => {
       logo_uri: null,
       redirect_uris: ['http://localhost:4000/callback'],
       status: 'active',
+      scope: 'app:read conversations:read conversations:write users:read webhooks:manage',
+      default_scope: 'app:read conversations:read conversations:write',
+      require_pkce: false,
+      remove_url: 'http://localhost:4000/removed',
       created_at: expect.stringMatching(ISO_DATE),
       updated_at: expect.stringMatching(ISO_DATE),
     });
@@ -54,7 +74,7 @@ describe('GET /v1/clients', () => {
     expect(body.next_cursor).toBeNull();
     expect(body.items.map((c: { client_id: string }) => c.client_id)).toEqual(['shoplifter', ...created]);
     expect(res.body).not.toContain('secret');
-    for (const item of body.items) expect(Object.keys(item)).not.toContain('client_secret');
+    for (const item of body.items) expect(Object.keys(item).sort()).toEqual(CLIENT_FIELDS);
   });
 
   it('pages through with opaque cursors, each client exactly once', async () => {

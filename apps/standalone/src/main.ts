@@ -1,7 +1,12 @@
 // `pnpm start`: the whole product in one process. Embedded default: PGlite under DATA_DIR and an
 // in-process store, migrated and seeded with the demo data at start; no external servers needed.
 import { buildApp as buildAuthorizeUi, DEV_SESSION_SECRET, loadAuthorizeUiConfig } from '@partner-oauth/authorize-ui';
-import { buildApp as buildClientRegistry, DEV_ADMIN_TOKEN_WARNING, loadRegistryConfig } from '@partner-oauth/client-registry';
+import {
+  buildApp as buildClientRegistry,
+  DEV_ADMIN_TOKEN_WARNING,
+  DEV_WEBHOOK_SIGNING_KEY_WARNING,
+  loadRegistryConfig,
+} from '@partner-oauth/client-registry';
 import { openEphemeralStore } from '@partner-oauth/ephemeral-store';
 import { ConfigError } from '@partner-oauth/service-kit';
 import { migrateToLatest, openDatabase, seedDemoData } from '@partner-oauth/storage';
@@ -36,6 +41,7 @@ async function main(): Promise<void> {
   if (uiConfig.SESSION_SECRET === DEV_SESSION_SECRET)
     log?.warn('using the development SESSION_SECRET: set SESSION_SECRET outside development');
   if (registryConfig.usingDevAdminToken) log?.warn(DEV_ADMIN_TOKEN_WARNING);
+  if (registryConfig.usingDevWebhookSigningKey) log?.warn(DEV_WEBHOOK_SIGNING_KEY_WARNING);
   const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${env.DATA_DIR ?? '.data'}/pglite`;
   const addresses = apps.map(([name, app]) => `${name} http://${uiConfig.HOST}:${(app.server.address() as { port: number }).port}`);
   log?.info(

@@ -1,10 +1,10 @@
 // The one source of truth for every wire shape of the three services.
 
 export * from './authorize.js';
+export * from './introspection.js';
+export * from './metadata.js';
 export * from './oauth-errors.js';
 export * from './redirect-uri.js';
 export * from './registry.js';
-export * from './token.js';
 export * from './scopes.js';
-export * from './introspection.js';
-export * from './metadata.js';
+export * from './token.js';

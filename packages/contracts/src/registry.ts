@@ -11,6 +11,11 @@ const RedirectUris = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), 
   maxItems: MAX_REDIRECT_URIS,
 });
 
+/** RFC 7591 §2 `scope`: space-separated scope tokens; the registry checks each against the catalogue. */
+const ScopeList = Type.String({ maxLength: 1000 });
+/** Where removal notifications are POSTed; the registry checks it is an https URL. */
+const RemoveUrl = Type.String({ maxLength: 2000 });
+
 export const ClientCreateBody = Type.Object(
   {
     client_name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -18,6 +23,12 @@ export const ClientCreateBody = Type.Object(
     client_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     logo_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     redirect_uris: RedirectUris,
+    /** The scopes the client may ask for; `app:read` when absent. */
+    scope: Type.Optional(ScopeList),
+    /** A subset of `scope` granted when a request names none; all of `scope` when absent. */
+    default_scope: Type.Optional(ScopeList),
+    require_pkce: Type.Optional(Type.Boolean()),
+    remove_url: Type.Optional(RemoveUrl),
   },
   { additionalProperties: false },
 );
@@ -31,6 +42,10 @@ export const ClientUpdateBody = Type.Object(
     logo_uri: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
     redirect_uris: Type.Optional(RedirectUris),
     status: Type.Optional(ClientStatus),
+    scope: Type.Optional(ScopeList),
+    default_scope: Type.Optional(ScopeList),
+    require_pkce: Type.Optional(Type.Boolean()),
+    remove_url: Type.Optional(Type.Union([RemoveUrl, Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -69,10 +84,12 @@ export const Client = Type.Object({
 });
 export type Client = Static<typeof Client>;
 
-/** Only the creation response carries the secret; it is never shown again. */
+/** Only the creation response carries the secrets; they are never shown again. */
 export const ClientCreated = Type.Object({
   ...Client.properties,
   client_secret: Type.String(),
+  /** Verifies the signatures of removal notifications (version 1 of the client's webhook secret). */
+  webhook_secret: Type.String(),
 });
 export type ClientCreated = Static<typeof ClientCreated>;
 

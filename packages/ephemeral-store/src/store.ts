@@ -12,6 +12,10 @@ export interface EphemeralStore {
   /** Reads and deletes in one atomic step: of concurrent callers, one gets the value. */
   take(key: string): Promise<string | null>;
   del(key: string): Promise<void>;
+  /** Adds one to a counter that lives `ttlMs` from its first increment; returns the new count. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  /** Milliseconds until `key` expires, or 0 when it does not exist. */
+  ttl(key: string): Promise<number>;
   /** Resolves when the store answers; rejects when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +51,16 @@ export class RedisStore implements EphemeralStore {
   }
   async del(key: string): Promise<void> {
     await this.redis.del(key);
+  }
+  async increment(key: string, ttlMs: number): Promise<number> {
+    // One round trip; NX keeps the window fixed from the first increment.
+    const results = await this.redis.multi().incr(key).pexpire(key, Math.max(1, Math.ceil(ttlMs)), 'NX').exec();
+    const [err, count] = results?.[0] ?? [new Error('increment failed'), 0];
+    if (err) throw err;
+    return Number(count);
+  }
+  async ttl(key: string): Promise<number> {
+    return Math.max(0, await this.redis.pttl(key));
   }
   async ping(): Promise<void> {
     await this.redis.ping();
@@ -93,6 +107,16 @@ export class MemoryStore implements EphemeralStore {
   }
   async del(key: string): Promise<void> {
     this.entries.delete(key);
+  }
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const entry = this.live(key);
+    const count = entry ? Number(entry.value) + 1 : 1;
+    this.entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? this.clock.now() + ttlMs });
+    return count;
+  }
+  async ttl(key: string): Promise<number> {
+    const entry = this.live(key);
+    return entry ? entry.expiresAt - this.clock.now() : 0;
   }
   async ping(): Promise<void> {}
   async close(): Promise<void> {

@@ -47,6 +47,16 @@ describe.each(backends)('EphemeralStore on %s', (_name, make) => {
     expect(results.filter((r) => r === 'prize')).toHaveLength(1);
   });
 
+  it('counts within a fixed window and tells its remaining life', async () => {
+    expect(await store.increment('counter', 10_000)).toBe(1);
+    expect(await store.increment('counter', 10_000)).toBe(2);
+    expect(await store.increment('counter', 50)).toBe(3);
+    const ttl = await store.ttl('counter');
+    expect(ttl).toBeGreaterThan(9_000);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+    expect(await store.ttl('missing')).toBe(0);
+  });
+
   it('redeems a code once, with the grant it was issued for', async () => {
     const codes = new CodeStore(store);
     const code = await codes.issue(grant);

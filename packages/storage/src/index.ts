@@ -6,6 +6,6 @@ export * from './repositories/apps.js';
 export * from './repositories/clients.js';
 export * from './repositories/grants.js';
 export * from './repositories/ids.js';
+export * from './repositories/resource-servers.js';
 export * from './schema.js';
 export * from './seed.js';
-export * from './repositories/resource-servers.js';

@@ -1,5 +1,5 @@
-// Checks on client metadata that JSON Schema cannot express: redirect URI rules, duplicates, https-only URLs.
-import { redirectUriProblem } from '@partner-oauth/contracts';
+// Checks on client metadata that JSON Schema cannot express: redirect URI rules, duplicates, https-only URLs, scopes.
+import { isScopeName, parseScope, redirectUriProblem } from '@partner-oauth/contracts';
 import { AdminApiError } from '../errors.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -18,7 +18,7 @@ export function assertRedirectUris(uris: readonly string[]): void {
 }
 
 /** Why `value` is not an acceptable absolute https URL (http allowed on loopback when asked), or null. */
-export function webUrlProblem(value: string, opts: { allowLoopbackHttp: boolean }): string | null {
+export function webUrlProblem(value: string, opts: { allowLoopbackHttp: boolean; allowFragment?: boolean }): string | null {
   const expectation = opts.allowLoopbackHttp
     ? 'must be an absolute https URL (http only on loopback hosts)'
     : 'must be an absolute https URL';
@@ -32,6 +32,8 @@ export function webUrlProblem(value: string, opts: { allowLoopbackHttp: boolean 
     return expectation;
   }
   if (url.username !== '' || url.password !== '') return 'must not contain userinfo';
+  // Checked on the text: an empty fragment ("…#") leaves url.hash empty.
+  if (opts.allowFragment === false && value.includes('#')) return 'must not contain a fragment';
   if (url.hostname === '') return expectation;
   if (url.protocol === 'https:') return null;
   if (url.protocol === 'http:' && opts.allowLoopbackHttp && LOOPBACK_HOSTS.has(url.hostname)) return null;
@@ -50,4 +52,46 @@ export function assertClientUrls(urls: { client_uri?: string | null | undefined;
     const problem = webUrlProblem(value, { allowLoopbackHttp });
     if (problem) throw new AdminApiError('invalid_client_metadata', `${field}: ${problem}`);
   }
+}
+
+/** Throws invalid_client_metadata for a remove_url notifications must not be POSTed to; null clears it. */
+export function assertRemoveUrl(value: string | null | undefined): void {
+  if (value === undefined || value === null) return;
+  // A partner may test notifications against a local server; anything else travels over TLS.
+  const problem = webUrlProblem(value, { allowLoopbackHttp: true, allowFragment: false });
+  if (problem) throw new AdminApiError('invalid_client_metadata', `remove_url: ${problem}`);
+}
+
+const quoted = (tokens: readonly string[]): string => tokens.map((t) => `"${t}"`).join(', ');
+
+function parseScopeField(field: 'scope' | 'default_scope', value: string): string[] {
+  const tokens = parseScope(value);
+  // parseScope refuses quotes and backslashes, so the tokens named in messages below cannot break out of their quotes.
+  if (tokens === null) throw new AdminApiError('invalid_client_metadata', `${field}: must be scope tokens separated by spaces`);
+  return tokens;
+}
+
+/** The allowed scopes in catalogue order; throws invalid_client_metadata naming any scope not in the catalogue. */
+export function parseAllowedScopes(value: string): string[] {
+  const tokens = parseScopeField('scope', value);
+  // A client allowed nothing could never be issued a token: that is disabling it, which `status` already says.
+  if (tokens.length === 0) throw new AdminApiError('invalid_client_metadata', 'scope: must name at least one scope');
+  const unknown = tokens.filter((t) => !isScopeName(t));
+  if (unknown.length > 0) {
+    throw new AdminApiError('invalid_client_metadata', `scope: unknown scope${unknown.length > 1 ? 's' : ''} ${quoted(unknown)}`);
+  }
+  return tokens;
+}
+
+/** The default scopes in catalogue order (possibly none); throws invalid_client_metadata unless they are a subset of `allowed`. */
+export function parseDefaultScope(value: string, allowed: readonly string[]): string[] {
+  const tokens = parseScopeField('default_scope', value);
+  assertDefaultWithinAllowed(tokens, allowed, 'default_scope: must be a subset of scope; not allowed:');
+  return tokens;
+}
+
+/** Throws invalid_client_metadata when `defaults` names a scope outside `allowed`, starting the message with `lead`. */
+export function assertDefaultWithinAllowed(defaults: readonly string[], allowed: readonly string[], lead: string): void {
+  const outside = defaults.filter((t) => !allowed.includes(t));
+  if (outside.length > 0) throw new AdminApiError('invalid_client_metadata', `${lead} ${quoted(outside)}`);
 }

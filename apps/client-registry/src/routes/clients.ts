@@ -9,18 +9,40 @@ import {
   ClientListQuery,
   ClientParams,
   ClientUpdateBody,
+  formatScope,
 } from '@partner-oauth/contracts';
-import { randomToken, sha256 } from '@partner-oauth/service-kit';
-import { createClient, type Db, findClient, listClients, newClientId, toClientView, updateClient } from '@partner-oauth/storage';
+import { randomToken, sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
+import {
+  createClient,
+  type Db,
+  findClient,
+  findClientForUpdate,
+  listClients,
+  newClientId,
+  toClientView,
+  updateClient,
+} from '@partner-oauth/storage';
 import { AdminApiError } from '../errors.js';
-import { assertClientUrls, assertRedirectUris } from './client-metadata.js';
+import {
+  assertClientUrls,
+  assertDefaultWithinAllowed,
+  assertRedirectUris,
+  assertRemoveUrl,
+  parseAllowedScopes,
+  parseDefaultScope,
+} from './client-metadata.js';
 import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
 
 export interface ClientRoutesOptions {
   db: Db;
+  /** Derives each client's webhook secret, shown once at creation. */
+  webhookSigningKey: string;
 }
 
 const DEFAULT_PAGE_SIZE = 50;
+
+/** What a client registered without `scope` may ask for: the least a partner integration can do. */
+const DEFAULT_ALLOWED_SCOPES = ['app:read'];
 
 /** Every error status a route can answer, so error bodies are serialized through the same contract. */
 const errors = { 400: AdminError, 401: AdminError, 500: AdminError } as const;
@@ -28,11 +50,14 @@ const errorsWith404 = { ...errors, 404: AdminError } as const;
 
 const notFound = (): AdminApiError => new AdminApiError('not_found', 'client not found');
 
-export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app, { db }) => {
+export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app, { db, webhookSigningKey }) => {
   app.post('/v1/clients', { schema: { body: ClientCreateBody, response: { 201: ClientCreated, ...errors } } }, async (request, reply) => {
     const body = request.body;
     assertRedirectUris(body.redirect_uris);
     assertClientUrls(body);
+    assertRemoveUrl(body.remove_url);
+    const allowed = body.scope === undefined ? DEFAULT_ALLOWED_SCOPES : parseAllowedScopes(body.scope);
+    const defaults = body.default_scope === undefined ? allowed : parseDefaultScope(body.default_scope, allowed);
     const secret = randomToken(32, 'pocs_');
     const row = await createClient(
       db,
@@ -43,15 +68,21 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
         client_uri: body.client_uri,
         logo_uri: body.logo_uri,
         redirect_uris: body.redirect_uris,
+        allowed_scopes: allowed,
+        default_scope: formatScope(defaults),
+        require_pkce: body.require_pkce,
+        remove_url: body.remove_url,
       },
       sha256(secret),
     );
-    // The only time the secret exists in clear outside the caller: it is stored as its SHA-256.
+    // The only time the secrets exist in clear outside the caller: the client secret is stored as its SHA-256,
+    // the webhook secret not at all (it is derived from the signing key whenever a notification is signed).
+    const webhookSecret = webhookSigningSecret(webhookSigningKey, row.client_id, row.webhook_secret_version);
     return reply
       .code(201)
       .header('location', `/v1/clients/${encodeURIComponent(row.client_id)}`)
       .header('cache-control', 'no-store')
-      .send({ ...toClientView(row), client_secret: secret });
+      .send({ ...toClientView(row), client_secret: secret, webhook_secret: webhookSecret });
   });
 
   app.get('/v1/clients', { schema: { querystring: ClientListQuery, response: { 200: ClientList, ...errors } } }, async (request) => {
@@ -82,13 +113,33 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
       const body = request.body;
       if (body.redirect_uris !== undefined) assertRedirectUris(body.redirect_uris);
       assertClientUrls(body);
-      const row = await updateClient(db, request.params.client_id, {
-        client_name: body.client_name,
-        description: body.description,
-        client_uri: body.client_uri,
-        logo_uri: body.logo_uri,
-        redirect_uris: body.redirect_uris,
-        status: body.status,
+      assertRemoveUrl(body.remove_url);
+      const allowed = body.scope === undefined ? undefined : parseAllowedScopes(body.scope);
+      const clientId = request.params.client_id;
+      // Locked read then write: two concurrent PATCHes must not leave a default_scope outside the allowed scopes.
+      const row = await db.transaction().execute(async (trx) => {
+        const current = await findClientForUpdate(trx, clientId);
+        if (!current) return undefined;
+        let defaults: string[] | undefined;
+        if (body.default_scope !== undefined) {
+          defaults = parseDefaultScope(body.default_scope, allowed ?? current.allowed_scopes);
+        } else if (allowed !== undefined) {
+          // Shrinking the allowed scopes must not silently shrink what requests without a scope get: ask for a new default.
+          const stored = current.default_scope.split(' ').filter((t) => t !== '');
+          assertDefaultWithinAllowed(stored, allowed, 'default_scope: give a new one; the current one names scopes no longer allowed:');
+        }
+        return updateClient(trx, clientId, {
+          client_name: body.client_name,
+          description: body.description,
+          client_uri: body.client_uri,
+          logo_uri: body.logo_uri,
+          redirect_uris: body.redirect_uris,
+          status: body.status,
+          allowed_scopes: allowed,
+          default_scope: defaults === undefined ? undefined : formatScope(defaults),
+          require_pkce: body.require_pkce,
+          remove_url: body.remove_url,
+        });
       });
       if (!row) throw notFound();
       return toClientView(row);

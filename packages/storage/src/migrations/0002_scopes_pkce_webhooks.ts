@@ -13,7 +13,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('remove_url', 'text')
     .addColumn('webhook_secret_version', 'integer', (c) => c.notNull().defaultTo(1))
     .execute();
-  await sql`update clients set allowed_scopes = ${sql.val(CATALOGUE_2026_11)}::text[], default_scope = ${CATALOGUE_2026_11.join(' ')}`.execute(db);
+  await sql`update clients set allowed_scopes = ${sql.val(CATALOGUE_2026_11)}::text[], default_scope = ${CATALOGUE_2026_11.join(' ')}`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('resource_servers')

@@ -67,6 +67,11 @@ export function findClient(db: Db, clientId: string): Promise<ClientRow | undefi
   return db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 
+/** The client, its row locked until the transaction `trx` ends: for read-check-write updates. */
+export function findClientForUpdate(trx: Db, clientId: string): Promise<ClientRow | undefined> {
+  return trx.selectFrom('clients').selectAll().where('client_id', '=', clientId).forUpdate().executeTakeFirst();
+}
+
 export async function updateClient(db: Db, clientId: string, patch: ClientPatch): Promise<ClientRow | undefined> {
   return db
     .updateTable('clients')

@@ -132,7 +132,14 @@ async function endWithin(
     const client = clients.find((c) => c.client_id === e.clientId);
     if (!client?.remove_url) return [];
     const id = newId();
-    const payload: RemovalNotification = { type: 'authorization.removed', id, client_id: e.clientId, app_id: e.appId, reason, removed_at: removedAt };
+    const payload: RemovalNotification = {
+      type: 'authorization.removed',
+      id,
+      client_id: e.clientId,
+      app_id: e.appId,
+      reason,
+      removed_at: removedAt,
+    };
     return [
       {
         id,

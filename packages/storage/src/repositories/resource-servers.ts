@@ -6,5 +6,10 @@ export async function createResourceServer(db: Db, input: { id: string; name: st
 }
 
 export function findLiveResourceServer(db: Db, id: string): Promise<{ id: string; secret_hash: string } | undefined> {
-  return db.selectFrom('resource_servers').select(['id', 'secret_hash']).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('resource_servers')
+    .select(['id', 'secret_hash'])
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
 }
