@@ -27,11 +27,12 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  await app.register(browser, { config, store: deps.store });
+  await app.register(browser, { config, store: deps.store, clock });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 403 && err.code?.startsWith('FST_CSRF')) return sendErrorPage(reply, errorPages.forbidden);
+    if (status === 429) return sendErrorPage(reply, errorPages.tooManyAttempts);
     if (status < 500) {
       return sendErrorPage(reply, {
         status: status === 413 ? 413 : 400,
@@ -46,8 +47,14 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
 
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
   const requests = new AuthRequestStore(deps.store, config.AUTH_REQUEST_TTL_SECONDS * 1000);
-  await app.register(loginRoutes, { db: deps.db });
-  await app.register(authorizeRoutes, { db: deps.db, codes, requests, issuer: config.ISSUER });
+  await app.register(loginRoutes, { db: deps.db, store: deps.store, clock, config });
+  await app.register(authorizeRoutes, {
+    db: deps.db,
+    codes,
+    requests,
+    issuer: config.ISSUER,
+    rateLimitPerMinute: config.AUTHORIZE_RATE_LIMIT_PER_MINUTE,
+  });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
   app.get('/health/live', async () => ({ status: 'ok' }));
   return app;

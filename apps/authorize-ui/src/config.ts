@@ -15,6 +15,13 @@ export const AuthorizeUiConfig = Type.Object({
   SESSION_SECRET: Type.String({ minLength: 32, default: DEV_SESSION_SECRET }),
   /** A session unused for this long ends. */
   SESSION_IDLE_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 1800 }),
+  /** A session ends this long after login, however active. */
+  SESSION_ABSOLUTE_SECONDS: Type.Integer({ minimum: 300, maximum: 30 * 86_400, default: 43_200 }),
+  /** Requests per minute per client address on the login form and on /oauth/authorize. */
+  LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 20 }),
+  AUTHORIZE_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
+  /** Failed sign-ins per account within 15 minutes before that account is throttled. */
+  LOGIN_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
   /** How long an app owner has to finish an authorization request. */
   AUTH_REQUEST_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
   CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),

@@ -30,6 +30,11 @@ export const errorPages = {
     title: 'Request refused',
     message: 'This form was not sent from this site, or it has expired. Go back and try again.',
   },
+  tooManyAttempts: {
+    status: 429,
+    title: 'Too many attempts',
+    message: 'Too many attempts from here or for this account. Wait a moment, then try again.',
+  },
   notFound: { status: 404, title: 'Page not found', message: 'There is nothing at this address.' },
   serverError: { status: 500, title: 'Something went wrong', message: 'We could not complete this request. Please try again.' },
   unavailable: {

@@ -17,7 +17,13 @@ const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code&stat
 
 beforeAll(async () => {
   t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadAuthorizeUiConfig({ DATABASE_URL: t.url, REDIS_URL: redis.url, ISSUER, NODE_ENV: 'test' });
+  const config = loadAuthorizeUiConfig({
+    DATABASE_URL: t.url,
+    REDIS_URL: redis.url,
+    ISSUER,
+    NODE_ENV: 'test',
+    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+  });
   app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
   codes = new CodeStore(redis.store);
 });

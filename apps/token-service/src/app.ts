@@ -1,9 +1,10 @@
 // Builds the token-service Fastify app from its dependencies; tests and server.ts both call this.
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
+import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { baseServerOptions, type Clock, metadataRoutes, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import type { Db } from '@partner-oauth/storage';
+import { startRemovalNotifier } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
@@ -32,11 +33,30 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   await app.register(oauthErrors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
-  await app.register(tokenRoutes, { db: deps.db, codes, clock });
-  await app.register(revokeRoutes, { db: deps.db, clock });
+  const throttles = {
+    clientAuth: new FailureThrottle(deps.store, 'client-auth', config.CLIENT_AUTH_FAILURES_PER_MINUTE, 60_000),
+    grants: new FailureThrottle(deps.store, 'invalid-grant', config.INVALID_GRANTS_PER_MINUTE, 60_000),
+  };
+  await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles });
+  await app.register(revokeRoutes, { db: deps.db, clock, throttles });
   await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER });
   await app.register(partnerRoutes, { db: deps.db });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
   app.get('/health/live', async () => ({ status: 'ok' }));
+
+  if (config.WEBHOOK_WORKER) {
+    // Removal notifications leave from the outbox; any number of instances may run this.
+    let notifier: ReturnType<typeof startRemovalNotifier> | undefined;
+    app.addHook('onReady', async () => {
+      notifier = startRemovalNotifier({
+        db: deps.db,
+        signingKey: config.WEBHOOK_SIGNING_KEY,
+        logger: app.log,
+        maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        clock,
+      });
+    });
+    app.addHook('onClose', async () => notifier?.stop());
+  }
   return app;
 }

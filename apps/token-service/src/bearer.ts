@@ -11,13 +11,19 @@ function challenge(error?: string, description?: string): Record<string, string>
   return { 'www-authenticate': `Bearer ${parts.join(', ')}` };
 }
 
-/** RFC 6750 §3.1: no credentials at all get a bare challenge; a bad token gets invalid_token. */
+/**
+ * RFC 6750 §3.1: no credentials, or another scheme, get a bare challenge; a malformed Bearer
+ * header is invalid_request; a token that is not valid gets invalid_token (from the caller).
+ */
 export function bearerToken(authorization: string | undefined): string {
-  if (authorization === undefined || authorization === '') {
+  if (authorization === undefined || !/^Bearer(\s|$)/i.test(authorization)) {
     throw new OAuthError('invalid_token', 'a Bearer token is required', { status: 401, headers: challenge() });
   }
   const match = BEARER.exec(authorization);
-  if (!match?.[1]) throw invalidToken('malformed Authorization header');
+  if (!match?.[1]) {
+    const description = 'malformed Authorization header';
+    throw new OAuthError('invalid_request', description, { status: 400, headers: challenge('invalid_request', description) });
+  }
   return match[1];
 }
 

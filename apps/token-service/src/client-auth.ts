@@ -1,4 +1,5 @@
 // Client authentication at the token endpoint: client_secret_basic and client_secret_post (RFC 6749 §2.3.1).
+import type { FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { OAuthError, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, findClient, liveSecretHashes } from '@partner-oauth/storage';
 
@@ -58,4 +59,30 @@ export async function authenticateClient(db: Db, creds: ClientCredentials, now: 
   for (const secret of secrets) ok = safeEqual(presented, secret.secret_hash) || ok;
   if (!client || !ok || client.status !== 'active') throw invalidClient(creds.method);
   return { clientId: client.client_id };
+}
+
+export function tooManyRequests(retryAfterSeconds: number): OAuthError {
+  return new OAuthError('temporarily_unavailable', 'too many failed attempts; retry later', {
+    status: 429,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+}
+
+/** authenticateClient, refused for a while after repeated failures of one client id from one address. */
+export async function authenticateThrottled(
+  db: Db,
+  creds: ClientCredentials,
+  now: Date,
+  throttle: FailureThrottle,
+  address: string,
+): Promise<{ clientId: string }> {
+  const subject = `${creds.clientId}:${address}`;
+  const state = await throttle.state(subject);
+  if (state.blocked) throw tooManyRequests(state.retryAfterSeconds);
+  try {
+    return await authenticateClient(db, creds, now);
+  } catch (err) {
+    if (err instanceof OAuthError && err.error === 'invalid_client') await throttle.fail(subject);
+    throw err;
+  }
 }

@@ -13,6 +13,12 @@ export const TokenServiceConfig = Type.Object({
   CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
   /** Whether this instance delivers removal notifications from the outbox (any number may). */
   WEBHOOK_WORKER: Type.Boolean({ default: true }),
+  /** Delivery attempts before a removal notification is given up (about 9 hours at 15). */
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 30, default: 15 }),
+  /** Failed client authentications per client and address per minute before 429. */
+  CLIENT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
+  /** Refused codes per client per minute before 429 (codes are 256-bit: this only slows a broken or hostile client). */
+  INVALID_GRANTS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
 });
 export type TokenServiceConfig = Static<typeof TokenServiceConfig>;
 

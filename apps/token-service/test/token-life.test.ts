@@ -17,7 +17,12 @@ const ISSUER = 'https://auth.example';
 
 beforeAll(async () => {
   t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadTokenServiceConfig({ ISSUER, TOKEN_SERVICE_PUBLIC_URL: 'https://api.example', LOG_LEVEL: 'silent' });
+  const config = loadTokenServiceConfig({
+    ISSUER,
+    TOKEN_SERVICE_PUBLIC_URL: 'https://api.example',
+    LOG_LEVEL: 'silent',
+    WEBHOOK_WORKER: 'false',
+  });
   app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
   codes = new CodeStore(redis.store);
   grant = {
@@ -129,7 +134,13 @@ describe('GET /v2/tokenInfo', () => {
     expect(unknown.json()).toEqual({ error: 'invalid_token', error_description: 'the access token is invalid, expired or revoked' });
     const basic = await app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: 'Basic abc' } });
     expect(basic.statusCode).toBe(401);
-    expect(basic.json().error).toBe('invalid_token');
+    expect(basic.headers['www-authenticate']).toBe('Bearer realm="partner-oauth"');
+    const malformed = await app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: 'Bearer a b' } });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error).toBe('invalid_request');
+    expect(malformed.headers['www-authenticate']).toBe(
+      'Bearer realm="partner-oauth", error="invalid_request", error_description="malformed Authorization header"',
+    );
   });
 });
 

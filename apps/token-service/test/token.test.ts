@@ -15,7 +15,14 @@ let grant: CodeGrant;
 
 beforeAll(async () => {
   t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadTokenServiceConfig({ DATABASE_URL: t.url, REDIS_URL: redis.url, LOG_LEVEL: 'silent' });
+  const config = loadTokenServiceConfig({
+    DATABASE_URL: t.url,
+    REDIS_URL: redis.url,
+    LOG_LEVEL: 'silent',
+    WEBHOOK_WORKER: 'false',
+    CLIENT_AUTH_FAILURES_PER_MINUTE: '1000',
+    INVALID_GRANTS_PER_MINUTE: '1000',
+  });
   app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
   codes = new CodeStore(redis.store);
   grant = {

@@ -3,3 +3,4 @@
 export * from './codes.js';
 export * from './sessions.js';
 export * from './store.js';
+export * from './throttle.js';

@@ -54,7 +54,11 @@ export class RedisStore implements EphemeralStore {
   }
   async increment(key: string, ttlMs: number): Promise<number> {
     // One round trip; NX keeps the window fixed from the first increment.
-    const results = await this.redis.multi().incr(key).pexpire(key, Math.max(1, Math.ceil(ttlMs)), 'NX').exec();
+    const results = await this.redis
+      .multi()
+      .incr(key)
+      .pexpire(key, Math.max(1, Math.ceil(ttlMs)), 'NX')
+      .exec();
     const [err, count] = results?.[0] ?? [new Error('increment failed'), 0];
     if (err) throw err;
     return Number(count);

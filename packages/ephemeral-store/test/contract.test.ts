@@ -2,7 +2,7 @@
 
 import { FakeClock, sha256 } from '@partner-oauth/service-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CodeGrant, CodeStore, type EphemeralStore, MemoryStore } from '../src/index.js';
+import { type CodeGrant, CodeStore, type EphemeralStore, FailureThrottle, MemoryStore } from '../src/index.js';
 import { createTestRedis } from '../src/testing.js';
 
 const grant: CodeGrant = {
@@ -98,5 +98,22 @@ describe('MemoryStore expiry follows its clock', () => {
     clock.advance(1);
     expect(await store.get('k')).toBeNull();
     await store.close();
+  });
+});
+
+describe.each(backends)('FailureThrottle on %s', (_name, make) => {
+  it('blocks a subject after max failures, with the time left, and resets', async () => {
+    const throttle = new FailureThrottle(make(), `t${Math.random()}`, 3, 60_000);
+    expect(await throttle.state('ada')).toEqual({ blocked: false, retryAfterSeconds: 0 });
+    await throttle.fail('ada');
+    await throttle.fail('ada');
+    const third = await throttle.fail('ada');
+    expect(third.blocked).toBe(true);
+    expect(third.retryAfterSeconds).toBeGreaterThan(50);
+    expect(third.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect((await throttle.state('ada')).blocked).toBe(true);
+    expect((await throttle.state('grace')).blocked).toBe(false);
+    await throttle.reset('ada');
+    expect((await throttle.state('ada')).blocked).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ export * from './crypto.js';
 export * from './errors.js';
 export * from './html.js';
 export * from './logging.js';
+export * from './metadata-route.js';
 export * from './run.js';
 export * from './validation.js';
 export * from './webhook-config.js';
-export * from './metadata-route.js';

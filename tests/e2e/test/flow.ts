@@ -44,7 +44,10 @@ export function describePartnerFlow(deployment: () => Deployment): void {
         scope: 'app:read conversations:read conversations:write',
       });
       const info = await fetch(`${d.tokenUrl}/v2/tokenInfo`, { headers: { authorization: `Bearer ${token.body.access_token}` } });
-      expect(await info.json()).toMatchObject({ app: { id: salesId, name: 'Acme Sales' }, client: { id: 'shoplifter', name: 'Shoplifter' } });
+      expect(await info.json()).toMatchObject({
+        app: { id: salesId, name: 'Acme Sales' },
+        client: { id: 'shoplifter', name: 'Shoplifter' },
+      });
       if (d.appId) expect(salesId).toBe(await d.appId('Acme Sales'));
       observedAppIds['Acme Sales'] = salesId;
 

@@ -4,10 +4,12 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import session from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
-import { type EphemeralStore, SessionStore } from '@partner-oauth/ephemeral-store';
+import { type EphemeralStore, RedisStore, SessionStore } from '@partner-oauth/ephemeral-store';
+import type { Clock } from '@partner-oauth/service-kit';
 import { Eta } from 'eta';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -17,14 +19,20 @@ declare module 'fastify' {
   interface Session {
     accountId?: string;
     email?: string;
+    /** When the account signed in (ms): the absolute limit counts from here. */
+    signedInAt?: number;
+    /** Last activity (ms), refreshed at most once a minute: the idle limit counts from here. */
+    lastSeen?: number;
   }
 }
+
+const TOUCH_EVERY_MS = 60_000;
 
 export const viewsDir = fileURLToPath(new URL('../../views/', import.meta.url));
 const publicDir = fileURLToPath(new URL('../../public/', import.meta.url));
 
 export default fp(
-  async function browser(app: FastifyInstance, opts: { config: AuthorizeUiConfig; store: EphemeralStore }) {
+  async function browser(app: FastifyInstance, opts: { config: AuthorizeUiConfig; store: EphemeralStore; clock: Clock }) {
     const { config } = opts;
     const tls = servedOverTls(config);
     await app.register(helmet, {
@@ -53,6 +61,23 @@ export default fp(
       saveUninitialized: false,
       rolling: true,
       store: new SessionStore(opts.store, config.SESSION_IDLE_SECONDS * 1000),
+    });
+    // Idle and absolute session limits, on the injected clock; an expired session is destroyed, not trusted.
+    app.addHook('preHandler', async (request) => {
+      const session = request.session;
+      if (!session.accountId) return;
+      const now = opts.clock.now();
+      const idle = now - (session.lastSeen ?? 0) > config.SESSION_IDLE_SECONDS * 1000;
+      const tooOld = now - (session.signedInAt ?? 0) > config.SESSION_ABSOLUTE_SECONDS * 1000;
+      if (idle || tooOld) {
+        await session.destroy();
+        return;
+      }
+      if (now - (session.lastSeen ?? 0) > TOUCH_EVERY_MS) session.lastSeen = now;
+    });
+    await app.register(rateLimit, {
+      global: false,
+      ...(opts.store instanceof RedisStore ? { redis: opts.store.redis, nameSpace: 'ratelimit:' } : {}),
     });
     await app.register(csrf, { sessionPlugin: '@fastify/session', getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf });
     await app.register(view, {

@@ -23,6 +23,7 @@ export interface AuthorizeRouteDeps {
   codes: CodeStore;
   requests: AuthRequestStore;
   issuer: string;
+  rateLimitPerMinute: number;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
@@ -103,66 +104,74 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     });
   }
 
-  app.get('/oauth/authorize', { schema: { querystring: AuthorizeQuery } }, async (request, reply) => {
-    const query = request.query;
-    // Until client and redirect URI are known good, errors stay on our page: never redirect (RFC 6749 §4.1.2.1).
-    if (Array.isArray(query.client_id) || Array.isArray(query.redirect_uri)) return sendErrorPage(reply, errorPages.repeatedParameter);
-    const client = query.client_id ? await activeClient(db, query.client_id) : undefined;
-    if (!client) return sendErrorPage(reply, errorPages.unknownClient);
-    const redirectUriSent = query.redirect_uri !== undefined;
-    const redirectUri = redirectUriSent ? query.redirect_uri : client.redirect_uris[0];
-    if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) return sendErrorPage(reply, errorPages.badRedirectUri);
+  app.get(
+    '/oauth/authorize',
+    { schema: { querystring: AuthorizeQuery }, config: { rateLimit: { max: deps.rateLimitPerMinute, timeWindow: 60_000 } } },
+    async (request, reply) => {
+      const query = request.query;
+      // Until client and redirect URI are known good, errors stay on our page: never redirect (RFC 6749 §4.1.2.1).
+      if (Array.isArray(query.client_id) || Array.isArray(query.redirect_uri)) return sendErrorPage(reply, errorPages.repeatedParameter);
+      const client = query.client_id ? await activeClient(db, query.client_id) : undefined;
+      if (!client) return sendErrorPage(reply, errorPages.unknownClient);
+      const redirectUriSent = query.redirect_uri !== undefined;
+      const redirectUri = redirectUriSent ? query.redirect_uri : client.redirect_uris[0];
+      if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) return sendErrorPage(reply, errorPages.badRedirectUri);
 
-    const state = single(query.state);
-    const repeated = Object.entries(query).find(([, value]) => Array.isArray(value));
-    if (repeated)
-      return respond(reply, 302, redirectUri, {
-        error: 'invalid_request',
-        error_description: `parameter ${repeated[0]} is repeated`,
+      const state = single(query.state);
+      const repeated = Object.entries(query).find(([, value]) => Array.isArray(value));
+      if (repeated)
+        return respond(reply, 302, redirectUri, {
+          error: 'invalid_request',
+          error_description: `parameter ${repeated[0]} is repeated`,
+          state,
+        });
+      if (query.response_type === undefined || query.response_type === '') {
+        return respond(reply, 302, redirectUri, { error: 'invalid_request', error_description: 'missing parameter response_type', state });
+      }
+      if (query.response_type !== 'code') {
+        return respond(reply, 302, redirectUri, {
+          error: 'unsupported_response_type',
+          error_description: 'only response_type=code is supported',
+          state,
+        });
+      }
+
+      const scope = requestedScope(client, single(query.scope));
+      if ('error' in scope) return respond(reply, 302, redirectUri, { error: 'invalid_scope', error_description: scope.error, state });
+      const pkce = pkceChallenge(client, single(query.code_challenge), single(query.code_challenge_method));
+      if ('error' in pkce) return respond(reply, 302, redirectUri, { error: 'invalid_request', error_description: pkce.error, state });
+
+      const accountId = request.session.accountId;
+      if (!accountId) return reply.redirect(`/login?${new URLSearchParams({ return_to: request.url }).toString()}`, 302);
+
+      const pending: PendingRequest = {
+        clientId: client.client_id,
+        redirectUri,
+        redirectUriSent,
         state,
+        scope: scope.value,
+        codeChallenge: pkce.value,
+        accountId,
+      };
+      const apps = await listAppsForAccount(db, accountId);
+      if (apps.length === 0)
+        return reply.view('no-app', {
+          client: { name: client.client_name },
+          email: request.session.email,
+          csrfToken: reply.generateCsrf(),
+        });
+      const requestId = await requests.create(pending);
+      const [only] = apps;
+      if (apps.length === 1 && only) return renderConsent(request, reply, requestId, pending, client, only, false);
+      return reply.view('pick-app', {
+        client: { name: client.client_name },
+        apps,
+        requestId,
+        email: request.session.email,
+        csrfToken: reply.generateCsrf(),
       });
-    if (query.response_type === undefined || query.response_type === '') {
-      return respond(reply, 302, redirectUri, { error: 'invalid_request', error_description: 'missing parameter response_type', state });
-    }
-    if (query.response_type !== 'code') {
-      return respond(reply, 302, redirectUri, {
-        error: 'unsupported_response_type',
-        error_description: 'only response_type=code is supported',
-        state,
-      });
-    }
-
-    const scope = requestedScope(client, single(query.scope));
-    if ('error' in scope) return respond(reply, 302, redirectUri, { error: 'invalid_scope', error_description: scope.error, state });
-    const pkce = pkceChallenge(client, single(query.code_challenge), single(query.code_challenge_method));
-    if ('error' in pkce) return respond(reply, 302, redirectUri, { error: 'invalid_request', error_description: pkce.error, state });
-
-    const accountId = request.session.accountId;
-    if (!accountId) return reply.redirect(`/login?${new URLSearchParams({ return_to: request.url }).toString()}`, 302);
-
-    const pending: PendingRequest = {
-      clientId: client.client_id,
-      redirectUri,
-      redirectUriSent,
-      state,
-      scope: scope.value,
-      codeChallenge: pkce.value,
-      accountId,
-    };
-    const apps = await listAppsForAccount(db, accountId);
-    if (apps.length === 0)
-      return reply.view('no-app', { client: { name: client.client_name }, email: request.session.email, csrfToken: reply.generateCsrf() });
-    const requestId = await requests.create(pending);
-    const [only] = apps;
-    if (apps.length === 1 && only) return renderConsent(request, reply, requestId, pending, client, only, false);
-    return reply.view('pick-app', {
-      client: { name: client.client_name },
-      apps,
-      requestId,
-      email: request.session.email,
-      csrfToken: reply.generateCsrf(),
-    });
-  });
+    },
+  );
 
   app.get('/oauth/consent', { schema: { querystring: ConsentQuery } }, async (request, reply) => {
     const accountId = request.session.accountId;

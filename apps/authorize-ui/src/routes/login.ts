@@ -2,30 +2,55 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LoginForm, LoginQuery, LogoutForm } from '@partner-oauth/contracts';
-import { decoyPasswordHash, verifyPassword } from '@partner-oauth/service-kit';
+import { type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
+import { type Clock, decoyPasswordHash, verifyPassword } from '@partner-oauth/service-kit';
 import { type Db, findAccountByEmail } from '@partner-oauth/storage';
+import type { AuthorizeUiConfig } from '../config.js';
+import { errorPages, sendErrorPage } from '../pages.js';
 import { safeReturnTo } from '../return-to.js';
 
-const loginRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export interface LoginRouteDeps {
+  db: Db;
+  store: EphemeralStore;
+  clock: Clock;
+  config: AuthorizeUiConfig;
+}
+
+const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db, store, clock, config }) => {
+  // Per account, whatever the address: guessing one account's password from many places is slowed too.
+  const accountThrottle = new FailureThrottle(store, 'login-account', config.LOGIN_FAILURES_PER_ACCOUNT, 15 * 60_000);
+  const perAddress = { rateLimit: { max: config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } };
+
   app.get('/login', { schema: { querystring: LoginQuery } }, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);
     return reply.view('login', { returnTo, email: '', error: null, csrfToken: reply.generateCsrf() });
   });
 
-  app.post('/login', { schema: { body: LoginForm }, preHandler: app.csrfProtection }, async (request, reply) => {
+  app.post('/login', { schema: { body: LoginForm }, preHandler: app.csrfProtection, config: perAddress }, async (request, reply) => {
     const { email, password } = request.body;
     const returnTo = safeReturnTo(request.body.return_to);
+    const subject = email.trim().toLowerCase();
+    const throttled = await accountThrottle.state(subject);
+    if (throttled.blocked) {
+      reply.header('retry-after', String(throttled.retryAfterSeconds));
+      return sendErrorPage(reply, errorPages.tooManyAttempts);
+    }
     const account = await findAccountByEmail(db, email);
     // Unknown emails cost a hash verification too, so timing does not tell which accounts exist.
     const ok = await verifyPassword(password, account?.password_hash ?? (await decoyPasswordHash()));
     if (!account || !ok) {
       request.log.info({ event: 'login.failed' }, 'login failed');
+      await accountThrottle.fail(subject);
       return reply.code(401).view('login', { returnTo, email, error: 'Email or password is incorrect.', csrfToken: reply.generateCsrf() });
     }
     // A new session id at login defeats session fixation.
+    await accountThrottle.reset(subject);
     await request.session.regenerate();
+    const now = clock.now();
     request.session.accountId = account.id;
     request.session.email = account.email;
+    request.session.signedInAt = now;
+    request.session.lastSeen = now;
     request.log.info({ event: 'login.succeeded', accountId: account.id }, 'login succeeded');
     return reply.redirect(returnTo, 303);
   });

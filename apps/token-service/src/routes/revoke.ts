@@ -1,19 +1,29 @@
 // POST /oauth/revoke (RFC 7009): a partner gives a token back; unknown tokens and other clients' tokens answer 200 too.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EmptyObject, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
+import type { FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, sha256 } from '@partner-oauth/service-kit';
 import { type Db, revokeClientToken } from '@partner-oauth/storage';
-import { authenticateClient, readCredentials } from '../client-auth.js';
+import { authenticateThrottled, readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
 
-const revokeRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
+const revokeRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; throttles: { clientAuth: FailureThrottle } }> = async (
+  app,
+  { db, clock, throttles },
+) => {
   app.post(
     '/oauth/revoke',
-    { schema: { body: TokenParamRequest, response: { 200: EmptyObject, 400: OAuthErrorResponse, 401: OAuthErrorResponse } } },
+    {
+      schema: {
+        body: TokenParamRequest,
+        response: { 200: EmptyObject, 400: OAuthErrorResponse, 401: OAuthErrorResponse, 429: OAuthErrorResponse },
+      },
+    },
     async (request, reply) => {
       reply.headers(NO_STORE);
       const params = formParams(request);
-      const { clientId } = await authenticateClient(db, readCredentials(request.headers.authorization, params), new Date(clock.now()));
+      const creds = readCredentials(request.headers.authorization, params);
+      const { clientId } = await authenticateThrottled(db, creds, new Date(clock.now()), throttles.clientAuth, request.ip);
       const token = required(params, 'token');
       // token_type_hint is only a hint (§2.1); access tokens are the only kind issued.
       const revoked = await revokeClientToken(db, sha256(token), clientId, request.id);

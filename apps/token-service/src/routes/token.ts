@@ -2,10 +2,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
-import type { CodeStore } from '@partner-oauth/ephemeral-store';
+import type { CodeStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, OAuthError, randomToken, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, issueToken, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
-import { authenticateClient, readCredentials } from '../client-auth.js';
+import { authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
 
 /** Access tokens carry this prefix so secret scanners can recognise a leaked one. */
@@ -15,6 +15,7 @@ export interface TokenRouteDeps {
   db: Db;
   codes: CodeStore;
   clock: Clock;
+  throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
 }
 
 const invalidGrant = (description = 'the code is invalid, expired, already used or was issued to another client') =>
@@ -79,18 +80,32 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, deps)
     {
       schema: {
         body: TokenRequest,
-        response: { 200: TokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse, 413: OAuthErrorResponse },
+        response: {
+          200: TokenResponse,
+          400: OAuthErrorResponse,
+          401: OAuthErrorResponse,
+          413: OAuthErrorResponse,
+          429: OAuthErrorResponse,
+        },
       },
     },
     async (request, reply) => {
       reply.headers(NO_STORE);
       const params = formParams(request);
       const creds = readCredentials(request.headers.authorization, params);
-      const { clientId } = await authenticateClient(deps.db, creds, new Date(deps.clock.now()));
+      const now = new Date(deps.clock.now());
+      const { clientId } = await authenticateThrottled(deps.db, creds, now, deps.throttles.clientAuth, request.ip);
       const grantType = required(params, 'grant_type');
       const handler = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
       if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-      return handler(params, clientId, deps);
+      const throttled = await deps.throttles.grants.state(clientId);
+      if (throttled.blocked) throw tooManyRequests(throttled.retryAfterSeconds);
+      try {
+        return await handler(params, clientId, deps);
+      } catch (err) {
+        if (err instanceof OAuthError && err.error === 'invalid_grant') await deps.throttles.grants.fail(clientId);
+        throw err;
+      }
     },
   );
 };

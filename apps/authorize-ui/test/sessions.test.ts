@@ -1,0 +1,88 @@
+// Session limits and sign-in throttling, on a fake clock and real Redis.
+import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+import { FakeClock } from '@partner-oauth/service-kit';
+import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
+import { Browser, hidden } from './browser.js';
+
+let t: TestDatabase;
+const redis = createTestRedis();
+const clock = new FakeClock();
+let app: FastifyInstance;
+const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code';
+
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+  const config = loadAuthorizeUiConfig({
+    NODE_ENV: 'test',
+    SESSION_IDLE_SECONDS: '600',
+    SESSION_ABSOLUTE_SECONDS: '3600',
+    LOGIN_RATE_LIMIT_PER_MINUTE: '8',
+    LOGIN_FAILURES_PER_ACCOUNT: '3',
+  });
+  app = await buildApp({ config, db: t.db, store: redis.store, clock, logger: false });
+});
+afterAll(async () => {
+  await app.close();
+  await redis.cleanup();
+  await t.drop();
+});
+
+const signedIn = async (browser: Browser) => (await browser.get(AUTHORIZE)).statusCode === 200;
+
+describe('session lifetime', () => {
+  it('ends after the idle limit', async () => {
+    const browser = new Browser(app);
+    await browser.login('grace@example.com', 'hopper-1906');
+    clock.advance(590_000);
+    expect(await signedIn(browser)).toBe(true);
+    clock.advance(590_000);
+    expect(await signedIn(browser)).toBe(true);
+    clock.advance(601_000);
+    expect(await signedIn(browser)).toBe(false);
+  });
+
+  it('ends after the absolute limit however active', async () => {
+    const browser = new Browser(app);
+    await browser.login('grace@example.com', 'hopper-1906');
+    for (let i = 0; i < 7; i++) {
+      clock.advance(500_000);
+      expect(await signedIn(browser)).toBe(true);
+    }
+    clock.advance(200_000);
+    expect(await signedIn(browser)).toBe(false);
+  });
+});
+
+describe('sign-in throttling', () => {
+  it('throttles an account after repeated failures, even with the right password, with Retry-After', async () => {
+    const browser = new Browser(app);
+    for (let i = 0; i < 3; i++) expect((await browser.login('ada@example.com', 'wrong')).statusCode).toBe(401);
+    const res = await browser.login('ada@example.com', 'lovelace-1815');
+    expect(res.statusCode).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.body).toContain('Too many attempts');
+    expect(res.headers.location).toBeUndefined();
+    expect(await signedIn(browser)).toBe(false);
+    // Another account is not affected.
+    expect((await browser.login('grace@example.com', 'hopper-1906')).statusCode).toBe(303);
+  });
+
+  it('limits sign-in attempts per address with 429 and Retry-After', async () => {
+    const browser = new Browser(app);
+    const page = await browser.get('/login');
+    const token = hidden(page.body, '_csrf');
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await browser.post('/login', { email: `x${i}@example.com`, password: 'nope', _csrf: token });
+      statuses.push(res.statusCode);
+      if (res.statusCode === 429) {
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        expect(res.body).toContain('Too many attempts');
+      }
+    }
+    expect(statuses.at(-1)).toBe(429);
+  });
+});

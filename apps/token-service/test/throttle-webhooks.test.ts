@@ -1,0 +1,160 @@
+// Throttling of failed client authentication and refused codes; removal notices delivered by the app's worker.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CodeStore } from '@partner-oauth/ephemeral-store';
+import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+import { webhookSigningSecret } from '@partner-oauth/service-kit';
+import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { verifyWebhookSignature } from '@partner-oauth/webhooks';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+
+let t: TestDatabase;
+const redis = createTestRedis();
+let app: FastifyInstance;
+const SIGNING_KEY = 'test-webhook-signing-key-0123456789abcdef';
+
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+  const config = loadTokenServiceConfig({
+    LOG_LEVEL: 'silent',
+    CLIENT_AUTH_FAILURES_PER_MINUTE: '3',
+    INVALID_GRANTS_PER_MINUTE: '4',
+    WEBHOOK_SIGNING_KEY: SIGNING_KEY,
+  });
+  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+  await redis.cleanup();
+  await t.drop();
+});
+
+const ATTACKER = '192.0.2.66';
+const post = (url: string, fields: Record<string, string>, remoteAddress = '127.0.0.1') =>
+  app.inject({
+    method: 'POST',
+    url,
+    remoteAddress,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(fields).toString(),
+  });
+
+describe('throttling', () => {
+  it('refuses a client id from an address after repeated failed authentications, with 429 and Retry-After', async () => {
+    for (let i = 0; i < 3; i++) {
+      const guess = { grant_type: 'authorization_code', code: 'x', client_id: 'shoplifter', client_secret: 'guess' };
+      expect((await post('/oauth/token', guess, ATTACKER)).statusCode).toBe(401);
+    }
+    const res = await post(
+      '/oauth/token',
+      { grant_type: 'authorization_code', code: 'x', client_id: 'shoplifter', client_secret: 'secret' },
+      ATTACKER,
+    );
+    expect(res.statusCode).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'too many failed attempts; retry later' });
+    const revoke = await post('/oauth/revoke', { token: 'x', client_id: 'shoplifter', client_secret: 'secret' }, ATTACKER);
+    expect(revoke.statusCode).toBe(429);
+    // The same client from its own address is not locked out by the attacker.
+    expect((await post('/oauth/revoke', { token: 'x', client_id: 'shoplifter', client_secret: 'secret' })).statusCode).toBe(200);
+  });
+});
+
+describe('code brute force', () => {
+  it('slows a client that keeps presenting codes that do not exist', async () => {
+    await t.db
+      .insertInto('clients')
+      .values({ client_id: 'prober', client_name: 'Prober', description: '', redirect_uris: ['https://p.example/cb'], status: 'active' })
+      .execute();
+    await t.db
+      .insertInto('client_secrets')
+      .values({ id: 'prober-s', client_id: 'prober', secret_hash: (await import('@partner-oauth/service-kit')).sha256('p-secret') })
+      .execute();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push(
+        (
+          await post('/oauth/token', {
+            grant_type: 'authorization_code',
+            code: `guess-${i}`,
+            client_id: 'prober',
+            client_secret: 'p-secret',
+          })
+        ).statusCode,
+      );
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 429, 429]);
+  });
+});
+
+describe('removal notifications', () => {
+  it('the app’s worker POSTs a signed notice to the partner’s remove_url when the partner revokes access', async () => {
+    const received: { headers: IncomingMessage['headers']; body: string }[] = [];
+    let calls = 0;
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        calls++;
+        received.push({ headers: req.headers, body });
+        // The partner is down for its first attempt.
+        res.statusCode = calls === 1 ? 503 : 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/removed`;
+    try {
+      await t.db.updateTable('clients').set({ remove_url: url }).where('client_id', '=', 'shoplifter').execute();
+      const appId = t.ids.apps['Grace Shop'] as string;
+      const code = await new CodeStore(redis.store).issue({
+        clientId: 'shoplifter',
+        appId,
+        accountId: t.ids.accounts['grace@example.com'] as string,
+        redirectUri: 'http://localhost:4000/callback',
+        redirectUriSent: false,
+        scope: 'app:read',
+      });
+      const token = (
+        await post('/oauth/token', { grant_type: 'authorization_code', code, client_id: 'shoplifter', client_secret: 'secret' })
+      ).json().access_token;
+      const res = await app.inject({
+        method: 'DELETE',
+        url: '/oauth/authorization',
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-remove-1' },
+      });
+      expect(res.statusCode).toBe(200);
+      // The first attempt fails; the retry (2 s base backoff with jitter) succeeds.
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const row = await t.db
+          .selectFrom('webhook_deliveries')
+          .select(['status', 'attempts'])
+          .where('app_id', '=', appId)
+          .executeTakeFirst();
+        if (row?.status === 'delivered') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const row = await t.db.selectFrom('webhook_deliveries').selectAll().where('app_id', '=', appId).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'delivered', attempts: 2, last_status: 204 });
+      expect(received).toHaveLength(2);
+      const last = received[1] as { headers: IncomingMessage['headers']; body: string };
+      expect(JSON.parse(last.body)).toMatchObject({
+        type: 'authorization.removed',
+        client_id: 'shoplifter',
+        app_id: appId,
+        reason: 'partner_revoked',
+      });
+      const secret = webhookSigningSecret(SIGNING_KEY, 'shoplifter', 1);
+      expect(verifyWebhookSignature(secret, last.headers['x-webhook-signature'] as string, last.body)).toBe(true);
+      expect(last.headers['x-request-id']).toBe('req-remove-1');
+    } finally {
+      receiver.close();
+    }
+  }, 30_000);
+});

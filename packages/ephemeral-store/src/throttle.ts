@@ -1,0 +1,40 @@
+// Failure throttling: after `max` failures for a key within a window, the key is refused until the window ends.
+import type { EphemeralStore } from './store.js';
+
+export interface ThrottleState {
+  blocked: boolean;
+  /** Seconds until the window ends (for Retry-After), when blocked. */
+  retryAfterSeconds: number;
+}
+
+export class FailureThrottle {
+  constructor(
+    private readonly store: EphemeralStore,
+    private readonly name: string,
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+
+  private key(subject: string): string {
+    return `throttle:${this.name}:${subject}`;
+  }
+
+  async state(subject: string): Promise<ThrottleState> {
+    const key = this.key(subject);
+    const count = Number((await this.store.get(key)) ?? 0);
+    if (count < this.max) return { blocked: false, retryAfterSeconds: 0 };
+    return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((await this.store.ttl(key)) / 1000)) };
+  }
+
+  /** Records a failure; returns the state after it. */
+  async fail(subject: string): Promise<ThrottleState> {
+    const key = this.key(subject);
+    const count = await this.store.increment(key, this.windowMs);
+    if (count < this.max) return { blocked: false, retryAfterSeconds: 0 };
+    return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((await this.store.ttl(key)) / 1000)) };
+  }
+
+  async reset(subject: string): Promise<void> {
+    await this.store.del(this.key(subject));
+  }
+}

@@ -1,0 +1,230 @@
+// The outbox relay for removal notifications: claim due rows under a lease, deliver, record, retry with backoff.
+import { type Clock, systemClock } from '@partner-oauth/service-kit';
+import type { Db, WebhookDeliveryRow, WebhookDeliveryTable } from '@partner-oauth/storage';
+import type { Updateable } from 'kysely';
+import { DEFAULT_TIMEOUT_MS, type DeliveryResult, deliverOne } from './deliver.js';
+
+/** The part of a pino logger the worker uses. */
+export interface WebhookLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RemovalNotifierOptions {
+  db: Db;
+  /** The deployment's WEBHOOK_SIGNING_KEY. */
+  signingKey: string;
+  logger: WebhookLogger;
+  pollIntervalMs?: number;
+  batchSize?: number;
+  /** Attempts in all (the first included) before a row is marked failed. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /**
+   * How long a claimed row is hidden from other workers. Must outlast a delivery (timeoutMs) with
+   * room to record it; a worker that dies mid-batch leaves its rows to be retried after it.
+   */
+  leaseMs?: number;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Drives "now" for due rows, backoff and signature timestamps; tests pass a FakeClock. */
+  clock?: Clock;
+  fetchImpl?: typeof fetch;
+  /** Source of jitter in [0, 1). */
+  random?: () => number;
+  /** False to poll only through runOnce() (tests). */
+  autoStart?: boolean;
+}
+
+export interface RemovalNotifier {
+  /** Stops polling and waits for the tick in flight, if any. */
+  stop(): Promise<void>;
+  /** Runs one tick now (after any tick in flight); resolves to the number of rows attempted. */
+  runOnce(): Promise<number>;
+}
+
+export interface BackoffOptions {
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/**
+ * Delay before the next attempt after `attempts` failed ones: "full jitter", a uniform draw in
+ * [0, min(maxDelay, base * 2^(attempts-1))), so retries from one outage spread out.
+ */
+export function backoffDelay(attempts: number, { baseDelayMs, maxDelayMs }: BackoffOptions, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempts - 1));
+  return Math.floor(ceiling * random());
+}
+
+/**
+ * Claims up to `limit` due rows: locks them (skipping rows another worker holds), moves their
+ * next_attempt_at to `leaseUntil` so no other worker sees them as due, and commits. The returned
+ * rows carry the lease, which recordOutcome uses as a fencing token.
+ */
+export async function claimDueDeliveries(db: Db, opts: { now: Date; leaseUntil: Date; limit: number }): Promise<WebhookDeliveryRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', opts.now)
+      .orderBy('next_attempt_at')
+      .limit(opts.limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (rows.length === 0) return [];
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: opts.leaseUntil })
+      .where(
+        'id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    return rows.map((r) => ({ ...r, next_attempt_at: opts.leaseUntil }));
+  });
+}
+
+export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNotifier {
+  const {
+    db,
+    signingKey,
+    logger,
+    pollIntervalMs = 1_000,
+    batchSize = 20,
+    maxAttempts = 8,
+    baseDelayMs = 2_000,
+    maxDelayMs = 3_600_000,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+    leaseMs = 60_000,
+    clock = systemClock,
+    fetchImpl,
+    random = Math.random,
+    autoStart = true,
+  } = options;
+  if (!signingKey) throw new Error('startRemovalNotifier: signingKey is required');
+  if (!(batchSize >= 1 && maxAttempts >= 1 && pollIntervalMs >= 0))
+    throw new Error('startRemovalNotifier: batchSize and maxAttempts must be >= 1, pollIntervalMs >= 0');
+  // Below this a slow partner could still be answering when another worker takes the row again.
+  if (leaseMs < timeoutMs * 2) throw new Error('startRemovalNotifier: leaseMs must be at least twice timeoutMs');
+
+  async function attempt(row: WebhookDeliveryRow): Promise<void> {
+    const started = clock.now();
+    const result = await deliverOne(row, {
+      signingKey,
+      nowSeconds: Math.floor(started / 1000),
+      timeoutMs,
+      ...(fetchImpl ? { fetchImpl } : {}),
+    });
+    await recordOutcome(row, result, clock.now() - started);
+  }
+
+  async function recordOutcome(row: WebhookDeliveryRow, result: DeliveryResult, durationMs: number): Promise<void> {
+    const attemptNo = row.attempts + 1;
+    const now = clock.now();
+    const base = { id: row.id, client_id: row.client_id, attempt: attemptNo, status: result.status ?? null, duration_ms: durationMs };
+    let update: Updateable<WebhookDeliveryTable>;
+    let log: () => void;
+    if (result.ok) {
+      update = { status: 'delivered', attempts: attemptNo, last_status: result.status, last_error: null, completed_at: new Date(now) };
+      log = () => logger.info({ event: 'webhook.delivered', ...base }, 'removal notification delivered');
+    } else if (attemptNo >= maxAttempts) {
+      update = {
+        status: 'failed',
+        attempts: attemptNo,
+        last_status: result.status ?? null,
+        last_error: result.error,
+        completed_at: new Date(now),
+      };
+      log = () => logger.error({ event: 'webhook.failed', ...base, error: result.error }, 'removal notification failed, giving up');
+    } else {
+      const next = new Date(now + backoffDelay(attemptNo, { baseDelayMs, maxDelayMs }, random));
+      update = { attempts: attemptNo, last_status: result.status ?? null, last_error: result.error, next_attempt_at: next };
+      log = () =>
+        logger.warn(
+          { event: 'webhook.retry', ...base, error: result.error, next_attempt_at: next.toISOString() },
+          'removal notification will be retried',
+        );
+    }
+    // Fenced on the claim: if our lease ran out and another worker took the row, its outcome stands.
+    const res = await db
+      .updateTable('webhook_deliveries')
+      .set(update)
+      .where('id', '=', row.id)
+      .where('status', '=', 'pending')
+      .where('attempts', '=', row.attempts)
+      .where('next_attempt_at', '=', row.next_attempt_at)
+      .executeTakeFirst();
+    if (res.numUpdatedRows === 0n) {
+      logger.warn({ event: 'webhook.lease_lost', ...base }, 'delivery outcome not recorded: the row was claimed again');
+      return;
+    }
+    log();
+  }
+
+  async function tick(): Promise<number> {
+    const now = clock.now();
+    const rows = await claimDueDeliveries(db, { now: new Date(now), leaseUntil: new Date(now + leaseMs), limit: batchSize });
+    const outcomes = await Promise.allSettled(rows.map(attempt));
+    for (const [i, outcome] of outcomes.entries()) {
+      // The row stays leased and is retried once the lease ends.
+      if (outcome.status === 'rejected') {
+        logger.error(
+          { event: 'webhook.record_failed', id: rows[i]?.id, error: errorText(outcome.reason) },
+          'could not record delivery outcome',
+        );
+      }
+    }
+    return rows.length;
+  }
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  // Ticks run one after another, whether from the timer or runOnce().
+  let chain: Promise<unknown> = Promise.resolve();
+
+  function runOnce(): Promise<number> {
+    const run = chain.then(() => (stopped ? 0 : tick()));
+    chain = run.catch(() => {});
+    return run;
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    timer = setTimeout(loop, delayMs);
+    timer.unref();
+  }
+
+  async function loop(): Promise<void> {
+    timer = undefined;
+    let claimed = 0;
+    try {
+      claimed = await runOnce();
+    } catch (err) {
+      logger.error({ event: 'webhook.tick_failed', error: errorText(err) }, 'removal notifier tick failed');
+    }
+    // A full batch suggests a backlog: go again at once rather than after the interval.
+    schedule(claimed >= batchSize ? 0 : pollIntervalMs);
+  }
+
+  if (autoStart) schedule(0);
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await chain;
+    },
+  };
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 200);
+}
