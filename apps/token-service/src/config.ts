@@ -13,8 +13,8 @@ export const TokenServiceConfig = Type.Object({
   CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
   /** Whether this instance delivers removal notifications from the outbox (any number may). */
   WEBHOOK_WORKER: Type.Boolean({ default: true }),
-  /** Delivery attempts before a removal notification is given up (about 9 hours at 15). */
-  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 30, default: 15 }),
+  /** Delivery attempts before a removal notification is given up: 20 spreads them over up to ~9 hours (2 s doubling, capped at 1 h, full jitter). */
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 40, default: 20 }),
   /** Failed client authentications per client and address per minute before 429. */
   CLIENT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
   /** Refused codes per client per minute before 429 (codes are 256-bit: this only slows a broken or hostile client). */
