@@ -1,14 +1,22 @@
 // Builds the authorize-ui Fastify app from its dependencies; tests and server.ts both call this.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, metadataRoutes, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
-import type { Db } from '@partner-oauth/storage';
+import {
+  baseServerOptions,
+  type Clock,
+  metadataRoutes,
+  observabilityPlugin,
+  systemClock,
+  validatorCompiler,
+} from '@partner-oauth/service-kit';
+import { type Db, isMigrated, pingDatabase } from '@partner-oauth/storage';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AuthRequestStore } from './auth-requests.js';
 import type { AuthorizeUiConfig } from './config.js';
 import { errorPages, sendErrorPage } from './pages.js';
 import browser from './plugins/browser.js';
 import authorizeRoutes from './routes/authorize.js';
+import integrationRoutes from './routes/integrations.js';
 import loginRoutes from './routes/login.js';
 
 export interface AuthorizeUiDeps {
@@ -22,11 +30,24 @@ export interface AuthorizeUiDeps {
 export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
-  const options = baseServerOptions({ logLevel: config.LOG_LEVEL, service: 'authorize-ui', trustProxy: config.TRUST_PROXY });
-  if (deps.logger !== undefined) options.logger = deps.logger;
+  const options = baseServerOptions({
+    logLevel: config.LOG_LEVEL,
+    service: 'authorize-ui',
+    trustProxy: config.TRUST_PROXY,
+    logFormat: config.LOG_FORMAT,
+  });
+  // An object (a test's level and stream) goes over the service's options, so redaction and serializers still apply.
+  if (deps.logger !== undefined)
+    options.logger =
+      typeof deps.logger === 'object' ? ({ ...(options.logger as object), ...deps.logger } as typeof options.logger) : deps.logger;
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // Before the browser plugin: probes and scrapes carry no session, CSRF or rate limit.
+  await app.register(observabilityPlugin, {
+    service: 'authorize-ui',
+    checks: { postgres: () => pingDatabase(deps.db), redis: () => deps.store.ping(), migrations: () => isMigrated(deps.db) },
+  });
   await app.register(browser, { config, store: deps.store, clock });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -34,11 +55,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
     if (status === 403 && err.code?.startsWith('FST_CSRF')) return sendErrorPage(reply, errorPages.forbidden);
     if (status === 429) return sendErrorPage(reply, errorPages.tooManyAttempts);
     if (status < 500) {
-      return sendErrorPage(reply, {
-        status: status === 413 ? 413 : 400,
-        title: 'Invalid request',
-        message: 'The request could not be understood.',
-      });
+      return sendErrorPage(reply, status === 413 ? errorPages.tooLarge : errorPages.invalidRequest);
     }
     request.log.error({ err }, 'request failed');
     return sendErrorPage(reply, errorPages.serverError);
@@ -55,7 +72,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
     issuer: config.ISSUER,
     rateLimitPerMinute: config.AUTHORIZE_RATE_LIMIT_PER_MINUTE,
   });
+  await app.register(integrationRoutes, { db: deps.db });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
-  app.get('/health/live', async () => ({ status: 'ok' }));
   return app;
 }

@@ -11,8 +11,9 @@ export function safeReturnTo(value: string | undefined, fallback = '/'): string 
   } catch {
     return fallback;
   }
-  // Encoded slashes or backslashes could turn into an authority once decoded by someone else.
-  if (decoded.startsWith('//') || decoded.includes('\\')) return fallback;
+  // Encoded slashes, backslashes or control characters (which URL parsers strip: /%09/evil) could turn into an authority once decoded by someone else.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
+  if (decoded.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(decoded)) return fallback;
   const base = 'http://return-to.invalid';
   const url = new URL(value, base);
   if (url.origin !== base) return fallback;

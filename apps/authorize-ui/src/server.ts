@@ -17,5 +17,11 @@ await runService(async () => {
     await store.close();
     await db.destroy();
   });
-  return { app, host: config.HOST, port: config.PORT };
+  return {
+    app,
+    host: config.HOST,
+    port: config.PORT,
+    drainMs: config.SHUTDOWN_DRAIN_SECONDS * 1000,
+    closeTimeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+  };
 });

@@ -1,12 +1,16 @@
 // Builds the client-registry Fastify app: the one factory both the server and the tests call.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { baseServerOptions, validatorCompiler } from '@partner-oauth/service-kit';
-import type { Db } from '@partner-oauth/storage';
+import { baseServerOptions, observabilityPlugin, validatorCompiler } from '@partner-oauth/service-kit';
+import { type Db, isMigrated, pingDatabase } from '@partner-oauth/storage';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { RegistryConfig } from './config.js';
 import { registerErrorHandlers } from './errors.js';
 import adminAuth from './plugins/admin-auth.js';
+import openapi from './plugins/openapi.js';
+import { auditRoutes } from './routes/audit-log.js';
+import { buttonRoutes } from './routes/button.js';
+import { authorizationRoutes } from './routes/client-authorizations.js';
+import { secretRoutes } from './routes/client-secrets.js';
 import { clientRoutes } from './routes/clients.js';
 
 export interface AppDeps {
@@ -14,28 +18,46 @@ export interface AppDeps {
   db: Db;
   /** Overrides the pino options of baseServerOptions; tests pass `false`. */
   logger?: boolean | object;
+  /** The clock of secret expiries and last-used records; tests pass a fake one. */
+  now?: () => Date;
 }
-
-const Health = Type.Object({ status: Type.Literal('ok') });
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
-  const options = baseServerOptions({ logLevel: config.LOG_LEVEL, service: 'client-registry', trustProxy: config.TRUST_PROXY });
-  if (deps.logger !== undefined) options.logger = deps.logger;
+  const now = deps.now ?? (() => new Date());
+  const options = baseServerOptions({
+    logLevel: config.LOG_LEVEL,
+    service: 'client-registry',
+    trustProxy: config.TRUST_PROXY,
+    logFormat: config.LOG_FORMAT,
+  });
+  // An object (a test's level and stream) goes over the service's options, so redaction and serializers still apply.
+  if (deps.logger !== undefined)
+    options.logger =
+      typeof deps.logger === 'object' ? ({ ...(options.logger as object), ...deps.logger } as typeof options.logger) : deps.logger;
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   // The admin API speaks JSON only; Fastify's default text/plain parser would turn a typo'd request into a confusing 400.
   app.removeContentTypeParser('text/plain');
   registerErrorHandlers(app);
+  // Registered before the routes so its onRoute hook sees every one of them.
+  await app.register(openapi);
 
-  // Liveness only: it must answer without credentials and without touching the database.
-  app.get('/health/live', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
+  // Health and metrics answer without credentials; /metrics is kept off the public gateway (infra/).
+  await app.register(observabilityPlugin, {
+    service: 'client-registry',
+    checks: { postgres: () => pingDatabase(db), migrations: () => isMigrated(db) },
+  });
 
-  // Everything registered in this scope sits behind the admin token; routes outside it are public by construction.
+  // Everything registered in this scope sits behind an admin key; routes outside it are public by construction.
   await app.register(async (admin) => {
-    await admin.register(adminAuth, { token: config.ADMIN_TOKEN });
+    await admin.register(adminAuth, { db, now });
     await admin.register(clientRoutes, { db, webhookSigningKey: config.WEBHOOK_SIGNING_KEY });
+    await admin.register(secretRoutes, { db, webhookSigningKey: config.WEBHOOK_SIGNING_KEY, now });
+    await admin.register(authorizationRoutes, { db });
+    await admin.register(buttonRoutes, { db, issuer: config.ISSUER });
+    await admin.register(auditRoutes, { db });
   });
 
   return app;

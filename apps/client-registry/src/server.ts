@@ -1,8 +1,8 @@
 // Runs client-registry alone against Postgres: config, database, listen, graceful shutdown.
-import { ConfigError } from '@partner-oauth/service-kit';
+import { ConfigError, drainAndClose } from '@partner-oauth/service-kit';
 import { openDatabase } from '@partner-oauth/storage';
 import { buildApp } from './app.js';
-import { DEV_ADMIN_TOKEN_WARNING, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadRegistryConfig, type RegistryConfig } from './config.js';
+import { DEV_WEBHOOK_SIGNING_KEY_WARNING, loadRegistryConfig, type RegistryConfig } from './config.js';
 
 function fail(message: string): never {
   process.stderr.write(`client-registry: ${message}\n`);
@@ -24,7 +24,6 @@ async function main(): Promise<void> {
 
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: process.env.DATA_DIR });
   const app = await buildApp({ config, db });
-  if (config.usingDevAdminToken) app.log.warn(DEV_ADMIN_TOKEN_WARNING);
   if (config.usingDevWebhookSigningKey) app.log.warn(DEV_WEBHOOK_SIGNING_KEY_WARNING);
 
   let closing = false;
@@ -32,9 +31,11 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), (config.SHUTDOWN_DRAIN_SECONDS + config.SHUTDOWN_TIMEOUT_SECONDS) * 1000);
+    force.unref();
     try {
-      // Stop accepting and drain in-flight requests before the pool they use goes away.
-      await app.close();
+      // Readiness turns 503 first so load balancers stop routing here; then in-flight requests finish before the pool goes away.
+      await drainAndClose([app], config.SHUTDOWN_DRAIN_SECONDS * 1000);
       await db.destroy();
       process.exit(0);
     } catch (err) {

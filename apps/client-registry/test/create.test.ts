@@ -21,6 +21,8 @@ describe('POST /v1/clients', () => {
         'created_at',
         'description',
         'logo_uri',
+        'policy_uri',
+        'tos_uri',
         'redirect_uris',
         'status',
         'scope',
@@ -39,6 +41,8 @@ describe('POST /v1/clients', () => {
       description: 'Answers your customers from Acme.',
       client_uri: 'https://acme.example',
       logo_uri: 'https://cdn.acme.example/logo.png',
+      policy_uri: 'https://acme.example/privacy',
+      tos_uri: 'https://acme.example/terms',
       redirect_uris: ['https://acme.example/oauth/callback'],
       status: 'active',
       scope: 'app:read',
@@ -67,7 +71,12 @@ describe('POST /v1/clients', () => {
     const list = await h.call({ method: 'GET', url: '/v1/clients?limit=100' });
     expect(list.body).not.toContain(body.webhook_secret);
     expect(list.body).not.toContain('webhook_secret');
-    const patched = await h.call({ method: 'PATCH', url: `/v1/clients/${body.client_id}`, payload: { description: 'x' } });
+    const patched = await h.call({
+      method: 'PATCH',
+      url: `/v1/clients/${body.client_id}`,
+      headers: { 'if-match': '*' },
+      payload: { description: 'x' },
+    });
     expect(patched.json()).not.toHaveProperty('webhook_secret');
     expect(patched.body).not.toContain(body.webhook_secret);
   });

@@ -1,17 +1,21 @@
 // Builds the real app on a per-file clone of the template database, with helpers for authenticated calls.
+import { sha256 } from '@partner-oauth/service-kit';
+import { createAdminKey } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadRegistryConfig } from '../src/config.js';
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
+export const ADMIN_TOKEN = 'poak_test-admin-key-0123456789abcdefghijklmnop';
+export const ADMIN_KEY_NAME = 'test-suite';
 export const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export const WEBHOOK_SIGNING_KEY = 'test-webhook-signing-key-0123456789abcdefghij';
 
 export interface Harness {
   app: FastifyInstance;
   testDb: TestDatabase;
+  adminKeyId: string;
   /** An authenticated request. */
   call(opts: InjectOptions): Promise<LightMyRequestResponse>;
 }
@@ -21,7 +25,8 @@ export function useApp(): Harness {
   const harness = {} as Harness;
   beforeAll(async () => {
     harness.testDb = await createTestDatabase(inject('templateDatabase'));
-    const config = loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN, WEBHOOK_SIGNING_KEY });
+    harness.adminKeyId = (await createAdminKey(harness.testDb.db, { name: ADMIN_KEY_NAME, keyHash: sha256(ADMIN_TOKEN) })).id;
+    const config = loadRegistryConfig({ NODE_ENV: 'test', WEBHOOK_SIGNING_KEY });
     harness.app = await buildApp({ config, db: harness.testDb.db, logger: false });
     harness.call = (opts) => harness.app.inject({ ...opts, headers: { ...AUTH, ...opts.headers } });
   });
@@ -37,6 +42,8 @@ export const validClient = {
   description: 'Answers your customers from Acme.',
   client_uri: 'https://acme.example',
   logo_uri: 'https://cdn.acme.example/logo.png',
+  policy_uri: 'https://acme.example/privacy',
+  tos_uri: 'https://acme.example/terms',
   redirect_uris: ['https://acme.example/oauth/callback'],
 };
 

@@ -12,11 +12,13 @@ const CLIENT_FIELDS = [
   'default_scope',
   'description',
   'logo_uri',
+  'policy_uri',
   'redirect_uris',
   'remove_url',
   'require_pkce',
   'scope',
   'status',
+  'tos_uri',
   'updated_at',
 ];
 
@@ -36,6 +38,8 @@ describe('GET /v1/clients/:client_id', () => {
       default_scope: 'app:read conversations:read conversations:write',
       require_pkce: false,
       remove_url: 'http://localhost:4000/removed',
+      policy_uri: null,
+      tos_uri: null,
       created_at: expect.stringMatching(ISO_DATE),
       updated_at: expect.stringMatching(ISO_DATE),
     });

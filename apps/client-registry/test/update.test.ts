@@ -6,7 +6,9 @@ const h = useApp();
 let clientId: string;
 let createdAt: string;
 
-const patch = (payload: unknown, id = clientId) => h.call({ method: 'PATCH', url: `/v1/clients/${id}`, payload: payload as object });
+// These tests are about the fields; If-Match is exercised in preconditions.test.ts, so `*` opts out of it here.
+const patch = (payload: unknown, id = clientId) =>
+  h.call({ method: 'PATCH', url: `/v1/clients/${id}`, headers: { 'if-match': '*' }, payload: payload as object });
 
 beforeAll(async () => {
   const res = await h.call({ method: 'POST', url: '/v1/clients', payload: validClient });

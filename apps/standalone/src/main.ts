@@ -1,15 +1,11 @@
 // `pnpm start`: the whole product in one process. Embedded default: PGlite under DATA_DIR and an
 // in-process store, migrated and seeded with the demo data at start; no external servers needed.
 import { buildApp as buildAuthorizeUi, DEV_SESSION_SECRET, loadAuthorizeUiConfig } from '@partner-oauth/authorize-ui';
-import {
-  buildApp as buildClientRegistry,
-  DEV_ADMIN_TOKEN_WARNING,
-  DEV_WEBHOOK_SIGNING_KEY_WARNING,
-  loadRegistryConfig,
-} from '@partner-oauth/client-registry';
+import { buildApp as buildClientRegistry, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadRegistryConfig } from '@partner-oauth/client-registry';
 import { openEphemeralStore } from '@partner-oauth/ephemeral-store';
-import { ConfigError } from '@partner-oauth/service-kit';
-import { migrateToLatest, openDatabase, seedDemoData } from '@partner-oauth/storage';
+import { buildShoplifter } from '@partner-oauth/example-shoplifter';
+import { ConfigError, drainAndClose } from '@partner-oauth/service-kit';
+import { DEV_ADMIN_KEY, migrateToLatest, openDatabase, seedDemoData, seedDevAdminKey } from '@partner-oauth/storage';
 import { buildApp as buildTokenService, loadTokenServiceConfig } from '@partner-oauth/token-service';
 import type { FastifyInstance } from 'fastify';
 
@@ -28,19 +24,39 @@ async function main(): Promise<void> {
   const db = await openDatabase({ databaseUrl: uiConfig.DATABASE_URL, dataDir: `${env.DATA_DIR ?? '.data'}/pglite` });
   const store = openEphemeralStore({ redisUrl: uiConfig.REDIS_URL, keyPrefix: uiConfig.REDIS_KEY_PREFIX });
   await migrateToLatest(db);
-  if (!production) await seedDemoData(db);
+  if (!production) {
+    await seedDemoData(db);
+    // Production starts with no admin key at all: the first one is made with `pnpm cli admin-keys create`.
+    await seedDevAdminKey(db);
+  }
 
   const apps: [string, FastifyInstance, number][] = [
     ['authorize-ui', await buildAuthorizeUi({ config: uiConfig, db, store }), uiConfig.PORT],
     ['token-service', await buildTokenService({ config: tokenConfig, db, store }), tokenConfig.PORT],
     ['client-registry', await buildClientRegistry({ config: registryConfig, db }), registryConfig.PORT],
   ];
+  // The demo partner of the README, beside the product in development only (SHOPLIFTER_PORT=0 turns it off).
+  const shoplifterPort = Number(env.SHOPLIFTER_PORT ?? 4000);
+  if (!production && shoplifterPort > 0) {
+    const tokenBase = `http://127.0.0.1:${tokenConfig.PORT}`;
+    const shoplifter = await buildShoplifter({
+      authorizeUrl: `${uiConfig.ISSUER}/oauth/authorize`,
+      tokenUrl: `${tokenBase}/oauth/token`,
+      clientId: 'shoplifter',
+      clientSecret: 'secret',
+    });
+    apps.push(['shoplifter (example partner)', shoplifter, shoplifterPort]);
+  }
   for (const [, app, port] of apps) await app.listen({ host: uiConfig.HOST, port });
 
   const log = apps[0]?.[1].log;
   if (uiConfig.SESSION_SECRET === DEV_SESSION_SECRET)
     log?.warn('using the development SESSION_SECRET: set SESSION_SECRET outside development');
-  if (registryConfig.usingDevAdminToken) log?.warn(DEV_ADMIN_TOKEN_WARNING);
+  if (!production) {
+    log?.warn(
+      `the admin API accepts the development admin key "${DEV_ADMIN_KEY}": create your own with \`pnpm cli admin-keys create --name <you>\` and revoke this one before exposing the service`,
+    );
+  }
   if (registryConfig.usingDevWebhookSigningKey) log?.warn(DEV_WEBHOOK_SIGNING_KEY_WARNING);
   const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${env.DATA_DIR ?? '.data'}/pglite`;
   const addresses = apps.map(([name, app]) => `${name} http://${uiConfig.HOST}:${(app.server.address() as { port: number }).port}`);
@@ -50,7 +66,7 @@ async function main(): Promise<void> {
   );
   if (!production) {
     log?.info(
-      `try it: open ${uiConfig.ISSUER}/oauth/authorize?client_id=shoplifter&response_type=code&state=demo and sign in as ada@example.com / lovelace-1815`,
+      `try it: open http://localhost:${env.SHOPLIFTER_PORT ?? 4000}/ (Shoplifter, the example partner), click "Add to Smooch" and sign in as ada@example.com / lovelace-1815`,
     );
   }
 
@@ -59,9 +75,12 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     log?.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), (uiConfig.SHUTDOWN_DRAIN_SECONDS + uiConfig.SHUTDOWN_TIMEOUT_SECONDS) * 1000);
     force.unref();
-    Promise.all(apps.map(([, app]) => app.close()))
+    drainAndClose(
+      apps.map(([, app]) => app),
+      uiConfig.SHUTDOWN_DRAIN_SECONDS * 1000,
+    )
       .then(() => store.close())
       .then(() => db.destroy())
       .then(

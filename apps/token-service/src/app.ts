@@ -2,8 +2,15 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, metadataRoutes, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
-import type { Db } from '@partner-oauth/storage';
+import {
+  baseServerOptions,
+  type Clock,
+  metadataRoutes,
+  observabilityPlugin,
+  systemClock,
+  validatorCompiler,
+} from '@partner-oauth/service-kit';
+import { type Db, isMigrated, pingDatabase } from '@partner-oauth/storage';
 import { startRemovalNotifier } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
@@ -12,6 +19,7 @@ import introspectRoutes from './routes/introspect.js';
 import partnerRoutes from './routes/partner.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
+import { countingWebhookLogger } from './webhook-metrics.js';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -25,11 +33,23 @@ export interface TokenServiceDeps {
 export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
-  const options = baseServerOptions({ logLevel: config.LOG_LEVEL, service: 'token-service', trustProxy: config.TRUST_PROXY });
-  if (deps.logger !== undefined) options.logger = deps.logger;
+  const options = baseServerOptions({
+    logLevel: config.LOG_LEVEL,
+    service: 'token-service',
+    trustProxy: config.TRUST_PROXY,
+    logFormat: config.LOG_FORMAT,
+  });
+  // An object (a test's level and stream) goes over the service's options, so redaction and serializers still apply.
+  if (deps.logger !== undefined)
+    options.logger =
+      typeof deps.logger === 'object' ? ({ ...(options.logger as object), ...deps.logger } as typeof options.logger) : deps.logger;
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  await app.register(observabilityPlugin, {
+    service: 'token-service',
+    checks: { postgres: () => pingDatabase(deps.db), redis: () => deps.store.ping(), migrations: () => isMigrated(deps.db) },
+  });
   await app.register(oauthErrors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
@@ -42,7 +62,6 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER });
   await app.register(partnerRoutes, { db: deps.db });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
-  app.get('/health/live', async () => ({ status: 'ok' }));
 
   if (config.WEBHOOK_WORKER) {
     // Removal notifications leave from the outbox; any number of instances may run this.
@@ -51,7 +70,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
       notifier = startRemovalNotifier({
         db: deps.db,
         signingKey: config.WEBHOOK_SIGNING_KEY,
-        logger: app.log,
+        logger: countingWebhookLogger(app.log, app.serviceMetrics),
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
         clock,
       });

@@ -6,5 +6,6 @@ export * from './metadata.js';
 export * from './oauth-errors.js';
 export * from './redirect-uri.js';
 export * from './registry.js';
+export * from './registry-admin.js';
 export * from './scopes.js';
 export * from './token.js';

@@ -29,6 +29,9 @@ export const ClientCreateBody = Type.Object(
     default_scope: Type.Optional(ScopeList),
     require_pkce: Type.Optional(Type.Boolean()),
     remove_url: Type.Optional(RemoveUrl),
+    /** RFC 7591 §2: the partner's privacy policy and terms of service, shown on the consent page. */
+    policy_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    tos_uri: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false },
 );
@@ -46,6 +49,8 @@ export const ClientUpdateBody = Type.Object(
     default_scope: Type.Optional(ScopeList),
     require_pkce: Type.Optional(Type.Boolean()),
     remove_url: Type.Optional(Type.Union([RemoveUrl, Type.Null()])),
+    policy_uri: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    tos_uri: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -58,6 +63,9 @@ export const ClientListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    status: Type.Optional(ClientStatus),
+    /** Case-insensitive substring of client_name. */
+    client_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },
   { additionalProperties: false },
 );
@@ -79,6 +87,8 @@ export const Client = Type.Object({
   require_pkce: Type.Boolean(),
   /** Where removal notifications are POSTed, or null. */
   remove_url: Type.Union([Type.String(), Type.Null()]),
+  policy_uri: Type.Union([Type.String(), Type.Null()]),
+  tos_uri: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });
@@ -114,5 +124,7 @@ export const AdminErrorCodes = {
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
+  precondition_failed: 412,
+  precondition_required: 428,
 } as const;
 export type AdminErrorCode = keyof typeof AdminErrorCodes;

@@ -20,6 +20,12 @@ export const CommonConfig = {
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_KEY_PREFIX: Type.String({ default: 'poauth:' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  /** `pretty` prints human-readable lines through pino-pretty (development); production ships JSON lines. */
+  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
+  /** Seconds /health/ready answers 503 after SIGTERM before the listener closes (set above the probe period). */
+  SHUTDOWN_DRAIN_SECONDS: Type.Integer({ minimum: 0, maximum: 120, default: 0 }),
+  /** Seconds in-flight requests get to finish after draining before the process gives up and exits 1. */
+  SHUTDOWN_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 300, default: 10 }),
 };
 
 /**

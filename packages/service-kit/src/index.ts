@@ -1,4 +1,4 @@
-// The small kit every service stands on: config, logging, crypto, errors, clock.
+// The small kit every service stands on: config, logging, crypto, errors, clock, health and metrics.
 
 export * from './clock.js';
 export * from './config.js';
@@ -7,6 +7,8 @@ export * from './errors.js';
 export * from './html.js';
 export * from './logging.js';
 export * from './metadata-route.js';
+export * from './metrics.js';
+export * from './observability.js';
 export * from './run.js';
 export * from './validation.js';
 export * from './webhook-config.js';

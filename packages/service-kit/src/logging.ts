@@ -1,6 +1,7 @@
 // pino options shared by every service: JSON lines, secrets redacted, URLs logged without query strings.
 
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 
 /** Every field that can carry a secret, wherever it appears in a log line. */
@@ -25,12 +26,19 @@ function pathOnly(url: string): string {
   return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
 }
 
+/** Resolved here so the apps need not depend on pino-pretty themselves. */
+const PRETTY_TARGET = createRequire(import.meta.url).resolve('pino-pretty');
+
 export function loggerOptions(
   level: string,
   service: string,
+  format: 'json' | 'pretty' = 'json',
 ): NonNullable<FastifyServerOptions['loggerInstance']> | Record<string, unknown> {
   return {
     level,
+    ...(format === 'pretty'
+      ? { transport: { target: PRETTY_TARGET, options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      : {}),
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
@@ -41,14 +49,27 @@ export function loggerOptions(
   };
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** The incoming x-request-id when it looks like an id (no spaces, no control characters, bounded), else a new UUID. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
 /** Fastify options every service starts from. */
-export function baseServerOptions(opts: { logLevel: string; service: string; trustProxy: boolean }): FastifyServerOptions {
+export function baseServerOptions(opts: {
+  logLevel: string;
+  service: string;
+  trustProxy: boolean;
+  logFormat?: 'json' | 'pretty';
+}): FastifyServerOptions {
   return {
-    logger: loggerOptions(opts.logLevel, opts.service) as FastifyServerOptions['logger'],
+    logger: loggerOptions(opts.logLevel, opts.service, opts.logFormat) as FastifyServerOptions['logger'],
     trustProxy: opts.trustProxy,
     bodyLimit: 64 * 1024,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 200 },
   };
 }

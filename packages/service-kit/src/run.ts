@@ -6,9 +6,20 @@ export interface Runnable {
   app: FastifyInstance;
   host: string;
   port: number;
+  /** How long readiness answers 503 before the listener closes, so load balancers stop routing here first. */
+  drainMs?: number;
+  /** Longest a shutdown may take after draining before the process exits 1. */
+  closeTimeoutMs?: number;
 }
 
-/** Starts the service built by `start`; on SIGTERM/SIGINT stops accepting, finishes in-flight requests, closes, exits. */
+/** Marks `apps` not ready (when they carry the observability plugin), waits `drainMs`, then closes them. */
+export async function drainAndClose(apps: FastifyInstance[], drainMs: number): Promise<void> {
+  for (const app of apps) if (app.hasDecorator('readiness')) app.readiness.draining = true;
+  if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+  await Promise.all(apps.map((app) => app.close()));
+}
+
+/** Starts the service built by `start`; on SIGTERM/SIGINT drains, stops accepting, finishes in-flight requests, closes, exits. */
 export async function runService(start: () => Promise<Runnable>): Promise<void> {
   let running: Runnable;
   try {
@@ -18,15 +29,24 @@ export async function runService(start: () => Promise<Runnable>): Promise<void> 
     console.error(err instanceof ConfigError ? err.message : err);
     process.exit(1);
   }
-  const { app } = running;
+  const { app, drainMs = 0, closeTimeoutMs = 10_000 } = running;
+  let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      app.log.info({ signal }, 'shutting down');
-      const force = setTimeout(() => process.exit(1), 10_000);
+      if (closing) return;
+      closing = true;
+      app.log.info({ signal, drainMs }, 'shutting down');
+      const force = setTimeout(() => {
+        app.log.error({ closeTimeoutMs }, 'shutdown took too long');
+        process.exit(1);
+      }, drainMs + closeTimeoutMs);
       force.unref();
-      app.close().then(
+      drainAndClose([app], drainMs).then(
         () => process.exit(0),
-        () => process.exit(1),
+        (err: unknown) => {
+          app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
       );
     });
   }

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { NulGuardPlugin } from './nul-guard.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -24,11 +25,11 @@ export async function openDatabase(options: DbOptions): Promise<Db> {
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new NulGuardPlugin()] });
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const dataDir = options.dataDir ?? '.data/pglite';
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
-  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
 }

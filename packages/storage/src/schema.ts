@@ -38,6 +38,10 @@ export interface ClientTable {
   require_pkce: ColumnType<boolean, boolean | undefined, boolean>;
   remove_url: string | null;
   webhook_secret_version: ColumnType<number, number | undefined, number>;
+  policy_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  tos_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  revision: ColumnType<number, number | undefined, number>;
+  webhook_secret_previous_expires_at: NullableTimestamp;
   created_at: DefaultNow;
   updated_at: DefaultNow;
 }
@@ -101,6 +105,28 @@ export interface WebhookDeliveryTable {
   completed_at: NullableTimestamp;
 }
 
+export interface AdminKeyTable {
+  id: string;
+  name: string;
+  key_hash: string;
+  created_at: DefaultNow;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: ColumnType<string, never, never>;
+  admin_key_id: string | null;
+  admin_key_name: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+  request_id: string | null;
+  created_at: DefaultNow;
+}
+
 export interface Database {
   accounts: AccountTable;
   apps: AppTable;
@@ -111,6 +137,8 @@ export interface Database {
   access_tokens: AccessTokenTable;
   resource_servers: ResourceServerTable;
   webhook_deliveries: WebhookDeliveryTable;
+  admin_keys: AdminKeyTable;
+  audit_log: AuditLogTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;
@@ -120,3 +148,5 @@ export type NewClient = Insertable<ClientTable>;
 export type AuthorizationRow = Selectable<AuthorizationTable>;
 export type AccessTokenRow = Selectable<AccessTokenTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+export type AdminKeyRow = Selectable<AdminKeyTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;

@@ -2,6 +2,7 @@
 import { hashPassword, type PasswordHashParams, sha256 } from '@partner-oauth/service-kit';
 import type { Db } from './db.js';
 import { createAccount, findAccountByEmail } from './repositories/accounts.js';
+import { createAdminKey, findLiveAdminKey } from './repositories/admin-keys.js';
 import { addAppMember, createApp, listAppsForAccount } from './repositories/apps.js';
 import { createClient, findClient } from './repositories/clients.js';
 import { createResourceServer, findLiveResourceServer } from './repositories/resource-servers.js';
@@ -57,4 +58,23 @@ export async function seedDemoData(db: Db, passwordParams?: PasswordHashParams):
     for (const app of await listAppsForAccount(db, accountId)) ids.apps[app.name] = app.id;
   }
   return ids;
+}
+
+/** Known to everyone who reads this file: the embedded default's admin key, only good enough for a laptop. */
+export const DEV_ADMIN_KEY = 'poak_dev-admin-key-change-me-00000000000000000000';
+export const DEV_ADMIN_KEY_NAME = 'development (embedded default)';
+
+/**
+ * Idempotent: makes DEV_ADMIN_KEY a live admin key. Kept out of seedDemoData so that only the embedded
+ * development start, never a test database or `pnpm db:seed` against a shared server, has a public key.
+ */
+export async function seedDevAdminKey(db: Db): Promise<void> {
+  const hash = sha256(DEV_ADMIN_KEY);
+  if (await findLiveAdminKey(db, hash)) return;
+  try {
+    await createAdminKey(db, { name: DEV_ADMIN_KEY_NAME, keyHash: hash });
+  } catch (err) {
+    // A revoked development key keeps its hash (unique): an operator revoked it on purpose, so it stays revoked.
+    if (!/duplicate key|unique/i.test(String(err))) throw err;
+  }
 }

@@ -1,21 +1,27 @@
 import { sha256 } from '@partner-oauth/service-kit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  appendAudit,
   createClient,
+  DEV_ADMIN_KEY,
   endAuthorizations,
   findActiveToken,
   findClient,
+  findLiveAdminKey,
   findMemberApp,
   isMigrated,
   issueToken,
   listAppsForAccount,
+  listAudit,
   listClients,
   liveSecretHashes,
   migrateToLatest,
   openDatabase,
+  revokeAdminKey,
   revokeClientToken,
   revokeTokensFromCode,
   seedDemoData,
+  seedDevAdminKey,
 } from '../src/index.js';
 import { createTestDatabase, TEST_PASSWORD_PARAMS, type TestDatabase } from '../src/testing.js';
 
@@ -154,11 +160,23 @@ describe('ending authorizations', () => {
   });
 });
 
+describe('the development admin key', () => {
+  it('is never in a seeded test database, is seeded idempotently, and stays revoked once revoked', async () => {
+    expect(await findLiveAdminKey(t.db, sha256(DEV_ADMIN_KEY))).toBeUndefined();
+    await seedDevAdminKey(t.db);
+    await seedDevAdminKey(t.db);
+    expect(await t.db.selectFrom('admin_keys').select('id').execute()).toHaveLength(1);
+    expect(await revokeAdminKey(t.db, 'development (embedded default)')).toHaveLength(1);
+    await seedDevAdminKey(t.db);
+    expect(await findLiveAdminKey(t.db, sha256(DEV_ADMIN_KEY))).toBeUndefined();
+  });
+});
+
 describe('storage on embedded PGlite', () => {
   it('runs the same migrations and seed', async () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
-      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks']);
+      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks', '0003_admin_keys_audit']);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
       expect(Object.keys(ids.apps).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);
@@ -172,6 +190,11 @@ describe('storage on embedded PGlite', () => {
         codeHash: null,
       });
       expect(await findActiveToken(db, sha256('x'))).toMatchObject({ appName: 'Acme Sales' });
+      // The embedded default's admin key and the audit log work on PGlite too (the log's bigint id read as text).
+      await seedDevAdminKey(db);
+      expect(await findLiveAdminKey(db, sha256(DEV_ADMIN_KEY))).toMatchObject({ name: 'development (embedded default)' });
+      await appendAudit(db, { adminKeyId: null, adminKeyName: 'cli', action: 'x.test', targetType: 'x', targetId: '1', after: { a: 1 } });
+      expect(await listAudit(db, { limit: 5 })).toMatchObject([{ id: '1', action: 'x.test', before: null, after: { a: 1 } }]);
     } finally {
       await db.destroy();
     }

@@ -7,8 +7,13 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 /** The most of a partner's response (or of an error text) ever kept: it lands in the database and logs. */
 const MAX_ERROR_CHARS = 200;
 
-/** What an attempt needs from an outbox row. */
-export type DeliverableRow = Pick<WebhookDeliveryRow, 'id' | 'client_id' | 'url' | 'secret_version' | 'payload' | 'request_id'>;
+/**
+ * What an attempt needs from an outbox row. `previous_secret_version`, during a webhook-secret rotation's
+ * overlap, adds a second `v1=` signature so a partner still holding the old secret keeps verifying.
+ */
+export type DeliverableRow = Pick<WebhookDeliveryRow, 'id' | 'client_id' | 'url' | 'secret_version' | 'payload' | 'request_id'> & {
+  previous_secret_version?: number | null | undefined;
+};
 
 export interface DeliverOptions {
   /** The deployment's WEBHOOK_SIGNING_KEY, from which each client's secret is derived. */
@@ -28,12 +33,11 @@ export type DeliveryResult =
 export async function deliverOne(row: DeliverableRow, opts: DeliverOptions): Promise<DeliveryResult> {
   const fetchImpl = opts.fetchImpl ?? fetch;
   const nowSeconds = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const secret = webhookSigningSecret(opts.signingKey, row.client_id, row.secret_version);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     'x-webhook-id': row.id,
-    'x-webhook-signature': signWebhook(secret, nowSeconds, row.payload),
+    'x-webhook-signature': signatureHeader(opts.signingKey, row, nowSeconds),
   };
   if (row.request_id) headers['x-request-id'] = row.request_id;
 
@@ -61,6 +65,15 @@ export async function deliverOne(row: DeliverableRow, opts: DeliverOptions): Pro
     // The status alone is enough to record.
   }
   return { ok: false, status, error: truncate(snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`) };
+}
+
+/** `t=<ts>,v1=<current>[,v1=<previous>]`: Stripe-style, the receiver accepts any v1 its secret produced. */
+function signatureHeader(signingKey: string, row: DeliverableRow, nowSeconds: number): string {
+  const current = signWebhook(webhookSigningSecret(signingKey, row.client_id, row.secret_version), nowSeconds, row.payload);
+  const previous = row.previous_secret_version;
+  if (previous === undefined || previous === null || previous === row.secret_version) return current;
+  const old = signWebhook(webhookSigningSecret(signingKey, row.client_id, previous), nowSeconds, row.payload);
+  return `${current},${old.slice(old.indexOf(',') + 1)}`;
 }
 
 /** At most `maxChars` characters of the body, without reading the rest of it. */

@@ -1,6 +1,6 @@
 // The outbox relay for removal notifications: claim due rows under a lease, deliver, record, retry with backoff.
 import { type Clock, systemClock } from '@partner-oauth/service-kit';
-import type { Db, WebhookDeliveryRow, WebhookDeliveryTable } from '@partner-oauth/storage';
+import { type Db, type WebhookDeliveryRow, type WebhookDeliveryTable, webhookSecretVersions } from '@partner-oauth/storage';
 import type { Updateable } from 'kysely';
 import { DEFAULT_TIMEOUT_MS, type DeliveryResult, deliverOne } from './deliver.js';
 
@@ -115,7 +115,9 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
 
   async function attempt(row: WebhookDeliveryRow): Promise<void> {
     const started = clock.now();
-    const result = await deliverOne(row, {
+    // Signed with the client's secrets as they are now: a rotation after queuing must not leave the partner unable to verify.
+    const versions = await webhookSecretVersions(db, row.client_id, new Date(started)).catch(() => undefined);
+    const result = await deliverOne(versions ? { ...row, ...versions } : row, {
       signingKey,
       nowSeconds: Math.floor(started / 1000),
       timeoutMs,

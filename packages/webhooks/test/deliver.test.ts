@@ -49,6 +49,29 @@ describe('deliverOne', () => {
     );
   });
 
+  it('signs with the current and the previous webhook secret during a rotation overlap', async () => {
+    const partner = await receiver(() => ({ status: 204 }));
+    const result = await deliverOne(row(partner.url, { secret_version: 4, previous_secret_version: 3 }), {
+      signingKey: KEY,
+      nowSeconds: 1_800_000_000,
+    });
+    expect(result).toEqual({ ok: true, status: 204 });
+    const [req] = partner.requests;
+    const signature = req?.headers['x-webhook-signature'] as string;
+    expect(signature).toMatch(/^t=1800000000,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    const verify = (version: number) =>
+      verifyWebhookSignature(webhookSigningSecret(KEY, 'shoplifter', version), signature, req?.body ?? '', { now: 1_800_000_000_000 });
+    expect([verify(4), verify(3), verify(2), verify(5)]).toEqual([true, true, false, false]);
+  });
+
+  it('signs once when there is no previous version, or it equals the current one', async () => {
+    const partner = await receiver(() => ({ status: 204 }));
+    await deliverOne(row(partner.url, { previous_secret_version: null }), { signingKey: KEY, nowSeconds: 1_800_000_000 });
+    await deliverOne(row(partner.url, { previous_secret_version: 3 }), { signingKey: KEY, nowSeconds: 1_800_000_000 });
+    for (const req of partner.requests) expect(req.headers['x-webhook-signature']).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
+    expect(partner.requests).toHaveLength(2);
+  });
+
   it('sends no x-request-id when the row has none', async () => {
     const partner = await receiver(() => ({ status: 200 }));
     expect(await deliverOne(row(partner.url, { request_id: null }), { signingKey: KEY })).toEqual({ ok: true, status: 200 });

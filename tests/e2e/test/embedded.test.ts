@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findApp, openDatabase } from '@partner-oauth/storage';
+import { DEV_ADMIN_KEY, findApp, openDatabase } from '@partner-oauth/storage';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Deployment, describePartnerFlow, observedAppIds } from './flow.js';
 import { freePort, type Service, startProcess, stopProcess } from './support.js';
@@ -10,15 +10,17 @@ import { freePort, type Service, startProcess, stopProcess } from './support.js'
 const dataDir = mkdtempSync(join(tmpdir(), 'poauth-e2e-'));
 let service: Service | undefined;
 let deployment: Deployment;
+let registryUrl: string;
 
 beforeAll(async () => {
-  const [ui, token, registry] = [await freePort(), await freePort(), await freePort()];
+  const [ui, token, registry, partner] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const issuer = `http://127.0.0.1:${ui}`;
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     AUTHORIZE_UI_PORT: String(ui),
     TOKEN_SERVICE_PORT: String(token),
     CLIENT_REGISTRY_PORT: String(registry),
+    SHOPLIFTER_PORT: String(partner),
     ISSUER: issuer,
     LOG_LEVEL: 'info',
     NODE_ENV: 'development',
@@ -29,7 +31,9 @@ beforeAll(async () => {
     issuer,
     `http://127.0.0.1:${token}`,
     `http://127.0.0.1:${registry}`,
+    `http://127.0.0.1:${partner}`,
   ]);
+  registryUrl = `http://127.0.0.1:${registry}`;
   deployment = { authorizeUrl: issuer, tokenUrl: `http://127.0.0.1:${token}`, issuer };
 }, 60_000);
 
@@ -42,8 +46,17 @@ afterAll(async () => {
 it('says where its data lives and how to try it', () => {
   const out = service?.output() ?? '';
   expect(out).toContain('embedded PGlite');
-  expect(out).toContain('accepts the development token');
+  expect(out).toContain('the admin API accepts the development admin key');
+  expect(out).toContain(DEV_ADMIN_KEY);
   expect(out).toContain('ada@example.com');
+});
+
+it('seeds the development admin key, which the admin API accepts, and nothing else', async () => {
+  const ok = await fetch(`${registryUrl}/v1/clients/shoplifter`, { headers: { authorization: `Bearer ${DEV_ADMIN_KEY}` } });
+  expect(ok.status).toBe(200);
+  expect(((await ok.json()) as { client_id: string }).client_id).toBe('shoplifter');
+  const other = await fetch(`${registryUrl}/v1/clients`, { headers: { authorization: 'Bearer dev-admin-token-change-me-0000000000' } });
+  expect(other.status).toBe(401);
 });
 
 describePartnerFlow(() => deployment);

@@ -14,8 +14,13 @@ import { Eta } from 'eta';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type AuthorizeUiConfig, servedOverTls } from '../config.js';
+import { negotiateLocale, type Translate, translator } from '../i18n/index.js';
 
 declare module 'fastify' {
+  interface FastifyReply {
+    /** Given to every template: the negotiated language and its translator. */
+    locals: { locale: string; t: Translate };
+  }
   interface Session {
     accountId?: string;
     email?: string;
@@ -23,10 +28,32 @@ declare module 'fastify' {
     signedInAt?: number;
     /** Last activity (ms), refreshed at most once a minute: the idle limit counts from here. */
     lastSeen?: number;
+    /** A one-time notice for the next page (e.g. an integration removed). */
+    notice?: string;
   }
 }
 
 const TOUCH_EVERY_MS = 60_000;
+
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'none'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'https:', 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+/**
+ * The page's CSP with `origin` added to form-action: browsers apply form-action to the redirect that
+ * answers a form, so the consent form must be allowed to end at the partner's redirect URI.
+ */
+export function cspAllowingFormTarget(origin: string): string {
+  const directives: Record<string, string[]> = { ...CSP_DIRECTIVES, formAction: ["'self'", origin] };
+  return Object.entries(directives)
+    .map(([name, values]) => `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${values.join(' ')}`)
+    .join(';');
+}
 
 export const viewsDir = fileURLToPath(new URL('../../views/', import.meta.url));
 const publicDir = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -36,17 +63,7 @@ export default fp(
     const { config } = opts;
     const tls = servedOverTls(config);
     await app.register(helmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'https:', 'data:'],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-        },
-      },
+      contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
       frameguard: { action: 'deny' },
       referrerPolicy: { policy: 'no-referrer' },
       hsts: tls ? { maxAge: 31_536_000 } : false,
@@ -86,10 +103,17 @@ export default fp(
       production: config.NODE_ENV !== 'development',
       defaultContext: { issuer: config.ISSUER },
     });
+    // Every page speaks the browser's language, chosen once per request from the catalogues.
+    app.addHook('onRequest', async (request, reply) => {
+      const locale = negotiateLocale(request.headers['accept-language']);
+      reply.locals = { locale, t: translator(locale) };
+    });
     await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', index: false, maxAge: '1h' });
     // Pages carry identities and one-time form tokens: never cache them.
     app.addHook('onSend', async (request, reply) => {
       if (!request.url.startsWith('/static/')) reply.header('cache-control', 'no-store');
+      // Static files (the "Add to …" button images) are embedded by partners' sites.
+      else reply.header('cross-origin-resource-policy', 'cross-origin');
     });
   },
   { name: 'browser' },

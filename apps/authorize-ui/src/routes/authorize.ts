@@ -13,10 +13,13 @@ import {
   SCOPES,
 } from '@partner-oauth/contracts';
 import type { CodeStore } from '@partner-oauth/ephemeral-store';
-import { type ClientRow, type Db, findClient, findMemberApp, listAppsForAccount } from '@partner-oauth/storage';
+import { type ClientRow, type Db, findClient, findLiveAuthorization, findMemberApp, listAppsForAccount } from '@partner-oauth/storage';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { type AuthRequestStore, authorizationResponseUrl, type PendingRequest } from '../auth-requests.js';
+import { formatDate } from '../i18n/index.js';
 import { errorPages, sendErrorPage } from '../pages.js';
+import { cspAllowingFormTarget } from '../plugins/browser.js';
 
 export interface AuthorizeRouteDeps {
   db: Db;
@@ -25,6 +28,11 @@ export interface AuthorizeRouteDeps {
   issuer: string;
   rateLimitPerMinute: number;
 }
+
+const SwitchAccountForm = Type.Object({
+  _csrf: Type.Optional(Type.String({ maxLength: 256 })),
+  request_id: Type.String({ minLength: 1, maxLength: 128 }),
+});
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;
@@ -69,7 +77,18 @@ function pkceChallenge(
   return { value: challenge };
 }
 
-function scopeDescriptions(scope: string): { name: string; description: string }[] {
+/** A partner's website, shown as a link only when it is a plain web address (never javascript: or data:). */
+function website(uri: string | null): { href: string; label: string } | undefined {
+  if (!uri) return undefined;
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? { href: url.href, label: url.host } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function scopeDescriptions(scope: string): { name: string; description: string }[] {
   return scope
     .split(' ')
     .filter(isScopeName)
@@ -92,9 +111,20 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     app: { id: string; name: string },
     canChooseAnother: boolean,
   ) {
+    const site = website(client.client_uri);
+    const target = new URL(pending.redirectUri);
+    reply.header('content-security-policy', cspAllowingFormTarget(target.origin === 'null' ? target.protocol : target.origin));
+    const live = await findLiveAuthorization(db, client.client_id, app.id);
     return reply.view('consent', {
-      client: { name: client.client_name, description: client.description, website: client.client_uri, logo: client.logo_uri },
+      client: {
+        name: client.client_name,
+        description: client.description,
+        website: site?.href,
+        websiteLabel: site?.label,
+        logo: client.logo_uri,
+      },
       app,
+      already: live ? { since: formatDate(reply.locals.locale, live.since) } : null,
       requestId,
       redirectHost: describeRedirect(pending.redirectUri),
       scopes: scopeDescriptions(pending.scope),
@@ -114,7 +144,8 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       const client = query.client_id ? await activeClient(db, query.client_id) : undefined;
       if (!client) return sendErrorPage(reply, errorPages.unknownClient);
       const redirectUriSent = query.redirect_uri !== undefined;
-      const redirectUri = redirectUriSent ? query.redirect_uri : client.redirect_uris[0];
+      // RFC 6749 §3.1.2.3: with several registered, the request must name one.
+      const redirectUri = redirectUriSent ? query.redirect_uri : client.redirect_uris.length === 1 ? client.redirect_uris[0] : undefined;
       if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) return sendErrorPage(reply, errorPages.badRedirectUri);
 
       const state = single(query.state);
@@ -201,6 +232,21 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     });
   });
 
+  // "Not you?": sign out, then sign in again on the same partner request (rebuilt from what was stored, not from the form).
+  app.post('/switch-account', { schema: { body: SwitchAccountForm }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const pending = await requests.take(request.body.request_id);
+    if (!pending || pending.accountId !== request.session.accountId) return sendErrorPage(reply, errorPages.expiredRequest);
+    await request.session.destroy();
+    const restart = new URLSearchParams({ client_id: pending.clientId, response_type: 'code', scope: pending.scope });
+    if (pending.redirectUriSent) restart.set('redirect_uri', pending.redirectUri);
+    if (pending.state !== undefined) restart.set('state', pending.state);
+    if (pending.codeChallenge !== undefined) {
+      restart.set('code_challenge', pending.codeChallenge);
+      restart.set('code_challenge_method', 'S256');
+    }
+    return reply.redirect(`/login?${new URLSearchParams({ return_to: `/oauth/authorize?${restart.toString()}` }).toString()}`, 303);
+  });
+
   app.post('/oauth/decision', { schema: { body: DecisionForm }, preHandler: app.csrfProtection }, async (request, reply) => {
     const accountId = request.session.accountId;
     if (!accountId) return sendErrorPage(reply, errorPages.expiredRequest);
@@ -226,6 +272,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       scope: pending.scope,
       codeChallenge: pending.codeChallenge,
     });
+    app.serviceMetrics.codesIssued.inc();
     request.log.info({ event: 'authorization.approved', clientId: client.client_id, appId: chosen.id }, 'authorization approved');
     return respond(reply, 303, pending.redirectUri, { code, state: pending.state });
   });

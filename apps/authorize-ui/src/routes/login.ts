@@ -23,7 +23,7 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db,
 
   app.get('/login', { schema: { querystring: LoginQuery } }, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);
-    return reply.view('login', { returnTo, email: '', error: null, csrfToken: reply.generateCsrf() });
+    return reply.view('login', { returnTo, email: '', error: false, csrfToken: reply.generateCsrf() });
   });
 
   app.post('/login', { schema: { body: LoginForm }, preHandler: app.csrfProtection, config: perAddress }, async (request, reply) => {
@@ -40,8 +40,9 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db,
     const ok = await verifyPassword(password, account?.password_hash ?? (await decoyPasswordHash()));
     if (!account || !ok) {
       request.log.info({ event: 'login.failed' }, 'login failed');
+      app.serviceMetrics.loginFailures.inc();
       await accountThrottle.fail(subject);
-      return reply.code(401).view('login', { returnTo, email, error: 'Email or password is incorrect.', csrfToken: reply.generateCsrf() });
+      return reply.code(401).view('login', { returnTo, email, error: true, csrfToken: reply.generateCsrf() });
     }
     // A new session id at login defeats session fixation.
     await accountThrottle.reset(subject);

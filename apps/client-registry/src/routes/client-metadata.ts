@@ -40,12 +40,19 @@ export function webUrlProblem(value: string, opts: { allowLoopbackHttp: boolean;
   return expectation;
 }
 
-/** Throws invalid_client_metadata for a client_uri or logo_uri browsers should not be sent to. */
-export function assertClientUrls(urls: { client_uri?: string | null | undefined; logo_uri?: string | null | undefined }): void {
-  // A partner's home page may be a local dev server; a logo is fetched by users' browsers, so https only.
+/** Throws invalid_client_metadata for a client_uri, logo_uri, policy_uri or tos_uri browsers should not be sent to. */
+export function assertClientUrls(urls: {
+  client_uri?: string | null | undefined;
+  logo_uri?: string | null | undefined;
+  policy_uri?: string | null | undefined;
+  tos_uri?: string | null | undefined;
+}): void {
+  // A partner's pages may be on a local dev server; a logo is fetched by users' browsers, so https only.
   const checks = [
     ['client_uri', urls.client_uri, true],
     ['logo_uri', urls.logo_uri, false],
+    ['policy_uri', urls.policy_uri, true],
+    ['tos_uri', urls.tos_uri, true],
   ] as const;
   for (const [field, value, allowLoopbackHttp] of checks) {
     if (value === undefined || value === null) continue;

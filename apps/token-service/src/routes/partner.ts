@@ -33,6 +33,7 @@ const partnerRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db })
     reply.headers(NO_STORE);
     const token = await authenticate(request);
     await endAuthorizations(db, { clientId: token.clientId, appId: token.appId }, 'partner_revoked', request.id);
+    app.serviceMetrics.tokensRevoked.inc({ by: 'partner' });
     request.log.info(
       { event: 'authorization.revoked', clientId: token.clientId, appId: token.appId, by: 'partner' },
       'authorization revoked',

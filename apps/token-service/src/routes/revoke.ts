@@ -27,6 +27,7 @@ const revokeRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; throttles:
       const token = required(params, 'token');
       // token_type_hint is only a hint (§2.1); access tokens are the only kind issued.
       const revoked = await revokeClientToken(db, sha256(token), clientId, request.id);
+      if (revoked) app.serviceMetrics.tokensRevoked.inc({ by: 'client' });
       if (revoked) request.log.info({ event: 'token.revoked', clientId }, 'token revoked by its client');
       return {};
     },

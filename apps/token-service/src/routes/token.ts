@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
 import type { CodeStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { type Clock, OAuthError, randomToken, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, OAuthError, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, issueToken, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
 import { authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
@@ -35,19 +35,25 @@ function checkPkce(challenge: string | undefined, verifier: string | undefined):
   if (!safeEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
 }
 
-type GrantHandler = (params: Params, clientId: string, deps: TokenRouteDeps) => Promise<TokenResponse>;
+type GrantDeps = TokenRouteDeps & { metrics: ServiceMetrics };
+type GrantHandler = (params: Params, clientId: string, deps: GrantDeps) => Promise<TokenResponse>;
 
-async function authorizationCodeGrant(params: Params, clientId: string, deps: TokenRouteDeps): Promise<TokenResponse> {
+async function authorizationCodeGrant(params: Params, clientId: string, deps: GrantDeps): Promise<TokenResponse> {
   const code = required(params, 'code');
   const grant = await deps.codes.redeem(code);
   if (!grant) {
     // Unknown, expired or already used: if it was used, nothing issued from it may keep working.
     const codeHash = sha256(code);
     await deps.codes.flagReplay(codeHash);
-    await revokeTokensFromCode(deps.db, codeHash);
+    const revoked = await revokeTokensFromCode(deps.db, codeHash);
+    deps.metrics.codesRefused.inc({ reason: revoked > 0 ? 'replayed' : 'invalid' });
+    if (revoked > 0) deps.metrics.tokensRevoked.inc({ by: 'replay' }, revoked);
     throw invalidGrant();
   }
-  if (grant.clientId !== clientId) throw invalidGrant();
+  if (grant.clientId !== clientId) {
+    deps.metrics.codesRefused.inc({ reason: 'wrong_client' });
+    throw invalidGrant();
+  }
   // RFC 6749 §4.1.3: a redirect_uri sent at authorize must be repeated, identical.
   const redirectUri = params.redirect_uri;
   if (grant.redirectUriSent ? redirectUri !== grant.redirectUri : redirectUri !== undefined && redirectUri !== grant.redirectUri) {
@@ -65,8 +71,12 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: To
   });
   if (await deps.codes.wasReplayed(grant.codeHash)) {
     await revokeTokenById(deps.db, tokenId);
+    deps.metrics.codesRefused.inc({ reason: 'replayed' });
+    deps.metrics.tokensRevoked.inc({ by: 'replay' });
     throw invalidGrant();
   }
+  deps.metrics.codesRedeemed.inc();
+  deps.metrics.tokensIssued.inc();
   return { access_token: accessToken, token_type: 'Bearer', app_id: grant.appId, scope: grant.scope };
 }
 
@@ -74,7 +84,8 @@ const grants: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
 };
 
-const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, deps) => {
+const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, routeDeps) => {
+  const deps: GrantDeps = { ...routeDeps, metrics: app.serviceMetrics };
   app.post(
     '/oauth/token',
     {

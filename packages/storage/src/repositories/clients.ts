@@ -1,8 +1,9 @@
 // Partner clients and their hashed secrets.
 import type { Client } from '@partner-oauth/contracts';
+import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Db } from '../db.js';
-import type { ClientRow } from '../schema.js';
+import type { ClientRow, ClientSecretTable } from '../schema.js';
 import { newId } from './ids.js';
 
 export interface ClientInput {
@@ -16,6 +17,8 @@ export interface ClientInput {
   default_scope?: string | undefined;
   require_pkce?: boolean | undefined;
   remove_url?: string | null | undefined;
+  policy_uri?: string | null | undefined;
+  tos_uri?: string | null | undefined;
 }
 
 export type ClientPatch = Partial<Omit<ClientInput, 'client_id'>> & { status?: 'active' | 'disabled' };
@@ -33,14 +36,21 @@ export function toClientView(row: ClientRow): Client {
     default_scope: row.default_scope,
     require_pkce: row.require_pkce,
     remove_url: row.remove_url,
+    policy_uri: row.policy_uri,
+    tos_uri: row.tos_uri,
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
 }
 
-/** Creates the client and its first secret (already hashed) in one transaction. */
+/** Runs `fn` in a transaction, or in the caller's when `db` already is one (Kysely has no nested transactions). */
+function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+/** Creates the client and its first secret (already hashed) in one transaction, the caller's if given one. */
 export async function createClient(db: Db, input: ClientInput, secretHash: string): Promise<ClientRow> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await trx
       .insertInto('clients')
       .values({
@@ -54,6 +64,8 @@ export async function createClient(db: Db, input: ClientInput, secretHash: strin
         default_scope: input.default_scope ?? '',
         require_pkce: input.require_pkce ?? false,
         remove_url: input.remove_url ?? null,
+        policy_uri: input.policy_uri ?? null,
+        tos_uri: input.tos_uri ?? null,
         status: 'active',
       })
       .returningAll()
@@ -75,36 +87,147 @@ export function findClientForUpdate(trx: Db, clientId: string): Promise<ClientRo
 export async function updateClient(db: Db, clientId: string, patch: ClientPatch): Promise<ClientRow | undefined> {
   return db
     .updateTable('clients')
-    .set({ ...patch, updated_at: sql`now()` })
+    .set({ ...patch, updated_at: sql`now()`, revision: sql`revision + 1` })
     .where('client_id', '=', clientId)
     .returningAll()
     .executeTakeFirst();
+}
+
+export interface ClientListFilter {
+  limit: number;
+  afterId?: string | undefined;
+  status?: 'active' | 'disabled' | undefined;
+  /** Case-insensitive substring of client_name. */
+  name?: string | undefined;
 }
 
 /**
  * Keyset pagination on (created_at, client_id), resuming after the client `afterId`;
  * compared in SQL so the timestamp keeps its microseconds.
  */
-export async function listClients(db: Db, opts: { limit: number; afterId?: string | undefined }): Promise<ClientRow[]> {
+export async function listClients(db: Db, opts: ClientListFilter): Promise<ClientRow[]> {
   let q = db.selectFrom('clients').selectAll().orderBy('created_at').orderBy('client_id').limit(opts.limit);
   if (opts.afterId !== undefined) {
     const afterId = opts.afterId;
     q = q.where(sql<boolean>`(created_at, client_id) > (select c.created_at, c.client_id from clients c where c.client_id = ${afterId})`);
   }
+  if (opts.status !== undefined) q = q.where('status', '=', opts.status);
+  if (opts.name !== undefined) {
+    // LIKE's wildcards in the search text are matched literally.
+    const pattern = `%${opts.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where(sql<boolean>`lower(client_name) like ${pattern}`);
+  }
   return q.execute();
 }
 
+/** Deletes the client row; its secrets, authorizations and tokens go with it (ON DELETE CASCADE). */
+export async function deleteClient(db: Db, clientId: string): Promise<boolean> {
+  const rows = await db.deleteFrom('clients').where('client_id', '=', clientId).returning('client_id').execute();
+  return rows.length > 0;
+}
+
 /** Hashes of the secrets that authenticate the client at `now`. */
-export function liveSecretHashes(db: Db, clientId: string, now: Date): Promise<{ id: string; secret_hash: string }[]> {
+export function liveSecretHashes(
+  db: Db,
+  clientId: string,
+  now: Date,
+): Promise<{ id: string; secret_hash: string; last_used_at: Date | null }[]> {
   return db
     .selectFrom('client_secrets')
-    .select(['id', 'secret_hash'])
+    .select(['id', 'secret_hash', 'last_used_at'])
     .where('client_id', '=', clientId)
     .where('revoked_at', 'is', null)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .execute();
 }
 
+/** How stale a recorded last use may get: the token endpoint must not write a row per request. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** True when a use at `now` should be recorded over `lastUsedAt`. */
+export const lastUseIsStale = (lastUsedAt: Date | string | null, now: Date): boolean =>
+  lastUsedAt === null || now.getTime() - new Date(lastUsedAt).getTime() >= LAST_USED_RESOLUTION_MS;
+
+/** Records a use, at most once a minute per secret (the guard also holds against concurrent requests). */
 export async function markSecretUsed(db: Db, secretId: string, now: Date): Promise<void> {
-  await db.updateTable('client_secrets').set({ last_used_at: now }).where('id', '=', secretId).execute();
+  await db
+    .updateTable('client_secrets')
+    .set({ last_used_at: now })
+    .where('id', '=', secretId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', new Date(now.getTime() - LAST_USED_RESOLUTION_MS))]))
+    .execute();
+}
+
+export type ClientSecretRow = Selectable<ClientSecretTable>;
+
+/** Every secret of the client, oldest first, revoked and expired ones included. */
+export function listClientSecrets(db: Db, clientId: string): Promise<ClientSecretRow[]> {
+  return db.selectFrom('client_secrets').selectAll().where('client_id', '=', clientId).orderBy('created_at').orderBy('id').execute();
+}
+
+/**
+ * Adds a secret and makes every other live secret of the client expire at `oldExpiresAt` (or keep
+ * an earlier expiry it already had): the rotation overlap. Call inside the client's locked transaction.
+ */
+export async function rotateClientSecret(
+  trx: Db,
+  clientId: string,
+  secretHash: string,
+  oldExpiresAt: Date,
+): Promise<{ created: ClientSecretRow; expired: ClientSecretRow[] }> {
+  const expired = await trx
+    .updateTable('client_secrets')
+    .set({ expires_at: oldExpiresAt })
+    .where('client_id', '=', clientId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', oldExpiresAt)]))
+    .returningAll()
+    .execute();
+  const created = await trx
+    .insertInto('client_secrets')
+    .values({ id: newId(), client_id: clientId, secret_hash: secretHash })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { created, expired };
+}
+
+/** Revokes one secret of the client; undefined when there is no such secret. */
+export function revokeClientSecret(db: Db, clientId: string, secretId: string): Promise<ClientSecretRow | undefined> {
+  return db
+    .updateTable('client_secrets')
+    .set({ revoked_at: sql`coalesce(revoked_at, now())` })
+    .where('client_id', '=', clientId)
+    .where('id', '=', secretId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Moves the client to the next webhook secret version; the previous one keeps signing until `previousExpiresAt`. */
+export function rotateWebhookSecret(trx: Db, clientId: string, previousExpiresAt: Date): Promise<ClientRow | undefined> {
+  return trx
+    .updateTable('clients')
+    .set({ webhook_secret_version: sql`webhook_secret_version + 1`, webhook_secret_previous_expires_at: previousExpiresAt })
+    .where('client_id', '=', clientId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * The webhook secret versions a notification for the client is signed with at `now`: the current one,
+ * and the previous one while its overlap lasts. Undefined for a client that no longer exists.
+ */
+export async function webhookSecretVersions(
+  db: Db,
+  clientId: string,
+  now: Date,
+): Promise<{ secret_version: number; previous_secret_version: number | null } | undefined> {
+  const row = await db
+    .selectFrom('clients')
+    .select(['webhook_secret_version', 'webhook_secret_previous_expires_at'])
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const expires = row.webhook_secret_previous_expires_at;
+  const overlapping = expires !== null && new Date(expires).getTime() > now.getTime() && row.webhook_secret_version > 1;
+  return { secret_version: row.webhook_secret_version, previous_secret_version: overlapping ? row.webhook_secret_version - 1 : null };
 }

@@ -1,0 +1,155 @@
+// The operator CLI's commands: admin keys, accounts, apps and members, run against a database handed in.
+import { parseArgs } from 'node:util';
+import { hashPassword, type PasswordHashParams, randomToken, sha256 } from '@partner-oauth/service-kit';
+import {
+  addAppMember,
+  appendAudit,
+  createAccount,
+  createAdminKey,
+  createApp,
+  type Db,
+  findAccountByEmail,
+  findApp,
+  listAdminKeys,
+  revokeAdminKey,
+} from '@partner-oauth/storage';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Password hashing cost; tests pass a cheap one. */
+  passwordParams?: PasswordHashParams;
+}
+
+export const USAGE = `usage: pnpm cli <command>
+  admin-keys create --name <name>        create an admin API key; its value is printed once
+  admin-keys list                        list admin keys (never their values)
+  admin-keys revoke <id or name>         revoke a key
+  accounts create --email <email> --password <password>
+  apps create --name <name>              prints the new app's id
+  members add --app <app id> --email <email> [--role owner|member]`;
+
+class UsageError extends Error {}
+
+/** CLI changes are audited like API ones, under a name that says they came from the operator's shell. */
+const CLI_ACTOR = { adminKeyId: null, adminKeyName: 'cli' };
+
+function flags(args: string[], options: Record<string, { type: 'string' }>): Record<string, string | undefined> {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function required(values: Record<string, string | undefined>, name: string): string {
+  const value = values[name]?.trim();
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
+  const [group, action, ...rest] = argv;
+  const command = `${group ?? ''} ${action ?? ''}`;
+  switch (command) {
+    case 'admin-keys create': {
+      const name = required(flags(rest, { name: { type: 'string' } }), 'name');
+      if (name.length > 100) throw new UsageError('--name must be at most 100 characters');
+      const key = randomToken(32, 'poak_');
+      const row = await createAdminKey(db, { name, keyHash: sha256(key) });
+      await appendAudit(db, {
+        ...CLI_ACTOR,
+        action: 'admin_key.create',
+        targetType: 'admin_key',
+        targetId: row.id,
+        after: { id: row.id, name },
+      });
+      io.out(`created admin key ${row.id} (${name}); it is shown this once:`);
+      io.out(key);
+      return;
+    }
+    case 'admin-keys list': {
+      flags(rest, {});
+      for (const k of await listAdminKeys(db)) {
+        const status = k.revoked_at ? `revoked ${new Date(k.revoked_at).toISOString()}` : 'active';
+        const used = k.last_used_at ? new Date(k.last_used_at).toISOString() : 'never';
+        io.out(`${k.id}\t${k.name}\t${status}\tcreated ${new Date(k.created_at).toISOString()}\tlast used ${used}`);
+      }
+      return;
+    }
+    case 'admin-keys revoke': {
+      const target = rest[0];
+      if (!target || rest.length !== 1) throw new UsageError('give the id or the name of the key to revoke');
+      const revoked = await revokeAdminKey(db, target);
+      if (revoked.length === 0) throw new UsageError(`no active admin key has the id or name "${target}"`);
+      for (const k of revoked) {
+        await appendAudit(db, {
+          ...CLI_ACTOR,
+          action: 'admin_key.revoke',
+          targetType: 'admin_key',
+          targetId: k.id,
+          before: { id: k.id, name: k.name },
+        });
+        io.out(`revoked admin key ${k.id} (${k.name})`);
+      }
+      return;
+    }
+    case 'accounts create': {
+      const values = flags(rest, { email: { type: 'string' }, password: { type: 'string' } });
+      const email = required(values, 'email');
+      const password = values.password ?? '';
+      if (!EMAIL.test(email)) throw new UsageError('--email must be an email address');
+      if (password.length < 10) throw new UsageError('--password must be at least 10 characters');
+      if (await findAccountByEmail(db, email)) throw new UsageError(`an account with the email ${email} already exists`);
+      const id = await createAccount(db, { email, passwordHash: await hashPassword(password, io.passwordParams) });
+      await appendAudit(db, { ...CLI_ACTOR, action: 'account.create', targetType: 'account', targetId: id, after: { id, email } });
+      io.out(`created account ${id} (${email})`);
+      return;
+    }
+    case 'apps create': {
+      const name = required(flags(rest, { name: { type: 'string' } }), 'name');
+      const id = await createApp(db, name);
+      await appendAudit(db, { ...CLI_ACTOR, action: 'app.create', targetType: 'app', targetId: id, after: { id, name } });
+      io.out(id);
+      return;
+    }
+    case 'members add': {
+      const values = flags(rest, { app: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } });
+      const appId = required(values, 'app');
+      const email = required(values, 'email');
+      const role = values.role ?? 'member';
+      if (role !== 'owner' && role !== 'member') throw new UsageError('--role must be owner or member');
+      const app = await findApp(db, appId);
+      if (!app) throw new UsageError(`no app has the id ${appId}`);
+      const account = await findAccountByEmail(db, email);
+      if (!account) throw new UsageError(`no account has the email ${email}`);
+      await addAppMember(db, app.id, account.id, role);
+      await appendAudit(db, {
+        ...CLI_ACTOR,
+        action: 'member.add',
+        targetType: 'app',
+        targetId: app.id,
+        after: { app_id: app.id, account_id: account.id, role },
+      });
+      io.out(`${email} is now ${role === 'owner' ? 'an owner' : 'a member'} of ${app.name} (${app.id})`);
+      return;
+    }
+    default:
+      throw new UsageError(group === undefined ? 'give a command' : `unknown command "${command.trim()}"`);
+  }
+}
+
+/** Runs one command; the exit code is 0 on success, 2 on a usage error. */
+export async function runCli(db: Db, argv: string[], io: CliIo): Promise<number> {
+  try {
+    await run(db, argv, io);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`error: ${err.message}`);
+    io.err(USAGE);
+    return 2;
+  }
+}

@@ -1,0 +1,133 @@
+// Shoplifter, a partner site (the platform sends the browser back to its one registered redirect URI, /callback): the "Add to Smooch" button, the code exchange (RFC 6749 §4.1), token info and Disconnect.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+export interface ShoplifterConfig {
+  /** The platform's authorize endpoint, e.g. http://localhost:3000/oauth/authorize */
+  authorizeUrl: string;
+  /** The platform's token endpoint, e.g. http://localhost:3001/oauth/token; token info and revoke live beside it. */
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+interface Connection {
+  token: string;
+  appName: string;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Shoplifter</title><link rel="stylesheet" href="/style.css"></head>
+<body><header><strong>Shoplifter</strong></header><main>${body}</main></body></html>`;
+}
+
+const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24}header{padding:1rem 1.5rem;background:#7a1f5c;color:#fff}
+main{max-width:36rem;margin:2rem auto;padding:0 1.25rem}button{font:inherit;padding:.5rem 1rem}:focus-visible{outline:3px solid #f59e0b}`;
+
+export async function buildShoplifter(config: ShoplifterConfig, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false });
+  await app.register(cookie);
+  // Our only form (Disconnect) carries no fields; accept its empty body.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, _body, done) =>
+    done(null, {}),
+  );
+  // A real partner keeps these in its database, per user; a demo keeps them in memory, per browser.
+  const connections = new Map<string, Connection>();
+  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
+  const browserId = (request: { cookies: Record<string, string | undefined> }) => request.cookies.shoplifter ?? '';
+  const api = (path: string) => new URL(path, config.tokenUrl).toString();
+  const issuer = new URL(config.authorizeUrl).origin;
+
+  app.get('/style.css', async (_request, reply) => reply.type('text/css').send(STYLE));
+  app.get('/health/live', async () => ({ status: 'ok' }));
+
+  app.get('/', async (request, reply) => {
+    const connection = connections.get(browserId(request));
+    if (connection) {
+      return reply.type('text/html').send(
+        page(
+          'Connected',
+          `<h1>Connected to ${escapeHtml(connection.appName)}</h1><p>Shoplifter now lists your store’s orders in ${escapeHtml(connection.appName)}.</p>
+<form method="post" action="/disconnect"><button type="submit">Disconnect</button></form>`,
+        ),
+      );
+    }
+    // 1. Send the browser to the platform, with a fresh `state` bound to this browser (RFC 6749 §10.12).
+    const state = randomBytes(16).toString('base64url');
+    reply.setCookie('shoplifter_state', state, { ...cookieOptions, maxAge: 600 });
+    const link = `${config.authorizeUrl}?${new URLSearchParams({ client_id: config.clientId, response_type: 'code', state })}`;
+    const button = new URL('/static/add_to_button.png', config.authorizeUrl);
+    const button2x = new URL('/static/add_to_button@2x.png', config.authorizeUrl);
+    return reply.type('text/html').send(
+      page(
+        'Welcome',
+        `<h1>Your store’s orders, in your conversations</h1><p>Connect Shoplifter to one of your apps to get started.</p>
+<p class="add-to-smooch-button"><a href="${escapeHtml(link)}"><img alt="Add to Smooch" height="40" width="165" src="${button}" srcset="${button} 1x, ${button2x} 2x"></a></p>`,
+      ),
+    );
+  });
+
+  // 2. The platform sends the browser back with a code (or an error), our state and its issuer (RFC 9207).
+  app.get<{ Querystring: Record<string, string | undefined> }>('/callback', async (request, reply) => {
+    const { code, state, error, iss } = request.query;
+    const expected = request.cookies.shoplifter_state;
+    reply.clearCookie('shoplifter_state', { path: '/' });
+    if (!state || !expected || !sameText(state, expected) || iss !== issuer) {
+      return reply
+        .code(400)
+        .type('text/html')
+        .send(page('Try again', '<h1>That did not come from us</h1><p><a href="/">Start again</a></p>'));
+    }
+    if (error || !code) {
+      const why = error === 'access_denied' ? 'You chose not to connect Shoplifter.' : 'The platform could not connect Shoplifter.';
+      return reply.type('text/html').send(page('Not connected', `<h1>Not connected</h1><p>${why}</p><p><a href="/">Back</a></p>`));
+    }
+    // 3. Trade the code for a token, server to server, with our secret.
+    const tokenRes = await fetch(config.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        client_id: config.clientId,
+        client_secret: config.clientSecret,
+      }),
+    });
+    if (!tokenRes.ok)
+      return reply.code(502).type('text/html').send(page('Not connected', '<h1>Connection failed</h1><p><a href="/">Try again</a></p>'));
+    const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+    // 4. Ask which app the token is for.
+    const info = await fetch(api('/v2/tokenInfo'), { headers: { authorization: `Bearer ${token}` } });
+    const { app: connectedApp } = (await info.json()) as { app: { name: string } };
+    const id = randomBytes(16).toString('base64url');
+    connections.set(id, { token, appName: connectedApp.name });
+    reply.setCookie('shoplifter', id, cookieOptions);
+    return reply.redirect('/', 303);
+  });
+
+  // Give the access back: every token of ours for that app stops working.
+  app.post('/disconnect', async (request, reply) => {
+    const id = browserId(request);
+    const connection = connections.get(id);
+    if (connection) {
+      await fetch(api('/oauth/authorization'), { method: 'DELETE', headers: { authorization: `Bearer ${connection.token}` } });
+      connections.delete(id);
+    }
+    return reply.redirect('/', 303);
+  });
+
+  // Shows whether the stored token still works, as the platform's APIs would see it.
+  app.get('/status', async (request) => {
+    const connection = connections.get(browserId(request));
+    if (!connection) return { connected: false };
+    const res = await fetch(api('/v2/tokenInfo'), { headers: { authorization: `Bearer ${connection.token}` } });
+    return { connected: true, tokenWorks: res.ok };
+  });
+
+  return app;
+}

