@@ -56,12 +56,17 @@ export class Browser {
     return reply;
   }
 
+  // As behind the TLS-terminating gateway of a production deployment: Secure, __Host- cookies work.
+  private headers(): Record<string, string> {
+    return { cookie: this.cookie, 'x-forwarded-proto': 'https' };
+  }
+
   async get(path: string): Promise<Reply> {
-    return this.keep(await send(this.ui, 'GET', path, { headers: { cookie: this.cookie } }));
+    return this.keep(await send(this.ui, 'GET', path, { headers: this.headers() }));
   }
 
   async post(path: string, form: Record<string, string>): Promise<Reply> {
-    return this.keep(await send(this.ui, 'POST', path, { headers: { cookie: this.cookie }, form }));
+    return this.keep(await send(this.ui, 'POST', path, { headers: this.headers(), form }));
   }
 
   async login(email: string, password: string): Promise<void> {

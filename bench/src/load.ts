@@ -11,6 +11,8 @@ export interface LoadResult {
   driverCpu: number;
   durationMs: number;
   firstError?: string;
+  /** Share of one core used by each component during the run (filled in by the caller). */
+  componentCpu?: Record<string, number>;
 }
 
 export interface LoadOptions {

@@ -8,11 +8,20 @@ import { sha256 } from '@partner-oauth/service-kit';
 import { createAdminKey, migrateToLatest, openDatabase, seedDemoData } from '@partner-oauth/storage';
 import pg from 'pg';
 import { Browser, exchange, send, Target } from './clients.js';
+import { snapshot, usage } from './cpu.js';
 import { type LoadResult, median, runLoad } from './load.js';
 import { freePort, type Proc, peakRssMb, ROOT, start, stop } from './processes.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
+/** `--only=exchange,introspection`: run just those scenarios (and the ceiling), e.g. while profiling. */
+const only = [...args]
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const wants = (name: string) => !only || only.includes(name);
+/** `--profile`: the services write V8 CPU profiles (--cpu-prof) under bench-results/profiles. */
+const profile = args.has('--profile');
 const DURATION_MS = quick ? 1500 : 5000;
 const REPEATS = 3;
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -48,7 +57,12 @@ async function repeat(label: string, run: () => Promise<LoadResult>): Promise<Lo
   const results: LoadResult[] = [];
   for (let i = 0; i < REPEATS; i++) results.push(await run());
   const m = median(results);
-  process.stderr.write(`  ${label}: ${m.throughput.toFixed(0)}/s (runs: ${results.map((r) => r.throughput.toFixed(0)).join(', ')})\n`);
+  const cpu = Object.entries(m.componentCpu ?? {})
+    .map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`)
+    .join(', ');
+  process.stderr.write(
+    `  ${label}: ${m.throughput.toFixed(0)}/s (runs: ${results.map((r) => r.throughput.toFixed(0)).join(', ')}); CPU: ${cpu}\n`,
+  );
   return m;
 }
 
@@ -103,6 +117,8 @@ async function main(): Promise<void> {
       REDIS_KEY_PREFIX: keyPrefix,
       ISSUER: 'https://auth.bench.invalid',
       TOKEN_SERVICE_PUBLIC_URL: 'https://api.bench.invalid',
+      // Behind a TLS-terminating gateway, as in production (the bench sends X-Forwarded-Proto: https).
+      TRUST_PROXY: 'true',
       // The bench drives thousands of flows a second from one address: lift the per-address limits.
       AUTHORIZE_RATE_LIMIT_PER_MINUTE: '100000000',
       LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
@@ -110,9 +126,10 @@ async function main(): Promise<void> {
     };
     const [pCeil, pUi, pToken, pReg, pRs] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const ceiling = await start('ceiling', 'bench/dist/ceiling-server.js', {}, pCeil);
-    const ui = await start('authorize-ui', 'apps/authorize-ui/dist/server.js', common, pUi);
-    const token = await start('token-service', 'apps/token-service/dist/server.js', common, pToken);
-    const registry = await start('client-registry', 'apps/client-registry/dist/server.js', common, pReg);
+    const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench-results', 'profiles')}`] : [];
+    const ui = await start('authorize-ui', 'apps/authorize-ui/dist/server.js', common, pUi, { nodeArgs });
+    const token = await start('token-service', 'apps/token-service/dist/server.js', common, pToken, { nodeArgs });
+    const registry = await start('client-registry', 'apps/client-registry/dist/server.js', common, pReg, { nodeArgs });
     const verifier = await start(
       'verifier',
       'bench/dist/verifier-server.js',
@@ -137,8 +154,21 @@ async function main(): Promise<void> {
       }),
     );
     const rows: Row[] = [];
-    const load = (concurrency: number, operation: (w: number) => Promise<boolean | undefined>) =>
-      runLoad({ concurrency, durationMs: DURATION_MS, operation });
+    const pids = {
+      'authorize-ui': ui.child.pid,
+      'token-service': token.child.pid,
+      'client-registry': registry.child.pid,
+      verifier: verifier.child.pid,
+      ceiling: ceiling.child.pid,
+    };
+    const load = async (concurrency: number, operation: (w: number) => Promise<boolean | undefined>) => {
+      const before = snapshot(pids);
+      const result = await runLoad({ concurrency, durationMs: DURATION_MS, operation });
+      const componentCpu = Object.fromEntries(
+        Object.entries(usage(before, snapshot(pids), result.durationMs)).filter(([, v]) => v >= 0.01),
+      );
+      return { ...result, componentCpu };
+    };
     const ok = (status: number) => async (p: Promise<{ status: number }>) => (await p).status === status;
 
     process.stderr.write(
@@ -165,7 +195,7 @@ async function main(): Promise<void> {
     });
 
     // Codes minted through the real decision path, then each redeemed once.
-    for (const c of [1, C]) {
+    for (const c of wants('exchange') ? [1, C] : []) {
       const result = await repeat(`exchange c${c}`, async () => {
         const codes: string[] = [];
         const want = Math.ceil((c === 1 ? 2500 : 6000) * (DURATION_MS / 1000));
@@ -191,7 +221,7 @@ async function main(): Promise<void> {
       });
     }
 
-    for (const c of [1, C]) {
+    for (const c of wants('flow') ? [1, C] : []) {
       const result = await repeat(`full flow c${c}`, () =>
         load(c, async (w) => {
           await exchange(tToken, await (browsers[w] as Browser).mintCode(AUTH_QUERY));
@@ -211,32 +241,35 @@ async function main(): Promise<void> {
     const accessToken = await exchange(tToken, await (browsers[0] as Browser).mintCode(AUTH_QUERY));
     const rsAuth = { authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` };
     const introspect = () => send(tToken, 'POST', '/oauth/introspect', { headers: rsAuth, form: { token: accessToken } });
-    rows.push({
-      scenario: 'introspection (RFC 7662)',
-      concurrency: C,
-      unit: 'req',
-      ceiling: 'post',
-      target: { min: 5500, p99Max: 15 },
-      result: await repeat('introspection', () => load(C, async () => (await introspect()).body.startsWith('{"active":true'))),
-    });
+    if (wants('introspection'))
+      rows.push({
+        scenario: 'introspection (RFC 7662)',
+        concurrency: C,
+        unit: 'req',
+        ceiling: 'post',
+        target: { min: 5500, p99Max: 15 },
+        result: await repeat('introspection', () => load(C, async () => (await introspect()).body.startsWith('{"active":true'))),
+      });
     const bearer = { authorization: `Bearer ${accessToken}` };
-    rows.push({
-      scenario: 'resource-server verifier (fastify-bearer)',
-      concurrency: C,
-      unit: 'req',
-      ceiling: 'get',
-      target: { min: 5500, p99Max: 15 },
-      result: await repeat('verifier', () => load(C, () => ok(200)(send(tRs, 'GET', '/v1/app', { headers: bearer })))),
-    });
-    rows.push({
-      scenario: 'client registry: get client',
-      concurrency: C,
-      unit: 'req',
-      ceiling: 'get',
-      result: await repeat('registry', () =>
-        load(C, () => ok(200)(send(tReg, 'GET', '/v1/clients/shoplifter', { headers: { authorization: `Bearer ${adminKey}` } }))),
-      ),
-    });
+    if (wants('verifier'))
+      rows.push({
+        scenario: 'resource-server verifier (fastify-bearer)',
+        concurrency: C,
+        unit: 'req',
+        ceiling: 'get',
+        target: { min: 5500, p99Max: 15 },
+        result: await repeat('verifier', () => load(C, () => ok(200)(send(tRs, 'GET', '/v1/app', { headers: bearer })))),
+      });
+    if (wants('registry'))
+      rows.push({
+        scenario: 'client registry: get client',
+        concurrency: C,
+        unit: 'req',
+        ceiling: 'get',
+        result: await repeat('registry', () =>
+          load(C, () => ok(200)(send(tReg, 'GET', '/v1/clients/shoplifter', { headers: { authorization: `Bearer ${adminKey}` } }))),
+        ),
+      });
 
     // Speed is never bought with stale answers: revoke, then time until each check refuses the token.
     const revokedAt = performance.now();
@@ -255,7 +288,7 @@ async function main(): Promise<void> {
     }
 
     const rss = Object.fromEntries([ui, token, registry, verifier].map((p) => [p.name, Math.round(peakRssMb(p.child.pid))]));
-    const startup = await embeddedStartup();
+    const startup = wants('startup') ? await embeddedStartup() : { firstMs: Number.NaN, againMs: Number.NaN };
     report(rows, rss, { introspectRefusedMs, verifierRefusedMs }, startup);
   } finally {
     await Promise.all(targets.map((t) => t.close()));

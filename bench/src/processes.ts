@@ -29,9 +29,10 @@ export async function start(
   script: string,
   env: Record<string, string>,
   port: number,
-  healthPath = '/health/live',
+  opts: { healthPath?: string; nodeArgs?: string[] } = {},
 ): Promise<Proc> {
-  const child = spawn(process.execPath, [script], {
+  const healthPath = opts.healthPath ?? '/health/live';
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],

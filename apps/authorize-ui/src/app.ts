@@ -4,15 +4,18 @@ import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
 import {
   baseServerOptions,
   type Clock,
+  isStoreUnavailable,
   metadataRoutes,
   observabilityPlugin,
   systemClock,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
   validatorCompiler,
 } from '@partner-oauth/service-kit';
 import { type Db, isMigrated, pingDatabase } from '@partner-oauth/storage';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AuthRequestStore } from './auth-requests.js';
+import { AuthRequestStore, authorizationResponseUrl } from './auth-requests.js';
 import type { AuthorizeUiConfig } from './config.js';
+import { negotiateLocale, translator } from './i18n/index.js';
 import { errorPages, sendErrorPage } from './pages.js';
 import browser from './plugins/browser.js';
 import authorizeRoutes from './routes/authorize.js';
@@ -51,6 +54,28 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   await app.register(browser, { config, store: deps.store, clock });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isStoreUnavailable(err)) {
+      request.log.warn({ reason: err.message }, 'store unavailable');
+      // The session cannot be saved now; without this, onSend would try again and fail past this handler.
+      (request as { session?: unknown }).session = undefined;
+      reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      const target = request.authorizationResponse;
+      // RFC 6749 §4.1.2.1: once client and redirect URI are known good, the partner hears of the error.
+      if (target) {
+        const url = authorizationResponseUrl(target.redirectUri, {
+          error: 'temporarily_unavailable',
+          state: target.state,
+          iss: config.ISSUER,
+        });
+        return reply.redirect(url, request.method === 'GET' ? 302 : 303);
+      }
+      // The session is loaded before the page's language is chosen: a failure there leaves none.
+      if (!reply.locals?.t) {
+        const locale = negotiateLocale(request.headers['accept-language']);
+        reply.locals = { locale, t: translator(locale) };
+      }
+      return sendErrorPage(reply, errorPages.unavailable);
+    }
     const status = err.statusCode ?? 500;
     if (status === 403 && err.code?.startsWith('FST_CSRF')) return sendErrorPage(reply, errorPages.forbidden);
     if (status === 429) return sendErrorPage(reply, errorPages.tooManyAttempts);

@@ -1,7 +1,13 @@
 // The admin API's one error shape: typed errors, and the handlers that turn anything thrown into AdminError JSON.
 import type { AdminError, AdminErrorCode } from '@partner-oauth/contracts';
 import { AdminErrorCodes } from '@partner-oauth/contracts';
-import { type ErrorDetail, type SchemaError, validationDetails } from '@partner-oauth/service-kit';
+import {
+  type ErrorDetail,
+  isStoreUnavailable,
+  type SchemaError,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
+  validationDetails,
+} from '@partner-oauth/service-kit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** An error whose code and message are safe to show to the caller. */
@@ -49,6 +55,10 @@ function toReply(err: FastifyError | AdminApiError | Error, request: FastifyRequ
       (fe.code && FRAMEWORK_ERRORS[fe.code]) ?? (err instanceof SyntaxError ? FRAMEWORK_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY : undefined);
     return { status, body: { error: 'invalid_request', message: message ?? 'request could not be processed' } };
   }
+  if (isStoreUnavailable(err)) {
+    request.log.warn({ reason: err.message }, 'store unavailable');
+    return { status: 503, body: { error: 'temporarily_unavailable', message: 'the service is temporarily unavailable, retry later' } };
+  }
   request.log.error({ err }, 'unhandled error');
   return { status: 500, body: { error: 'server_error', message: 'internal error' } };
 }
@@ -58,6 +68,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toReply(err, request);
     if (err instanceof AdminApiError) reply.headers(err.headers);
+    if (status === 503) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
   app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => {

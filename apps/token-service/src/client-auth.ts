@@ -1,7 +1,14 @@
 // Client authentication at the token endpoint: client_secret_basic and client_secret_post (RFC 6749 §2.3.1).
 import type { FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { OAuthError, safeEqual, sha256 } from '@partner-oauth/service-kit';
-import { type Db, findClient, lastUseIsStale, liveSecretHashes, markSecretUsed, UnstorableTextError } from '@partner-oauth/storage';
+import {
+  type ClientCredentialsRecord,
+  type Db,
+  findClientCredentials,
+  lastUseIsStale,
+  markSecretUsed,
+  UnstorableTextError,
+} from '@partner-oauth/storage';
 
 export interface ClientCredentials {
   clientId: string;
@@ -54,17 +61,17 @@ export function readCredentials(authorization: string | undefined, body: Record<
  */
 export async function authenticateClient(db: Db, creds: ClientCredentials, now: Date): Promise<{ clientId: string }> {
   // An id the database cannot hold (a NUL byte) names no client: the same answer as any unknown one.
-  const [client, secrets] = await Promise.all([findClient(db, creds.clientId), liveSecretHashes(db, creds.clientId, now)]).catch((err) => {
-    if (err instanceof UnstorableTextError) return [undefined, []] as const;
+  const client = await findClientCredentials(db, creds.clientId, now).catch((err) => {
+    if (err instanceof UnstorableTextError) return undefined;
     throw err;
   });
   const presented = sha256(creds.clientSecret);
-  let matched: (typeof secrets)[number] | undefined;
-  for (const secret of secrets) if (safeEqual(presented, secret.secret_hash)) matched = secret;
+  let matched: ClientCredentialsRecord['secrets'][number] | undefined;
+  for (const secret of client?.secrets ?? []) if (safeEqual(presented, secret.secret_hash)) matched = secret;
   if (!client || !matched || client.status !== 'active') throw invalidClient(creds.method);
   // Shown to admins rotating secrets; written at most once a minute and not awaited, so it costs the request nothing.
   if (lastUseIsStale(matched.last_used_at, now)) markSecretUsed(db, matched.id, now).catch(() => {});
-  return { clientId: client.client_id };
+  return { clientId: client.clientId };
 }
 
 export function tooManyRequests(retryAfterSeconds: number): OAuthError {

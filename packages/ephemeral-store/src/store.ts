@@ -1,7 +1,7 @@
 // A small key-value store with expiry: Redis in production, process memory in the embedded default.
 
 import type { Clock } from '@partner-oauth/service-kit';
-import { systemClock } from '@partner-oauth/service-kit';
+import { isStoreUnavailable, StoreUnavailableError, settleWithin, systemClock } from '@partner-oauth/service-kit';
 import { Redis } from 'ioredis';
 
 /** What codes, sessions and pending requests need from short-lived storage. */
@@ -21,6 +21,17 @@ export interface EphemeralStore {
   close(): Promise<void>;
 }
 
+const COMMAND_TIMEOUT_MS = 1_000;
+
+/** Unreachable or silent Redis becomes a StoreUnavailableError; a reply error (a bug) stays what it is. */
+async function guard<T>(command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch (err) {
+    throw isStoreUnavailable(err) ? new StoreUnavailableError('redis', err) : err;
+  }
+}
+
 export class RedisStore implements EphemeralStore {
   constructor(
     readonly redis: Redis,
@@ -30,47 +41,64 @@ export class RedisStore implements EphemeralStore {
   static connect(url: string, keyPrefix: string): RedisStore {
     const redis = new Redis(url, {
       keyPrefix,
-      // Fail fast while Redis is unreachable instead of queueing requests forever.
+      // Fail fast while Redis is unreachable: every command settles within a second.
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
-      connectTimeout: 2_000,
+      connectTimeout: 1_000,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       lazyConnect: false,
+      // Reconnect forever, backing off to 2 s, so service resumes by itself when Redis is back.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     });
     redis.on('error', () => {});
+    // Queued commands are for start-up only: once connected, a command sent while Redis is away fails at
+    // once rather than running later, after its caller was told it failed (a code consumed unseen).
+    redis.once('ready', () => {
+      redis.options.enableOfflineQueue = false;
+    });
     return new RedisStore(redis, true);
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.redis.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    await guard(this.redis.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
   }
   get(key: string): Promise<string | null> {
-    return this.redis.get(key);
+    return guard(this.redis.get(key));
   }
   take(key: string): Promise<string | null> {
-    return this.redis.getdel(key);
+    return guard(this.redis.getdel(key));
   }
   async del(key: string): Promise<void> {
-    await this.redis.del(key);
+    await guard(this.redis.del(key));
   }
   async increment(key: string, ttlMs: number): Promise<number> {
     // One round trip; NX keeps the window fixed from the first increment.
-    const results = await this.redis
-      .multi()
-      .incr(key)
-      .pexpire(key, Math.max(1, Math.ceil(ttlMs)), 'NX')
-      .exec();
+    const results = await guard(
+      this.redis
+        .multi()
+        .incr(key)
+        .pexpire(key, Math.max(1, Math.ceil(ttlMs)), 'NX')
+        .exec(),
+    );
     const [err, count] = results?.[0] ?? [new Error('increment failed'), 0];
     if (err) throw err;
     return Number(count);
   }
   async ttl(key: string): Promise<number> {
-    return Math.max(0, await this.redis.pttl(key));
+    return Math.max(0, await guard(this.redis.pttl(key)));
   }
   async ping(): Promise<void> {
-    await this.redis.ping();
+    await guard(this.redis.ping());
   }
+  /** Bounded: a polite QUIT when connected, else (or if it does not answer in time) the socket is dropped. */
   async close(): Promise<void> {
-    if (this.ownsClient) await this.redis.quit().catch(() => this.redis.disconnect());
+    if (!this.ownsClient) return;
+    if (this.redis.status === 'ready')
+      await settleWithin(
+        this.redis.quit().catch(() => undefined),
+        COMMAND_TIMEOUT_MS,
+      );
+    this.redis.disconnect();
   }
 }
 

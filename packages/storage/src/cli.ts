@@ -12,7 +12,12 @@ if (command === 'seed' && process.env.NODE_ENV === 'production') {
   console.error('refusing to seed demo data in production mode (NODE_ENV=production)');
   process.exit(1);
 }
-const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: process.env.DATA_DIR ?? '.data/pglite' });
+// No statement timeout: a migration may rewrite a large table.
+const db = await openDatabase({
+  databaseUrl: process.env.DATABASE_URL,
+  dataDir: process.env.DATA_DIR ?? '.data/pglite',
+  queryTimeoutMs: 0,
+});
 try {
   const applied = await migrateToLatest(db);
   console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database is up to date');

@@ -1,8 +1,10 @@
 // Opens the database: Postgres through pg when a URL is given, else embedded PGlite under a data folder.
 import { mkdirSync } from 'node:fs';
+import { settleWithin } from '@partner-oauth/service-kit';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { NulGuardPlugin } from './nul-guard.js';
+import { PreparingClient } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -13,15 +15,36 @@ export interface DbOptions {
   /** Where embedded PGlite keeps its files; `memory://` for a throw-away one. */
   dataDir?: string;
   poolSize?: number;
+  /**
+   * Longest a statement may run (server side) and a reply may take (client side, a little longer, so a
+   * silent server is noticed too); 0 for none, as migrations want.
+   */
+  queryTimeoutMs?: number;
+}
+
+/** How long a connection attempt may take before the request fails as unavailable. */
+const CONNECT_TIMEOUT_MS = 2_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
+/** Closing must end even when the server no longer answers: in-flight clients are abandoned after this. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/** A pg pool whose end() is bounded, so shutdown during an outage still completes. */
+class BoundedPool extends pg.Pool {
+  override end(): Promise<void> {
+    return settleWithin(super.end(), CLOSE_TIMEOUT_MS);
+  }
 }
 
 export async function openDatabase(options: DbOptions): Promise<Db> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({
+    const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    const pool = new BoundedPool({
       connectionString: options.databaseUrl,
+      Client: PreparingClient,
       max: options.poolSize ?? 10,
       idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      ...(queryTimeoutMs > 0 ? { statement_timeout: queryTimeoutMs, query_timeout: queryTimeoutMs + 1_000 } : {}),
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});

@@ -29,6 +29,13 @@ export interface AuthorizeRouteDeps {
   rateLimitPerMinute: number;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once client and redirect URI are validated: from then on errors go back to the partner. */
+    authorizationResponse: { redirectUri: string; state: string | undefined } | null;
+  }
+}
+
 const SwitchAccountForm = Type.Object({
   _csrf: Type.Optional(Type.String({ maxLength: 256 })),
   request_id: Type.String({ minLength: 1, maxLength: 128 }),
@@ -97,6 +104,7 @@ export function scopeDescriptions(scope: string): { name: string; description: s
 
 const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (app, deps) => {
   const { db, codes, requests, issuer } = deps;
+  app.decorateRequest('authorizationResponse', null);
 
   /** RFC 9207: every authorization response names the issuer. */
   const respond = (reply: FastifyReply, status: 302 | 303, redirectUri: string, params: Record<string, string | undefined>) =>
@@ -149,6 +157,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) return sendErrorPage(reply, errorPages.badRedirectUri);
 
       const state = single(query.state);
+      request.authorizationResponse = { redirectUri, state };
       const repeated = Object.entries(query).find(([, value]) => Array.isArray(value));
       if (repeated)
         return respond(reply, 302, redirectUri, {
@@ -257,6 +266,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     if (!client?.redirect_uris.includes(pending.redirectUri)) {
       return sendErrorPage(reply, errorPages.unknownClient);
     }
+    request.authorizationResponse = { redirectUri: pending.redirectUri, state: pending.state };
     if (decision === 'deny') {
       request.log.info({ event: 'authorization.denied', clientId: client.client_id }, 'authorization denied');
       return respond(reply, 303, pending.redirectUri, { error: 'access_denied', state: pending.state });

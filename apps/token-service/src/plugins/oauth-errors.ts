@@ -1,5 +1,5 @@
-// One serializer for errors: RFC 6749 §5.2 JSON for OAuth errors, invalid_request for malformed input, no detail on 500.
-import { OAuthError } from '@partner-oauth/service-kit';
+// One serializer for errors: RFC 6749 §5.2 JSON for OAuth errors, invalid_request for malformed input, 503 while a store is down, no detail on 500.
+import { isStoreUnavailable, OAuthError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@partner-oauth/service-kit';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -9,6 +9,14 @@ export default fp(
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       if (err instanceof OAuthError) {
         return reply.code(err.status).headers(err.headers).send(err.toJSON());
+      }
+      // Nothing was issued: the grant step either did not run or its transaction did not commit.
+      if (isStoreUnavailable(err)) {
+        request.log.warn({ reason: err.message }, 'store unavailable');
+        return reply
+          .code(503)
+          .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
+          .send({ error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, retry later' });
       }
       const status = err.statusCode ?? 500;
       if (status < 500) {

@@ -69,7 +69,15 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
     tokenHash: sha256(accessToken),
     codeHash: grant.codeHash,
   });
-  if (await deps.codes.wasReplayed(grant.codeHash)) {
+  let replayed: boolean;
+  try {
+    replayed = await deps.codes.wasReplayed(grant.codeHash);
+  } catch (err) {
+    // Unable to rule out a replay: the token is never returned, so it must not stay live either.
+    await revokeTokenById(deps.db, tokenId).catch(() => undefined);
+    throw err;
+  }
+  if (replayed) {
     await revokeTokenById(deps.db, tokenId);
     deps.metrics.codesRefused.inc({ reason: 'replayed' });
     deps.metrics.tokensRevoked.inc({ by: 'replay' });

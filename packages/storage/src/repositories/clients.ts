@@ -141,6 +141,33 @@ export function liveSecretHashes(
     .execute();
 }
 
+export interface ClientCredentialsRecord {
+  clientId: string;
+  status: 'active' | 'disabled';
+  secrets: { id: string; secret_hash: string; last_used_at: Date | null }[];
+}
+
+/** The client and its secrets live at `now`, in one round trip: what client authentication needs. */
+export async function findClientCredentials(db: Db, clientId: string, now: Date): Promise<ClientCredentialsRecord | undefined> {
+  const rows = await db
+    .selectFrom('clients as c')
+    .leftJoin('client_secrets as s', (join) =>
+      join
+        .onRef('s.client_id', '=', 'c.client_id')
+        .on('s.revoked_at', 'is', null)
+        .on((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)])),
+    )
+    .select(['c.client_id', 'c.status', 's.id', 's.secret_hash', 's.last_used_at'])
+    .where('c.client_id', '=', clientId)
+    .execute();
+  const first = rows[0];
+  if (!first) return undefined;
+  const secrets = rows.flatMap((r) =>
+    r.id !== null && r.secret_hash !== null ? [{ id: r.id, secret_hash: r.secret_hash, last_used_at: r.last_used_at }] : [],
+  );
+  return { clientId: first.client_id, status: first.status, secrets };
+}
+
 /** How stale a recorded last use may get: the token endpoint must not write a row per request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 

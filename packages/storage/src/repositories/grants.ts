@@ -15,37 +15,42 @@ export interface IssueTokenInput {
 }
 
 /**
- * Records the grant and its token in one transaction: the live authorization of
- * this partner on this app is created, or joined by the new consent.
+ * Records the grant and its token in one statement (so one round trip, and atomic): the live
+ * authorization of this partner on this app is created, or joined by the new consent.
  */
 export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ authorizationId: string; tokenId: string }> {
-  return db.transaction().execute(async (trx) => {
-    const auth = await trx
-      .insertInto('authorizations')
-      .values({ id: newId(), client_id: input.clientId, app_id: input.appId, granted_by: input.accountId, scope: input.scope })
-      .onConflict((oc) =>
-        oc
-          .columns(['client_id', 'app_id'])
-          .where('revoked_at', 'is', null)
-          .doUpdateSet({ granted_by: input.accountId, scope: input.scope }),
-      )
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const tokenId = newId();
-    await trx
-      .insertInto('access_tokens')
-      .values({
-        id: tokenId,
-        token_hash: input.tokenHash,
-        authorization_id: auth.id,
-        client_id: input.clientId,
-        app_id: input.appId,
-        scope: input.scope,
-        code_hash: input.codeHash,
-      })
-      .execute();
-    return { authorizationId: auth.id, tokenId };
-  });
+  const tokenId = newId();
+  const row = await db
+    .with('auth', (qb) =>
+      qb
+        .insertInto('authorizations')
+        .values({ id: newId(), client_id: input.clientId, app_id: input.appId, granted_by: input.accountId, scope: input.scope })
+        .onConflict((oc) =>
+          oc
+            .columns(['client_id', 'app_id'])
+            .where('revoked_at', 'is', null)
+            .doUpdateSet({ granted_by: input.accountId, scope: input.scope }),
+        )
+        .returning('id'),
+    )
+    .insertInto('access_tokens')
+    .columns(['id', 'token_hash', 'authorization_id', 'client_id', 'app_id', 'scope', 'code_hash'])
+    .expression((eb) =>
+      eb
+        .selectFrom('auth')
+        .select((s) => [
+          s.val(tokenId).as('id'),
+          s.val(input.tokenHash).as('token_hash'),
+          'auth.id',
+          s.val(input.clientId).as('client_id'),
+          s.val(input.appId).as('app_id'),
+          s.val(input.scope).as('scope'),
+          s.val(input.codeHash).as('code_hash'),
+        ]),
+    )
+    .returning('authorization_id')
+    .executeTakeFirstOrThrow();
+  return { authorizationId: row.authorization_id, tokenId };
 }
 
 export interface ActiveToken {

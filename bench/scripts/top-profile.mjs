@@ -1,0 +1,27 @@
+// Summarises a V8 .cpuprofile: share of samples idle, and the functions (and packages) with the most self time.
+import { readFileSync } from 'node:fs';
+
+const profile = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const limit = Number(process.argv[3] ?? 25);
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+const counts = new Map();
+for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+let total = 0;
+const byPackage = new Map();
+for (const [id, n] of counts) {
+  total += n;
+  const node = byId.get(id);
+  const f = node.callFrame;
+  const where = f.url.replace(/^.*node_modules\/\.pnpm\/([^/]+)\/.*$/, '$1').replace(/^file:\/\/\/work\/main\//, '');
+  const key = `${f.functionName || '(anon)'} ${where}:${f.lineNumber}`;
+  self.set(key, (self.get(key) ?? 0) + n);
+  const pkg = f.url === '' ? f.functionName : where.split('/').slice(0, 2).join('/');
+  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + n);
+}
+const pct = (n) => `${((n / total) * 100).toFixed(1)}%`;
+console.log(`samples ${total}`);
+console.log('-- by package/area');
+for (const [k, n] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(pct(n).padStart(6), k);
+console.log('-- by function (self)');
+for (const [k, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, limit)) console.log(pct(n).padStart(6), k);
