@@ -126,7 +126,11 @@ async function main(): Promise<void> {
     };
     const [pCeil, pUi, pToken, pReg, pRs] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const ceiling = await start('ceiling', 'bench/dist/ceiling-server.js', {}, pCeil);
-    const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench-results', 'profiles')}`] : [];
+    // The services' own start flags (their package.json `start` and the container's NODE_OPTIONS).
+    const nodeArgs = [
+      ...(process.env.BENCH_NODE_ARGS ?? '--max-semi-space-size=4 --max-old-space-size=96').split(' ').filter(Boolean),
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench-results', 'profiles')}`] : []),
+    ];
     const ui = await start('authorize-ui', 'apps/authorize-ui/dist/server.js', common, pUi, { nodeArgs });
     const token = await start('token-service', 'apps/token-service/dist/server.js', common, pToken, { nodeArgs });
     const registry = await start('client-registry', 'apps/client-registry/dist/server.js', common, pReg, { nodeArgs });

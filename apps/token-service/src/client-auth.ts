@@ -81,7 +81,10 @@ export function tooManyRequests(retryAfterSeconds: number): OAuthError {
   });
 }
 
-/** authenticateClient, refused for a while after repeated failures of one client id from one address. */
+/**
+ * authenticateClient, refused for a while after repeated failures of one client id from one address.
+ * The throttle is read while the credentials are looked up: a blocked caller learns nothing either way.
+ */
 export async function authenticateThrottled(
   db: Db,
   creds: ClientCredentials,
@@ -90,12 +93,15 @@ export async function authenticateThrottled(
   address: string,
 ): Promise<{ clientId: string }> {
   const subject = `${creds.clientId}:${address}`;
-  const state = await throttle.state(subject);
+  const [state, outcome] = await Promise.all([
+    throttle.state(subject),
+    authenticateClient(db, creds, now).then(
+      (client) => ({ client }),
+      (error: unknown) => ({ error }),
+    ),
+  ]);
   if (state.blocked) throw tooManyRequests(state.retryAfterSeconds);
-  try {
-    return await authenticateClient(db, creds, now);
-  } catch (err) {
-    if (err instanceof OAuthError && err.error === 'invalid_client') await throttle.fail(subject);
-    throw err;
-  }
+  if ('client' in outcome) return outcome.client;
+  if (outcome.error instanceof OAuthError && outcome.error.error === 'invalid_client') await throttle.fail(subject);
+  throw outcome.error;
 }

@@ -43,6 +43,8 @@ export class RedisStore implements EphemeralStore {
       keyPrefix,
       // Fail fast while Redis is unreachable: every command settles within a second.
       maxRetriesPerRequest: 1,
+      // Commands issued by concurrent requests in one tick leave in one write: fewer syscalls under load.
+      enableAutoPipelining: true,
       enableOfflineQueue: true,
       connectTimeout: 1_000,
       commandTimeout: COMMAND_TIMEOUT_MS,

@@ -29,3 +29,8 @@ export class NulGuardPlugin implements KyselyPlugin {
     return args.result;
   }
 }
+
+/** The same refusal for the parameters of a precompiled query (which skips the plugin's tree walk). */
+export function assertStorable(values: readonly unknown[]): void {
+  for (const value of values) if (typeof value === 'string' && value.includes('\u0000')) throw new UnstorableTextError();
+}

@@ -2,6 +2,7 @@ import { sha256 } from '@partner-oauth/service-kit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   appendAudit,
+  createApp,
   createClient,
   DEV_ADMIN_KEY,
   endAuthorizations,
@@ -79,6 +80,44 @@ describe('storage on Postgres', () => {
     expect(await findActiveToken(t.db, sha256('nope'))).toBeUndefined();
     const rows = await t.db.selectFrom('access_tokens').select('token_hash').execute();
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.token_hash))).toBe(true);
+  });
+
+  it('a new consent with another scope or grantor updates the live authorization; the same one leaves it be', async () => {
+    const appId = t.ids.apps['Acme Support'] as string;
+    const ada = t.ids.accounts['ada@example.com'] as string;
+    const grace = t.ids.accounts['grace@example.com'] as string;
+    const issue = (token: string, accountId: string, scope: string) =>
+      issueToken(t.db, { clientId: 'shoplifter', appId, accountId, scope, tokenHash: sha256(token), codeHash: null });
+    const first = await issue('sc-1', ada, 'app:read');
+    const live = () => t.db.selectFrom('authorizations').selectAll().where('id', '=', first.authorizationId).executeTakeFirstOrThrow();
+    expect(await live()).toMatchObject({ granted_by: ada, scope: 'app:read' });
+    const same = await issue('sc-2', ada, 'app:read');
+    expect(same.authorizationId).toBe(first.authorizationId);
+    const wider = await issue('sc-3', grace, 'app:read users:read');
+    expect(wider.authorizationId).toBe(first.authorizationId);
+    expect(await live()).toMatchObject({ granted_by: grace, scope: 'app:read users:read', revoked_at: null });
+    expect(await findActiveToken(t.db, sha256('sc-3'))).toMatchObject({ scope: 'app:read users:read', accountId: grace });
+    expect(await findActiveToken(t.db, sha256('sc-1'))).toMatchObject({ scope: 'app:read' });
+  });
+
+  it('concurrent first consents for one partner and app make one authorization', async () => {
+    const appId = await createApp(t.db, 'Race App');
+    const ada = t.ids.accounts['ada@example.com'] as string;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        issueToken(t.db, {
+          clientId: 'shoplifter',
+          appId,
+          accountId: ada,
+          scope: 'app:read',
+          tokenHash: sha256(`race-${i}`),
+          codeHash: null,
+        }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.authorizationId)).size).toBe(1);
+    const rows = await t.db.selectFrom('access_tokens').select('id').where('app_id', '=', appId).execute();
+    expect(rows).toHaveLength(8);
   });
 
   it('pages clients by creation order with a keyset', async () => {

@@ -3,6 +3,7 @@ import type { Client } from '@partner-oauth/contracts';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Db } from '../db.js';
+import { precompiled } from '../precompiled.js';
 import type { ClientRow, ClientSecretTable } from '../schema.js';
 import { newId } from './ids.js';
 
@@ -147,9 +148,8 @@ export interface ClientCredentialsRecord {
   secrets: { id: string; secret_hash: string; last_used_at: Date | null }[];
 }
 
-/** The client and its secrets live at `now`, in one round trip: what client authentication needs. */
-export async function findClientCredentials(db: Db, clientId: string, now: Date): Promise<ClientCredentialsRecord | undefined> {
-  const rows = await db
+const clientCredentialsQuery = precompiled((db: Db, clientId: string, now: Date) =>
+  db
     .selectFrom('clients as c')
     .leftJoin('client_secrets as s', (join) =>
       join
@@ -158,8 +158,12 @@ export async function findClientCredentials(db: Db, clientId: string, now: Date)
         .on((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)])),
     )
     .select(['c.client_id', 'c.status', 's.id', 's.secret_hash', 's.last_used_at'])
-    .where('c.client_id', '=', clientId)
-    .execute();
+    .where('c.client_id', '=', clientId),
+);
+
+/** The client and its secrets live at `now`, in one round trip: what client authentication needs. */
+export async function findClientCredentials(db: Db, clientId: string, now: Date): Promise<ClientCredentialsRecord | undefined> {
+  const rows = await clientCredentialsQuery(db, clientId, now);
   const first = rows[0];
   if (!first) return undefined;
   const secrets = rows.flatMap((r) =>

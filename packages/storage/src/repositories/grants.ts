@@ -2,6 +2,7 @@
 import type { RemovalNotification, RemovalReason } from '@partner-oauth/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Db } from '../db.js';
+import { precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
 import { newId } from './ids.js';
 
@@ -14,42 +15,64 @@ export interface IssueTokenInput {
   codeHash: string | null;
 }
 
+/*
+ * One statement: join the live authorization of this partner on this app (updating who granted it and
+ * its scope only when they changed, so the common case takes no row lock), or create it; then insert
+ * the token under it. (A data-modifying CTE runs whether or not the main query reads it.) Two first consents racing meet in ON CONFLICT, which returns the winner's row.
+ */
+const issueTokenQuery = precompiled(
+  (
+    db: Db,
+    authId: string,
+    tokenId: string,
+    clientId: string,
+    appId: string,
+    accountId: string,
+    scope: string,
+    tokenHash: string,
+    codeHash: string | null,
+  ) => ({
+    compile: () =>
+      sql<{ authorization_id: string }>`
+        with existing as (
+          select id from authorizations where client_id = ${clientId} and app_id = ${appId} and revoked_at is null
+        ), changed as (
+          update authorizations set granted_by = ${accountId}, scope = ${scope}
+          where id in (select id from existing) and (granted_by, scope) is distinct from (${accountId}, ${scope})
+          returning id
+        ), created as (
+          insert into authorizations (id, client_id, app_id, granted_by, scope)
+          select ${authId}, ${clientId}, ${appId}, ${accountId}, ${scope} where not exists (select 1 from existing)
+          on conflict (client_id, app_id) where revoked_at is null do update set granted_by = excluded.granted_by, scope = excluded.scope
+          returning id
+        ), auth as (
+          select id from existing union all select id from created
+        )
+        insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash)
+        select ${tokenId}, ${tokenHash}, auth.id, ${clientId}, ${appId}, ${scope}, ${codeHash} from auth
+        limit 1
+        returning authorization_id`.compile(db),
+  }),
+);
+
 /**
  * Records the grant and its token in one statement (so one round trip, and atomic): the live
  * authorization of this partner on this app is created, or joined by the new consent.
  */
 export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ authorizationId: string; tokenId: string }> {
   const tokenId = newId();
-  const row = await db
-    .with('auth', (qb) =>
-      qb
-        .insertInto('authorizations')
-        .values({ id: newId(), client_id: input.clientId, app_id: input.appId, granted_by: input.accountId, scope: input.scope })
-        .onConflict((oc) =>
-          oc
-            .columns(['client_id', 'app_id'])
-            .where('revoked_at', 'is', null)
-            .doUpdateSet({ granted_by: input.accountId, scope: input.scope }),
-        )
-        .returning('id'),
-    )
-    .insertInto('access_tokens')
-    .columns(['id', 'token_hash', 'authorization_id', 'client_id', 'app_id', 'scope', 'code_hash'])
-    .expression((eb) =>
-      eb
-        .selectFrom('auth')
-        .select((s) => [
-          s.val(tokenId).as('id'),
-          s.val(input.tokenHash).as('token_hash'),
-          'auth.id',
-          s.val(input.clientId).as('client_id'),
-          s.val(input.appId).as('app_id'),
-          s.val(input.scope).as('scope'),
-          s.val(input.codeHash).as('code_hash'),
-        ]),
-    )
-    .returning('authorization_id')
-    .executeTakeFirstOrThrow();
+  const [row] = await issueTokenQuery(
+    db,
+    newId(),
+    tokenId,
+    input.clientId,
+    input.appId,
+    input.accountId,
+    input.scope,
+    input.tokenHash,
+    input.codeHash,
+  );
+  if (!row) throw new Error('issueToken: no row returned');
   return { authorizationId: row.authorization_id, tokenId };
 }
 
@@ -65,9 +88,8 @@ export interface ActiveToken {
   createdAt: Date;
 }
 
-/** The token behind `tokenHash` if it, its authorization and its client are all live. */
-export async function findActiveToken(db: Db, tokenHash: string): Promise<ActiveToken | undefined> {
-  const row = await db
+const activeTokenQuery = precompiled((db: Db, tokenHash: string) =>
+  db
     .selectFrom('access_tokens as t')
     .innerJoin('authorizations as a', 'a.id', 't.authorization_id')
     .innerJoin('clients as c', 'c.client_id', 't.client_id')
@@ -86,8 +108,12 @@ export async function findActiveToken(db: Db, tokenHash: string): Promise<Active
     .where('t.token_hash', '=', tokenHash)
     .where('t.revoked_at', 'is', null)
     .where('a.revoked_at', 'is', null)
-    .where('c.status', '=', 'active')
-    .executeTakeFirst();
+    .where('c.status', '=', 'active'),
+);
+
+/** The token behind `tokenHash` if it, its authorization and its client are all live. */
+export async function findActiveToken(db: Db, tokenHash: string): Promise<ActiveToken | undefined> {
+  const [row] = await activeTokenQuery(db, tokenHash);
   return row;
 }
 
