@@ -17,7 +17,7 @@ export interface AppDeps {
   config: RegistryConfig;
   db: Db;
   /** Overrides the pino options of baseServerOptions; tests pass `false`. */
-  logger?: boolean | object;
+  logger?: boolean | Record<string, unknown>;
   /** The clock of secret expiries and last-used records; tests pass a fake one. */
   now?: () => Date;
 }
@@ -25,17 +25,15 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
   const now = deps.now ?? (() => new Date());
-  const options = baseServerOptions({
-    logLevel: config.LOG_LEVEL,
-    service: 'client-registry',
-    trustProxy: config.TRUST_PROXY,
-    logFormat: config.LOG_FORMAT,
-  });
-  // An object (a test's level and stream) goes over the service's options, so redaction and serializers still apply.
-  if (deps.logger !== undefined)
-    options.logger =
-      typeof deps.logger === 'object' ? ({ ...(options.logger as object), ...deps.logger } as typeof options.logger) : deps.logger;
-  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(
+    baseServerOptions({
+      logLevel: config.LOG_LEVEL,
+      service: 'client-registry',
+      trustProxy: config.TRUST_PROXY,
+      logFormat: config.LOG_FORMAT,
+      logger: deps.logger,
+    }),
+  ).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   // The admin API speaks JSON only; Fastify's default text/plain parser would turn a typo'd request into a confusing 400.

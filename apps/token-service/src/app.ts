@@ -33,17 +33,15 @@ export interface TokenServiceDeps {
 export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
-  const options = baseServerOptions({
-    logLevel: config.LOG_LEVEL,
-    service: 'token-service',
-    trustProxy: config.TRUST_PROXY,
-    logFormat: config.LOG_FORMAT,
-  });
-  // An object (a test's level and stream) goes over the service's options, so redaction and serializers still apply.
-  if (deps.logger !== undefined)
-    options.logger =
-      typeof deps.logger === 'object' ? ({ ...(options.logger as object), ...deps.logger } as typeof options.logger) : deps.logger;
-  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(
+    baseServerOptions({
+      logLevel: config.LOG_LEVEL,
+      service: 'token-service',
+      trustProxy: config.TRUST_PROXY,
+      logFormat: config.LOG_FORMAT,
+      logger: deps.logger,
+    }),
+  ).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   await app.register(observabilityPlugin, {

@@ -62,9 +62,13 @@ export function baseServerOptions(opts: {
   service: string;
   trustProxy: boolean;
   logFormat?: 'json' | 'pretty';
+  /** A test's override: false for silence, or options (a level and stream) laid over the service's, so redaction still applies. */
+  logger?: boolean | Record<string, unknown> | undefined;
 }): FastifyServerOptions {
+  const base = loggerOptions(opts.logLevel, opts.service, opts.logFormat) as object;
+  const logger = opts.logger === undefined ? base : typeof opts.logger === 'object' ? { ...base, ...opts.logger } : opts.logger;
   return {
-    logger: loggerOptions(opts.logLevel, opts.service, opts.logFormat) as FastifyServerOptions['logger'],
+    logger: logger as FastifyServerOptions['logger'],
     trustProxy: opts.trustProxy,
     bodyLimit: 64 * 1024,
     // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.
