@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type {} from 'vitest';
 import { type Db, openDatabase } from './db.js';
 import { migrateToLatest } from './migrate.js';
 import { type SeededIds, seedDemoData } from './seed.js';
@@ -84,4 +85,22 @@ export async function createTestDatabase(template: string): Promise<TestDatabase
       await dropDatabase(name);
     },
   };
+}
+
+/**
+ * The vitest globalSetup of every package that tests against Postgres: one migrated, seeded
+ * template per run, offered to the test files as `inject('templateDatabase')`, dropped at the end.
+ */
+export async function setupTemplateDatabase(project: {
+  provide(key: 'templateDatabase', value: string): void;
+}): Promise<() => Promise<void>> {
+  const template = await createTemplateDatabase();
+  project.provide('templateDatabase', template.name);
+  return template.drop;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDatabase: string;
+  }
 }
