@@ -2,7 +2,7 @@
 
 import type { Clock } from '@partner-oauth/service-kit';
 import { isStoreUnavailable, StoreUnavailableError, settleWithin, systemClock } from '@partner-oauth/service-kit';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** What codes, sessions and pending requests need from short-lived storage. */
 export interface EphemeralStore {
@@ -23,6 +23,24 @@ export interface EphemeralStore {
 
 const COMMAND_TIMEOUT_MS = 1_000;
 
+/**
+ * Where Redis is, from REDIS_URL: `redis://` or `rediss://` for one server (ioredis reads those), or
+ * `redis-sentinel://[:password@]host:port[,host:port…]/<master name>` to follow the master that
+ * Redis Sentinel names, and fail over with it. Configuration, not code.
+ */
+export function sentinelTarget(url: string): RedisOptions | undefined {
+  const match = /^redis-sentinel:\/\/(?:([^@/]*)@)?([^/]+)\/([^/?#]+)$/.exec(url);
+  if (!url.startsWith('redis-sentinel:')) return undefined;
+  if (!match) throw new Error('REDIS_URL: redis-sentinel:// needs host:port[,host:port…]/<master name>');
+  const [, userinfo, hosts, name] = match as unknown as [string, string | undefined, string, string];
+  const sentinels = hosts.split(',').map((hostPort) => {
+    const colon = hostPort.lastIndexOf(':');
+    return colon > 0 ? { host: hostPort.slice(0, colon), port: Number(hostPort.slice(colon + 1)) } : { host: hostPort, port: 26379 };
+  });
+  const password = userinfo ? decodeURIComponent(userinfo.slice(userinfo.indexOf(':') + 1)) : undefined;
+  return { sentinels, name: decodeURIComponent(name), ...(password ? { password, sentinelPassword: password } : {}) };
+}
+
 /** Unreachable or silent Redis becomes a StoreUnavailableError; a reply error (a bug) stays what it is. */
 async function guard<T>(command: Promise<T>): Promise<T> {
   try {
@@ -39,7 +57,8 @@ export class RedisStore implements EphemeralStore {
   ) {}
 
   static connect(url: string, keyPrefix: string): RedisStore {
-    const redis = new Redis(url, {
+    const sentinel = sentinelTarget(url);
+    const options: RedisOptions = {
       keyPrefix,
       // Fail fast while Redis is unreachable: every command settles within a second.
       maxRetriesPerRequest: 1,
@@ -51,7 +70,8 @@ export class RedisStore implements EphemeralStore {
       lazyConnect: false,
       // Reconnect forever, backing off to 2 s, so service resumes by itself when Redis is back.
       retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-    });
+    };
+    const redis = sentinel ? new Redis({ ...sentinel, ...options }) : new Redis(url, options);
     redis.on('error', () => {});
     // Queued commands are for start-up only: once connected, a command sent while Redis is away fails at
     // once rather than running later, after its caller was told it failed (a code consumed unseen).
