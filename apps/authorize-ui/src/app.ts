@@ -11,7 +11,7 @@ import {
   UNAVAILABLE_RETRY_AFTER_SECONDS,
   validatorCompiler,
 } from '@partner-oauth/service-kit';
-import { type Db, isMigrated, pingDatabase } from '@partner-oauth/storage';
+import { type Db, databaseChecks } from '@partner-oauth/storage';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AuthRequestStore, authorizationResponseUrl } from './auth-requests.js';
 import type { AuthorizeUiConfig } from './config.js';
@@ -47,7 +47,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   // Before the browser plugin: probes and scrapes carry no session, CSRF or rate limit.
   await app.register(observabilityPlugin, {
     service: 'authorize-ui',
-    checks: { postgres: () => pingDatabase(deps.db), redis: () => deps.store.ping(), migrations: () => isMigrated(deps.db) },
+    checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
   });
   await app.register(browser, { config, store: deps.store, clock });
 

@@ -1,7 +1,7 @@
 // Builds the client-registry Fastify app: the one factory both the server and the tests call.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { baseServerOptions, observabilityPlugin, validatorCompiler } from '@partner-oauth/service-kit';
-import { type Db, isMigrated, pingDatabase } from '@partner-oauth/storage';
+import { type Db, databaseChecks } from '@partner-oauth/storage';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { RegistryConfig } from './config.js';
 import { registerErrorHandlers } from './errors.js';
@@ -45,7 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Health and metrics answer without credentials; /metrics is kept off the public gateway (infra/).
   await app.register(observabilityPlugin, {
     service: 'client-registry',
-    checks: { postgres: () => pingDatabase(db), migrations: () => isMigrated(db) },
+    checks: databaseChecks(db),
   });
 
   // Everything registered in this scope sits behind an admin key; routes outside it are public by construction.

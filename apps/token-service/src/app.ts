@@ -10,7 +10,7 @@ import {
   systemClock,
   validatorCompiler,
 } from '@partner-oauth/service-kit';
-import { type Db, isMigrated, pingDatabase } from '@partner-oauth/storage';
+import { type Db, databaseChecks } from '@partner-oauth/storage';
 import { startRemovalNotifier } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
@@ -46,7 +46,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   app.setValidatorCompiler(validatorCompiler);
   await app.register(observabilityPlugin, {
     service: 'token-service',
-    checks: { postgres: () => pingDatabase(deps.db), redis: () => deps.store.ping(), migrations: () => isMigrated(deps.db) },
+    checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
   });
   await app.register(oauthErrors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });

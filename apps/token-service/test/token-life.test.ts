@@ -198,7 +198,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
 
   it('answers only {active:false} for anything not valid', async () => {
     expect(await introspect('poat_nope')).toEqual({ active: false });
-    expect(await introspect('')).toBeDefined();
+    expect(await introspect('')).toEqual({ error: 'invalid_request', error_description: 'missing parameter token' });
   });
 
   it('refuses callers without the resource-server credential', async () => {

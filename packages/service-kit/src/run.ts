@@ -2,14 +2,30 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from './config.js';
 
+/** The settings of CommonConfig the run loop reads. */
+export interface RunConfig {
+  HOST: string;
+  PORT: number;
+  /** How long readiness answers 503 before the listener closes, so load balancers stop routing here first. */
+  SHUTDOWN_DRAIN_SECONDS: number;
+  /** Longest a shutdown may take after draining before the process exits 1. */
+  SHUTDOWN_TIMEOUT_SECONDS: number;
+}
+
 export interface Runnable {
   app: FastifyInstance;
-  host: string;
-  port: number;
-  /** How long readiness answers 503 before the listener closes, so load balancers stop routing here first. */
-  drainMs?: number;
-  /** Longest a shutdown may take after draining before the process exits 1. */
-  closeTimeoutMs?: number;
+  config: RunConfig;
+}
+
+/** The settings a service needs when it runs alone (the embedded defaults belong to `pnpm start`). */
+export function requireSettings<C, K extends keyof C & string>(service: string, config: C, names: K[]): { [N in K]: NonNullable<C[N]> } {
+  const missing = names.filter((name) => !config[name]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${missing.join(' and ')} must be set to run ${service} alone; \`pnpm start\` runs the whole product on embedded stores`,
+    );
+  }
+  return Object.fromEntries(names.map((name) => [name, config[name]])) as { [N in K]: NonNullable<C[N]> };
 }
 
 /** Marks `apps` not ready (when they carry the observability plugin), waits `drainMs`, then closes them. */
@@ -24,12 +40,14 @@ export async function runService(start: () => Promise<Runnable>): Promise<void> 
   let running: Runnable;
   try {
     running = await start();
-    await running.app.listen({ host: running.host, port: running.port });
+    await running.app.listen({ host: running.config.HOST, port: running.config.PORT });
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : err);
     process.exit(1);
   }
-  const { app, drainMs = 0, closeTimeoutMs = 10_000 } = running;
+  const { app, config } = running;
+  const drainMs = config.SHUTDOWN_DRAIN_SECONDS * 1000;
+  const closeTimeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000;
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

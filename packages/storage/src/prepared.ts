@@ -14,7 +14,7 @@ function statementName(text: string): string {
 export class PreparingClient extends pg.Client {
   private readonly prepared = new Set<string>();
 
-  // biome-ignore lint/suspicious/noExplicitAny: pg's query has many overloads; this one forwards them all
+  // pg's query has many overloads; this one forwards them all.
   override query(config: any, values?: any, callback?: any): any {
     // Only plain SQL with a parameter array (what Kysely sends); transactions, cursors and utility statements pass through.
     if (
