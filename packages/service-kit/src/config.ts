@@ -1,6 +1,7 @@
 // Configuration: one TypeBox schema per app, validated once at start-up.
 import { type Static, type TObject, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { TRUST_PROXY_PATTERN } from './secrets.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -19,7 +20,8 @@ export const CommonConfig = {
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_KEY_PREFIX: Type.String({ default: 'poauth:' }),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  /** Which proxies' X-Forwarded-* to believe: false, a hop count (1 behind one gateway), or their addresses; see parseTrustProxy. */
+  TRUST_PROXY: Type.String({ pattern: TRUST_PROXY_PATTERN, default: 'false' }),
   /** `pretty` prints human-readable lines through pino-pretty (development); production ships JSON lines. */
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   /** Seconds /health/ready answers 503 after SIGTERM before the listener closes (set above the probe period). */

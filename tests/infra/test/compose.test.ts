@@ -119,8 +119,36 @@ describe('compose.yaml', () => {
   it('publishes only the gateway, which waits for healthy services', () => {
     const published = Object.entries(compose.services).filter(([, s]: [string, any]) => s.ports);
     expect(published.map(([name]) => name)).toEqual(['gateway']);
+    // The public port, and the admin API on the host's loopback only (issue 17 item 3).
+    expect(compose.services.gateway.ports).toEqual(['8080:8080', '127.0.0.1:8081:8081']);
     expect(compose.services.gateway.volumes).toContain('./gateway/nginx.conf:/etc/nginx/nginx.conf:ro');
     for (const app of APPS) expect(compose.services.gateway.depends_on[app]).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('trusts exactly one proxy, the gateway (issue 17 item 4)', () => {
+    for (const app of APPS) expect(compose.services[app].environment.TRUST_PROXY).toBe('1');
+  });
+
+  it('gives each service time to drain before Docker kills it (issue 17 item 8)', () => {
+    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1]);
+    for (const app of APPS) {
+      const env = compose.services[app].environment;
+      const needed = Number(env.SHUTDOWN_DRAIN_SECONDS) + Number(env.SHUTDOWN_TIMEOUT_SECONDS);
+      // Docker's default stop grace is 10 s; the drain plus in-flight time must fit, with a margin for closing the pools.
+      expect(seconds(compose.services[app].stop_grace_period), app).toBeGreaterThanOrEqual(needed + 3);
+    }
+  });
+
+  it('drops every capability from the services, the migration job and the gateway (issue 17 item 8)', () => {
+    for (const name of [...APPS, 'migrate', 'gateway']) {
+      const s = compose.services[name];
+      expect(s.cap_drop, name).toEqual(['ALL']);
+      expect(s.cap_add, name).toBeUndefined();
+      expect(s.read_only, name).toBe(true);
+      expect(s.security_opt, name).toContain('no-new-privileges:true');
+    }
+    // Without capabilities nginx cannot switch users: it runs as the image's unprivileged nginx user from the start.
+    expect(compose.services.gateway.user).toBe('101:101');
   });
 
   it('names only services that exist in depends_on', () => {
