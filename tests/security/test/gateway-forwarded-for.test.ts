@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
 import { freePort, hidden, ROOT, type Service, startProcess, stopProcess } from '../../e2e/test/support.js';
 
 const LIMIT = 3;
