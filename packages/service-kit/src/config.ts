@@ -1,11 +1,13 @@
 // Configuration: one TypeBox schema per app, validated once at start-up.
 import { type Static, type TObject, Type } from 'typebox';
 import { Value } from 'typebox/value';
-import { TRUST_PROXY_PATTERN } from './secrets.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** A TRUST_PROXY value as the schema accepts it: true/false, a hop count, or a comma-separated list of addresses or CIDR ranges. */
+export const TRUST_PROXY_PATTERN = '^(true|false|[0-9]{1,2}|[0-9A-Fa-f:.]+(/[0-9]{1,3})?(\\s*,\\s*[0-9A-Fa-f:.]+(/[0-9]{1,3})?)*)$';
 
 /** Settings every service shares. */
 export const CommonConfig = {

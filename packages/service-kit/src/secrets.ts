@@ -1,5 +1,6 @@
 // Production refuses a secret that is a placeholder or too predictable to be one, and a proxy setting that trusts every hop.
 import { isIP } from 'node:net';
+import { ConfigError } from './config.js';
 
 /** Words found in example and development values, never in a generated secret (`openssl rand -base64 48`). */
 const PLACEHOLDER = /change.?me|placeholder|replace.?me|your.?(secret|key|password)|not.?for.?production|example|<[^>]*>|\.\.\./i;
@@ -42,9 +43,6 @@ export function placeholderUrlProblem(name: string, value: string | undefined): 
 /** What Fastify's `trustProxy` takes: false, true (every hop), a hop count, or the proxies' addresses / CIDR ranges. */
 export type TrustProxy = boolean | number | string[];
 
-/** A TRUST_PROXY value as the schema accepts it: true/false, a hop count, or a comma-separated list of addresses or CIDR ranges. */
-export const TRUST_PROXY_PATTERN = '^(true|false|[0-9]{1,2}|[0-9A-Fa-f:.]+(/[0-9]{1,3})?(\\s*,\\s*[0-9A-Fa-f:.]+(/[0-9]{1,3})?)*)$';
-
 /**
  * Reads TRUST_PROXY. A hop count trusts exactly that many proxies (the address is the one the nearest gateway saw,
  * whatever a client wrote in X-Forwarded-For); a list trusts only those proxies; `true` trusts every hop, so any client
@@ -62,7 +60,7 @@ export function parseTrustProxy(value: string | boolean | number): TrustProxy {
     const family = isIP(address ?? '');
     const maxBits = family === 6 ? 128 : 32;
     if (family === 0 || (bits !== undefined && !(Number(bits) >= 0 && Number(bits) <= maxBits)))
-      throw new Error(`TRUST_PROXY: ${entry} is not an address or CIDR range`);
+      throw new ConfigError(`TRUST_PROXY: ${entry} is not an address or CIDR range`);
   }
   return list;
 }
