@@ -62,18 +62,36 @@ export function route(rules: [Match, string, string][], path: string): string | 
   return prefixes[0]?.[2];
 }
 
+/** The command-line tools tests/infra runs, and the Debian package of each. */
+export const TOOLS: Record<string, string> = {
+  kubectl: 'kubernetes-client',
+  nginx: 'nginx',
+  promtool: 'prometheus',
+  'docker-compose': 'docker-compose',
+};
+
+const which = (command: string) =>
+  spawnSync('sh', ['-c', `command -v ${command} || ls /usr/sbin/${command} 2>/dev/null`], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')[0] ?? '';
+
+/** Installs Debian packages in one apt-get run, waiting for a dpkg lock another process holds; returns apt's output. */
+export function aptInstall(packages: string[]): string {
+  const command = `apt-get -o DPkg::Lock::Timeout=300 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq ${packages.join(' ')}`;
+  const result = spawnSync('sh', ['-c', command], { encoding: 'utf8', timeout: 900_000 });
+  return `${result.stdout}\n${result.stderr}`;
+}
+
 /**
- * The path of a command-line tool, installed from Debian when missing (CI may run on a fresh machine). Never skips:
- * a tool that cannot be had fails the test that needs it.
+ * The path of a command-line tool, installed from Debian when missing (CI may run on a fresh machine; the global setup
+ * installs them all at once first). Never skips: a tool that cannot be had fails the test that needs it.
  */
-export function tool(command: string, debianPackage: string): string {
-  const which = () => spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim();
-  let path = which();
+export function tool(command: string, debianPackage = TOOLS[command] as string): string {
+  let path = which(command);
   if (path === '') {
-    const install = `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${debianPackage}`;
-    const result = spawnSync('sh', ['-c', install], { encoding: 'utf8', timeout: 600_000 });
-    path = which();
-    if (path === '') throw new Error(`${command} is missing and installing Debian's ${debianPackage} failed:\n${result.stderr}`);
+    const output = aptInstall([debianPackage]);
+    path = which(command);
+    if (path === '') throw new Error(`${command} is missing and installing Debian's ${debianPackage} failed:\n${output}`);
   }
   return path;
 }

@@ -25,7 +25,14 @@ function nginxBinary(): string {
   const which = () =>
     spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx 2>/dev/null'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '';
   if (which() === '')
-    spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx'], { timeout: 600_000 });
+    spawnSync(
+      'sh',
+      [
+        '-c',
+        'apt-get -o DPkg::Lock::Timeout=300 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq nginx',
+      ],
+      { timeout: 600_000 },
+    );
   const path = which();
   if (path === '') throw new Error("nginx is missing and installing Debian's nginx package failed");
   return path;
