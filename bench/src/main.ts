@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       ISSUER: 'https://auth.bench.invalid',
       TOKEN_SERVICE_PUBLIC_URL: 'https://api.bench.invalid',
       // Behind a TLS-terminating gateway, as in production (the bench sends X-Forwarded-Proto: https).
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
       // The bench drives thousands of flows a second from one address: lift the per-address limits.
       AUTHORIZE_RATE_LIMIT_PER_MINUTE: '100000000',
       LOGIN_RATE_LIMIT_PER_MINUTE: '100000',

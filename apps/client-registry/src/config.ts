@@ -1,5 +1,13 @@
 // client-registry configuration: one TypeBox schema, read once at start-up.
-import { CommonConfig, ConfigError, DEV_WEBHOOK_SIGNING_KEY, loadConfig, Type, WebhookSigningConfig } from '@partner-oauth/service-kit';
+import {
+  CommonConfig,
+  ConfigError,
+  DEV_WEBHOOK_SIGNING_KEY,
+  loadConfig,
+  sharedProductionProblems,
+  Type,
+  WebhookSigningConfig,
+} from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
 export const DEV_WEBHOOK_SIGNING_KEY_WARNING =
@@ -31,6 +39,8 @@ export function loadRegistryConfig(env: Record<string, string | undefined>): Reg
     if (usingDevWebhookSigningKey)
       problems.push('WEBHOOK_SIGNING_KEY: must be set in production, to something other than the development key');
     if (!config.ISSUER.startsWith('https://')) problems.push('ISSUER: must be an https URL in production');
+    if (!usingDevWebhookSigningKey) problems.push(...sharedProductionProblems(config, ['WEBHOOK_SIGNING_KEY']));
+    else problems.push(...sharedProductionProblems(config, []));
     if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   return { ...config, usingDevWebhookSigningKey };

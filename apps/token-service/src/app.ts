@@ -19,7 +19,7 @@ import introspectRoutes from './routes/introspect.js';
 import partnerRoutes from './routes/partner.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
-import { countingWebhookLogger } from './webhook-metrics.js';
+import { countingWebhookLogger, registerWebhookBacklog } from './webhook-metrics.js';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -48,6 +48,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
     service: 'token-service',
     checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
   });
+  registerWebhookBacklog(app.serviceMetrics, deps.db, clock);
   await app.register(oauthErrors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);

@@ -1,5 +1,13 @@
 // token-service configuration, validated once at start-up.
-import { CommonConfig, ConfigError, DEV_WEBHOOK_SIGNING_KEY, loadConfig, Type, WebhookSigningConfig } from '@partner-oauth/service-kit';
+import {
+  CommonConfig,
+  ConfigError,
+  DEV_WEBHOOK_SIGNING_KEY,
+  loadConfig,
+  sharedProductionProblems,
+  Type,
+  WebhookSigningConfig,
+} from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
 export const TokenServiceConfig = Type.Object({
@@ -27,6 +35,8 @@ export function loadTokenServiceConfig(env: Record<string, string | undefined>):
   if (config.NODE_ENV === 'production') {
     if (config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY) throw new ConfigError('WEBHOOK_SIGNING_KEY: must be set in production');
     if (!config.ISSUER.startsWith('https://')) throw new ConfigError('ISSUER: must be an https URL in production');
+    const problems = sharedProductionProblems(config, ['WEBHOOK_SIGNING_KEY']);
+    if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   return config;
 }

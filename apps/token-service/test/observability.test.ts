@@ -124,3 +124,35 @@ describe('metrics', () => {
     ]);
   });
 });
+
+describe('capacity and backlog gauges (issue 17 item 5)', () => {
+  it('reports the outbox backlog, the Postgres pool and the heap limit on /metrics', async () => {
+    const before = (await app.inject('/metrics')).body;
+    expect(metric(before, 'webhook_outbox_pending{service="token-service"}')).toBe(0);
+    expect(metric(before, 'webhook_outbox_oldest_seconds{service="token-service"}')).toBe(0);
+    // Started at 0, so the first event of a pod is an increase Prometheus sees.
+    expect(metric(before, 'webhook_deliveries_total{outcome="failed",service="token-service"}')).toBe(0);
+    expect(metric(before, 'db_pool_clients{state="waiting",service="token-service"}')).toBe(0);
+    expect(metric(before, 'nodejs_heap_size_limit_bytes{service="token-service"}')).toBeGreaterThan(100 * 1024 * 1024);
+
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await t.db
+      .insertInto('webhook_deliveries')
+      .values({
+        id: 'wd_backlog_1',
+        client_id: 'shoplifter',
+        app_id: grant.appId,
+        authorization_id: 'auth_backlog_1',
+        reason: 'test',
+        url: 'https://partner.example/remove',
+        secret_version: 1,
+        payload: '{}',
+        created_at: twoHoursAgo,
+      })
+      .execute();
+    const after = (await app.inject('/metrics')).body;
+    expect(metric(after, 'webhook_outbox_pending{service="token-service"}')).toBe(1);
+    expect(metric(after, 'webhook_outbox_oldest_seconds{service="token-service"}')).toBeGreaterThanOrEqual(7200);
+    await t.db.deleteFrom('webhook_deliveries').where('id', '=', 'wd_backlog_1').execute();
+  });
+});

@@ -6,6 +6,9 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** A TRUST_PROXY value as the schema accepts it: true/false, a hop count, or a comma-separated list of addresses or CIDR ranges. */
+export const TRUST_PROXY_PATTERN = '^(true|false|[0-9]{1,2}|[0-9A-Fa-f:.]+(/[0-9]{1,3})?(\\s*,\\s*[0-9A-Fa-f:.]+(/[0-9]{1,3})?)*)$';
+
 /** Settings every service shares. */
 export const CommonConfig = {
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
@@ -19,7 +22,8 @@ export const CommonConfig = {
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_KEY_PREFIX: Type.String({ default: 'poauth:' }),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  /** Which proxies' X-Forwarded-* to believe: false, a hop count (1 behind one gateway), or their addresses; see parseTrustProxy. */
+  TRUST_PROXY: Type.String({ pattern: TRUST_PROXY_PATTERN, default: 'false' }),
   /** `pretty` prints human-readable lines through pino-pretty (development); production ships JSON lines. */
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   /** Seconds /health/ready answers 503 after SIGTERM before the listener closes (set above the probe period). */

@@ -10,6 +10,7 @@ export * from './metadata-route.js';
 export * from './metrics.js';
 export * from './observability.js';
 export * from './run.js';
+export * from './secrets.js';
 export * from './unavailable.js';
 export * from './validation.js';
 export * from './webhook-config.js';

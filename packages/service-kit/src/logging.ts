@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import { parseTrustProxy } from './secrets.js';
 
 /** Every field that can carry a secret, wherever it appears in a log line. */
 export const REDACT_PATHS = [
@@ -56,11 +57,17 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
+/** A hop count as the function Fastify builds from one at run time (its types admit no number): trust the nearest `hops` proxies. */
+function fastifyTrustProxy(value: boolean | number | string[]): FastifyServerOptions['trustProxy'] {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
+
 /** Fastify options every service starts from. */
 export function baseServerOptions(opts: {
   logLevel: string;
   service: string;
-  trustProxy: boolean;
+  /** TRUST_PROXY as configured (see parseTrustProxy), or already parsed. */
+  trustProxy: boolean | number | string;
   logFormat?: 'json' | 'pretty';
   /** A test's override: false for silence, or options (a level and stream) laid over the service's, so redaction still applies. */
   logger?: boolean | Record<string, unknown> | undefined;
@@ -69,7 +76,7 @@ export function baseServerOptions(opts: {
   const logger = opts.logger === undefined ? base : typeof opts.logger === 'object' ? { ...base, ...opts.logger } : opts.logger;
   return {
     logger: logger as FastifyServerOptions['logger'],
-    trustProxy: opts.trustProxy,
+    trustProxy: fastifyTrustProxy(parseTrustProxy(opts.trustProxy)),
     bodyLimit: 64 * 1024,
     // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.
     requestIdHeader: false,

@@ -1,6 +1,6 @@
 // Opens the database: Postgres through pg when a URL is given, else embedded PGlite under a data folder.
 import { mkdirSync } from 'node:fs';
-import { settleWithin } from '@partner-oauth/service-kit';
+import { settleWithin, trackPool } from '@partner-oauth/service-kit';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { NulGuardPlugin } from './nul-guard.js';
@@ -30,7 +30,11 @@ const CLOSE_TIMEOUT_MS = 2_000;
 
 /** A pg pool whose end() is bounded, so shutdown during an outage still completes. */
 class BoundedPool extends pg.Pool {
+  /** Counted in db_pool_clients (waiters mean the pool is too small for the load) until closed. */
+  readonly #untrack = trackPool(this);
+
   override end(): Promise<void> {
+    this.#untrack();
     return settleWithin(super.end(), CLOSE_TIMEOUT_MS);
   }
 }

@@ -230,3 +230,14 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
 function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).slice(0, 200);
 }
+
+/** The outbox's backlog: notifications not yet delivered nor given up, and how long the oldest has waited (0 when none). */
+export async function outboxBacklog(db: Db, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => [eb.fn.countAll<string>().as('pending'), eb.fn.min('created_at').as('oldest')])
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  const oldest = row.oldest ? new Date(row.oldest as Date | string) : undefined;
+  return { pending: Number(row.pending), oldestSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0 };
+}
