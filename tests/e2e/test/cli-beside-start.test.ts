@@ -48,13 +48,15 @@ async function startProduct(): Promise<void> {
       REDIS_URL: '',
     },
     [`http://127.0.0.1:${ui}`, `http://127.0.0.1:${token}`, registryUrl],
+    // PGlite's first start migrates and seeds (scrypt): slow on a loaded machine.
+    90_000,
   );
 }
 
 const adminApiAnswers = async (key: string) =>
   (await fetch(`${registryUrl}/v1/clients?limit=1`, { headers: { authorization: `Bearer ${key}` } })).status;
 
-beforeAll(startProduct, 60_000);
+beforeAll(startProduct, 120_000);
 
 afterAll(async () => {
   await stopProcess(service);
@@ -106,7 +108,7 @@ describe('once pnpm start has stopped', () => {
     expect(existsSync(lockFile)).toBe(false);
     await startProduct();
     expect(await adminApiAnswers(key)).toBe(200);
-  }, 60_000);
+  }, 120_000);
 
   it('a lock left by a process that died (SIGKILL) is taken over', async () => {
     service?.process.kill('SIGKILL');
