@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 . scripts/toolchain.sh
 # Turborepo's anonymous telemetry (and its notice) stay off for everything run from here.
 export TURBO_TELEMETRY_DISABLED=1
+# pnpm's "update available" notice: the version is pinned on purpose.
+export npm_config_update_notifier=false
 # Dependencies: installed when missing, or when the lockfile changed since (a pull).
 if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
   pnpm install --frozen-lockfile
