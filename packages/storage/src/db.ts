@@ -75,5 +75,12 @@ export async function openDatabase(options: DbOptions): Promise<Db> {
       lock.release();
     }
   };
-  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  // Kysely closes PGlite only if a query ever ran; it (and the lock) must be released either way.
+  const destroy = db.destroy.bind(db);
+  db.destroy = async () => {
+    await destroy();
+    if (!pglite.closed) await pglite.close();
+  };
+  return db;
 }

@@ -141,7 +141,7 @@ describe('an app owner adds Shoplifter', () => {
     await page.reload();
     expect(await heading()).toBe('Your store’s orders, in your conversations');
     await expect.poll(() => delivered(ada.acmeSales)).toBe(1);
-  });
+  }, 60_000);
 
   it('one app: straight to consent; Deny sends the browser back to Shoplifter not connected', async () => {
     await startAtShoplifter();
