@@ -33,7 +33,8 @@ beforeAll(async () => {
     90_000,
   );
   // The ready line is logged just after the last listener answers.
-  await expect.poll(() => service?.output() ?? '', { timeout: 10_000 }).toContain('"ready: ');
+  for (let waited = 0; !(service?.output() ?? '').includes('"ready: ') && waited < 10_000; waited += 100)
+    await new Promise((resolve) => setTimeout(resolve, 100));
 }, 120_000);
 
 afterAll(async () => {
