@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import { pino } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { parseTrustProxy } from './secrets.js';
 
 /** Every field that can carry a secret, wherever it appears in a log line. */
@@ -27,6 +29,14 @@ function pathOnly(url: string): string {
   return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
 }
 
+/** One line per entry, led by the service, so three services in one terminal stay readable. */
+const PRETTY_OPTIONS = {
+  translateTime: 'SYS:HH:MM:ss',
+  ignore: 'pid,hostname,service',
+  messageFormat: '{service}: {msg}',
+  singleLine: true,
+};
+
 /** Resolved here so the apps need not depend on pino-pretty themselves. */
 const PRETTY_TARGET = createRequire(import.meta.url).resolve('pino-pretty');
 
@@ -38,7 +48,10 @@ export function loggerOptions(
   return {
     level,
     ...(format === 'pretty'
-      ? { transport: { target: PRETTY_TARGET, options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      ? {
+          // One line per entry, led by the service, so three services in one terminal stay readable.
+          transport: { target: PRETTY_TARGET, options: PRETTY_OPTIONS },
+        }
       : {}),
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -74,8 +87,16 @@ export function baseServerOptions(opts: {
 }): FastifyServerOptions {
   const base = loggerOptions(opts.logLevel, opts.service, opts.logFormat) as object;
   const logger = opts.logger === undefined ? base : typeof opts.logger === 'object' ? { ...base, ...opts.logger } : opts.logger;
+  // Pretty lines are written in this thread, in order with what the process prints itself (the start banner),
+  // rather than by a transport's worker thread whenever it gets to them.
+  const prettyInstance =
+    opts.logFormat === 'pretty' && opts.logger === undefined
+      ? pino({ ...(base as Record<string, unknown>), transport: undefined }, pinoPretty({ ...PRETTY_OPTIONS, sync: true }))
+      : undefined;
   return {
-    logger: logger as FastifyServerOptions['logger'],
+    ...(prettyInstance
+      ? { loggerInstance: prettyInstance as unknown as FastifyServerOptions['loggerInstance'] }
+      : { logger: logger as FastifyServerOptions['logger'] }),
     trustProxy: fastifyTrustProxy(parseTrustProxy(opts.trustProxy)),
     bodyLimit: 64 * 1024,
     // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { settleWithin, trackPool } from '@partner-oauth/service-kit';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { NulGuardPlugin } from './nul-guard.js';
 import { PreparingClient } from './prepared.js';
 import type { Database } from './schema.js';
@@ -56,7 +57,34 @@ export async function openDatabase(options: DbOptions): Promise<Db> {
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const dataDir = options.dataDir ?? '.data/pglite';
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
-  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  if (dataDir.startsWith('memory://')) {
+    const pglite = await PGlite.create(dataDir);
+    return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  }
+  // Refused here, before PGlite touches a file, when another process (a running `pnpm start`) has it open.
+  mkdirSync(dataDir, { recursive: true });
+  const lock = lockEmbeddedDatabase(dataDir);
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = await PGlite.create(dataDir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const close = pglite.close.bind(pglite);
+  pglite.close = async () => {
+    try {
+      await close();
+    } finally {
+      lock.release();
+    }
+  };
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  // Kysely closes PGlite only if a query ever ran; it (and the lock) must be released either way.
+  const destroy = db.destroy.bind(db);
+  db.destroy = async () => {
+    await destroy();
+    if (!pglite.closed) await pglite.close();
+  };
+  return db;
 }

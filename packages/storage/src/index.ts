@@ -1,5 +1,6 @@
 // Postgres storage: schema, migrations, repositories, demo seed.
 export * from './db.js';
+export * from './embedded-lock.js';
 export * from './health.js';
 export * from './migrate.js';
 export * from './nul-guard.js';

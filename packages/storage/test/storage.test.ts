@@ -237,5 +237,5 @@ describe('storage on embedded PGlite', () => {
     } finally {
       await db.destroy();
     }
-  });
+  }, 60_000);
 });

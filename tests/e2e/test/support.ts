@@ -41,7 +41,13 @@ async function waitUntilUp(url: string, child: ChildProcess, output: () => strin
 }
 
 /** Spawns `command` with `env`, resolving once every URL in `urls` answers /health/live. */
-export async function startProcess(name: string, command: string[], env: Record<string, string>, urls: string[]): Promise<Service> {
+export async function startProcess(
+  name: string,
+  command: string[],
+  env: Record<string, string>,
+  urls: string[],
+  upWithinMs = 30_000,
+): Promise<Service> {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -52,7 +58,7 @@ export async function startProcess(name: string, command: string[], env: Record<
     log += d.toString();
   });
   const output = () => log;
-  for (const url of urls) await waitUntilUp(url, child, output);
+  for (const url of urls) await waitUntilUp(url, child, output, upWithinMs);
   return { name, url: urls[0] as string, process: child, output };
 }
 
