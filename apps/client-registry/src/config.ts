@@ -1,5 +1,13 @@
 // client-registry configuration: one TypeBox schema, read once at start-up.
-import { CommonConfig, ConfigError, DEV_WEBHOOK_SIGNING_KEY, loadConfig, Type, WebhookSigningConfig } from '@partner-oauth/service-kit';
+import {
+  CommonConfig,
+  ConfigError,
+  DEV_WEBHOOK_SIGNING_KEY,
+  loadConfig,
+  Type,
+  WebhookSigningConfig,
+  webhookAllowsLoopback,
+} from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
 export const DEV_WEBHOOK_SIGNING_KEY_WARNING =
@@ -24,6 +32,7 @@ export type RegistryConfig = RegistryEnv & {
 export function loadRegistryConfig(env: Record<string, string | undefined>): RegistryConfig {
   const config = loadConfig(RegistryConfigSchema, env);
   const usingDevWebhookSigningKey = config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY;
+  webhookAllowsLoopback(config);
   if (config.NODE_ENV === 'production') {
     // Copying a development default into a production env would hand the power to forge notifications
     // partners trust to anyone who read the source.

@@ -1,5 +1,13 @@
 // token-service configuration, validated once at start-up.
-import { CommonConfig, ConfigError, DEV_WEBHOOK_SIGNING_KEY, loadConfig, Type, WebhookSigningConfig } from '@partner-oauth/service-kit';
+import {
+  CommonConfig,
+  ConfigError,
+  DEV_WEBHOOK_SIGNING_KEY,
+  loadConfig,
+  Type,
+  WebhookSigningConfig,
+  webhookAllowsLoopback,
+} from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
 export const TokenServiceConfig = Type.Object({
@@ -24,6 +32,7 @@ export type TokenServiceConfig = Static<typeof TokenServiceConfig>;
 
 export function loadTokenServiceConfig(env: Record<string, string | undefined>): TokenServiceConfig {
   const config = loadConfig(TokenServiceConfig, env);
+  webhookAllowsLoopback(config);
   if (config.NODE_ENV === 'production') {
     if (config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY) throw new ConfigError('WEBHOOK_SIGNING_KEY: must be set in production');
     if (!config.ISSUER.startsWith('https://')) throw new ConfigError('ISSUER: must be an https URL in production');

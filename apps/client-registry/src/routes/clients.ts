@@ -43,6 +43,8 @@ export interface ClientRoutesOptions {
   db: Db;
   /** Derives each client's webhook secret, shown once at creation. */
   webhookSigningKey: string;
+  /** WEBHOOK_ALLOW_LOOPBACK as it applies: whether remove_url may name this machine (development). */
+  allowLoopbackRemoveUrl: boolean;
 }
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -57,7 +59,10 @@ const preconditionErrors = { ...errorsWith404, 412: AdminError, 428: AdminError 
 
 export const clientNotFound = (): AdminApiError => new AdminApiError('not_found', 'client not found');
 
-export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app, { db, webhookSigningKey }) => {
+export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (
+  app,
+  { db, webhookSigningKey, allowLoopbackRemoveUrl },
+) => {
   app.post(
     '/v1/clients',
     { schema: { tags: ['clients'], body: ClientCreateBody, response: { 201: ClientCreated, ...errors } } },
@@ -65,7 +70,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
       const body = request.body;
       assertRedirectUris(body.redirect_uris);
       assertClientUrls(body);
-      assertRemoveUrl(body.remove_url);
+      assertRemoveUrl(body.remove_url, { allowLoopback: allowLoopbackRemoveUrl });
       const allowed = body.scope === undefined ? DEFAULT_ALLOWED_SCOPES : parseAllowedScopes(body.scope);
       const defaults = body.default_scope === undefined ? allowed : parseDefaultScope(body.default_scope, allowed);
       const secret = randomToken(32, 'pocs_');
@@ -153,7 +158,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
       const body = request.body;
       if (body.redirect_uris !== undefined) assertRedirectUris(body.redirect_uris);
       assertClientUrls(body);
-      assertRemoveUrl(body.remove_url);
+      assertRemoveUrl(body.remove_url, { allowLoopback: allowLoopbackRemoveUrl });
       const allowed = body.scope === undefined ? undefined : parseAllowedScopes(body.scope);
       const clientId = request.params.client_id;
       // Locked read then write: the If-Match check and the scope rules see the row the update replaces.
