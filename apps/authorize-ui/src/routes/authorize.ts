@@ -19,7 +19,7 @@ import { Type } from 'typebox';
 import { type AuthRequestStore, authorizationResponseUrl, type PendingRequest } from '../auth-requests.js';
 import { formatDate } from '../i18n/index.js';
 import { errorPages, sendErrorPage } from '../pages.js';
-import { cspAllowingFormTarget } from '../plugins/browser.js';
+import { cspAllowingFormTarget, formTargetSource } from '../plugins/browser.js';
 
 export interface AuthorizeRouteDeps {
   db: Db;
@@ -120,8 +120,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     canChooseAnother: boolean,
   ) {
     const site = website(client.client_uri);
-    const target = new URL(pending.redirectUri);
-    reply.header('content-security-policy', cspAllowingFormTarget(target.origin === 'null' ? target.protocol : target.origin));
+    reply.header('content-security-policy', cspAllowingFormTarget(formTargetSource(pending.redirectUri)));
     const live = await findLiveAuthorization(db, client.client_id, app.id);
     return reply.view('consent', {
       client: {

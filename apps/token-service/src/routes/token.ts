@@ -40,7 +40,12 @@ type GrantHandler = (params: Params, clientId: string, deps: GrantDeps) => Promi
 
 async function authorizationCodeGrant(params: Params, clientId: string, deps: GrantDeps): Promise<TokenResponse> {
   const code = required(params, 'code');
-  const grant = await deps.codes.redeem(code);
+  const grant = await deps.codes.redeem(code, clientId);
+  if (grant === 'wrong_client') {
+    // Checked before the code is consumed (one script in Redis): the rightful client can still redeem it.
+    deps.metrics.codesRefused.inc({ reason: 'wrong_client' });
+    throw invalidGrant();
+  }
   if (!grant) {
     // Unknown, expired or already used: if it was used, nothing issued from it may keep working.
     const codeHash = sha256(code);
@@ -48,10 +53,6 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
     const revoked = await revokeTokensFromCode(deps.db, codeHash);
     deps.metrics.codesRefused.inc({ reason: revoked > 0 ? 'replayed' : 'invalid' });
     if (revoked > 0) deps.metrics.tokensRevoked.inc({ by: 'replay' }, revoked);
-    throw invalidGrant();
-  }
-  if (grant.clientId !== clientId) {
-    deps.metrics.codesRefused.inc({ reason: 'wrong_client' });
     throw invalidGrant();
   }
   // RFC 6749 §4.1.3: a redirect_uri sent at authorize must be repeated, identical.
