@@ -13,6 +13,11 @@ export interface CodeGrant {
   scope: string;
   /** RFC 7636 S256 challenge, when the request carried one. */
   codeChallenge?: string | undefined;
+  /**
+   * What else the code is bound to, re-checked at redemption: the client's code epoch and the number of
+   * ended authorizations of this partner on this app when the code was issued (storage's CodeBinding).
+   */
+  binding?: { epoch: string; endedGrants: number } | undefined;
 }
 
 export interface RedeemedCode extends CodeGrant {

@@ -25,7 +25,7 @@ export function createServiceMetrics(service: string) {
     }),
     codesRefused: new Counter({
       name: 'oauth_codes_refused_total',
-      help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked).',
+      help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked), grant_ended (what the code was bound to ended before it was redeemed).',
       labelNames: ['reason'] as const,
       registers,
     }),

@@ -9,6 +9,7 @@ export * from './repositories/apps.js';
 export * from './repositories/audit-log.js';
 export * from './repositories/client-authorizations.js';
 export * from './repositories/clients.js';
+export * from './repositories/code-grants.js';
 export * from './repositories/grants.js';
 export * from './repositories/ids.js';
 export * from './repositories/integrations.js';

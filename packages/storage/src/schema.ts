@@ -42,6 +42,8 @@ export interface ClientTable {
   tos_uri: ColumnType<string | null, string | null | undefined, string | null>;
   revision: ColumnType<number, number | undefined, number>;
   webhook_secret_previous_expires_at: NullableTimestamp;
+  /** Codes issued under another epoch no longer redeem (0004). */
+  code_epoch: ColumnType<string, string | undefined, string>;
   created_at: DefaultNow;
   updated_at: DefaultNow;
 }

@@ -13,7 +13,15 @@ import {
   SCOPES,
 } from '@partner-oauth/contracts';
 import type { CodeStore } from '@partner-oauth/ephemeral-store';
-import { type ClientRow, type Db, findClient, findLiveAuthorization, findMemberApp, listAppsForAccount } from '@partner-oauth/storage';
+import {
+  type ClientRow,
+  codeBinding,
+  type Db,
+  findClient,
+  findLiveAuthorization,
+  findMemberApp,
+  listAppsForAccount,
+} from '@partner-oauth/storage';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { type AuthRequestStore, authorizationResponseUrl, type PendingRequest } from '../auth-requests.js';
@@ -270,9 +278,11 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       request.log.info({ event: 'authorization.denied', clientId: client.client_id }, 'authorization denied');
       return respond(reply, 303, pending.redirectUri, { error: 'access_denied', state: pending.state });
     }
-    const chosen = await findMemberApp(db, app_id, accountId);
+    // The code's binding is read alongside the membership check: no added round trip.
+    const [chosen, binding] = await Promise.all([findMemberApp(db, app_id, accountId), codeBinding(db, client.client_id, app_id)]);
     if (!chosen) return sendErrorPage(reply, errorPages.notMember);
     const code = await codes.issue({
+      binding,
       clientId: client.client_id,
       appId: chosen.id,
       accountId,

@@ -18,10 +18,12 @@ import {
   type Db,
   deleteClient,
   endAuthorizations,
+  endWithin,
   findClient,
   findClientForUpdate,
   listClients,
   newClientId,
+  newCodeEpoch,
   toClientView,
   updateClient,
 } from '@partner-oauth/storage';
@@ -58,6 +60,15 @@ export const errorsWith404 = { ...errors, 404: AdminError } as const;
 const preconditionErrors = { ...errorsWith404, 412: AdminError, 428: AdminError } as const;
 
 export const clientNotFound = (): AdminApiError => new AdminApiError('not_found', 'client not found');
+
+/**
+ * Disabling is a kill switch, not a pause: every authorization ends with its tokens (the partner is notified),
+ * and a new code epoch voids the codes in flight, so re-enabling revives nothing: owners consent again.
+ */
+async function killSwitch(trx: Db, clientId: string, requestId: string): Promise<void> {
+  await endWithin(trx, { clientId }, 'admin_removed', requestId);
+  await newCodeEpoch(trx, clientId);
+}
 
 export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (
   app,
@@ -189,6 +200,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
           remove_url: body.remove_url,
         });
         if (!updated) return undefined;
+        if (body.status === 'disabled' && current.status !== 'disabled') await killSwitch(trx, clientId, request.id);
         const action =
           body.status !== undefined && body.status !== current.status
             ? `client.${body.status === 'active' ? 'enable' : 'disable'}`

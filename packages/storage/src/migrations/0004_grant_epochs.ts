@@ -1,0 +1,19 @@
+// 2026-11-30: codes that outlive their grant: a per-client code epoch, and an index to count a pair's ended authorizations.
+import { type Kysely, sql } from 'kysely';
+
+export async function up(db: Kysely<any>): Promise<void> {
+  // Codes carry the epoch they were issued under; disabling the client or rotating its secret without
+  // overlap draws a new one, and every code of an older epoch stops redeeming. Random, not a counter, so
+  // a client deleted and registered again under the same id starts from an epoch no old code holds.
+  await db.schema
+    .alterTable('clients')
+    .addColumn('code_epoch', 'uuid', (c) => c.notNull().defaultTo(sql`gen_random_uuid()`))
+    .execute();
+  // Redemption counts the ended authorizations of one (client, app): the live-only unique index cannot serve it.
+  await db.schema.createIndex('authorizations_client_app_idx').on('authorizations').columns(['client_id', 'app_id']).execute();
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('authorizations_client_app_idx').execute();
+  await db.schema.alterTable('clients').dropColumn('code_epoch').execute();
+}
