@@ -19,8 +19,8 @@ import {
   type Db,
   findClient,
   findLiveAuthorization,
-  findMemberApp,
-  listAppsForAccount,
+  findManagedApp,
+  listManagedApps,
 } from '@partner-oauth/storage';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -200,7 +200,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
         codeChallenge: pkce.value,
         accountId,
       };
-      const apps = await listAppsForAccount(db, accountId);
+      const apps = await listManagedApps(db, accountId);
       if (apps.length === 0)
         return reply.view('no-app', {
           client: { name: client.client_name },
@@ -226,7 +226,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
     const client = await activeClient(db, pending.clientId);
     if (!client) return sendErrorPage(reply, errorPages.unknownClient);
-    const chosen = await findMemberApp(db, request.query.app_id, accountId);
+    const chosen = await findManagedApp(db, request.query.app_id, accountId);
     if (!chosen) return sendErrorPage(reply, errorPages.notMember);
     return renderConsent(request, reply, request.query.request_id, pending, client, chosen, true);
   });
@@ -238,7 +238,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
     const client = await activeClient(db, pending.clientId);
     if (!client) return sendErrorPage(reply, errorPages.unknownClient);
-    const apps = await listAppsForAccount(db, accountId);
+    const apps = await listManagedApps(db, accountId);
     return reply.view('pick-app', {
       client: { name: client.client_name },
       apps,
@@ -279,7 +279,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       return respond(reply, 303, pending.redirectUri, { error: 'access_denied', state: pending.state });
     }
     // The code's binding is read alongside the membership check: no added round trip.
-    const [chosen, binding] = await Promise.all([findMemberApp(db, app_id, accountId), codeBinding(db, client.client_id, app_id)]);
+    const [chosen, binding] = await Promise.all([findManagedApp(db, app_id, accountId), codeBinding(db, client.client_id, app_id)]);
     if (!chosen) return sendErrorPage(reply, errorPages.notMember);
     const code = await codes.issue({
       binding,
