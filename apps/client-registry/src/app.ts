@@ -7,6 +7,7 @@ import type { RegistryConfig } from './config.js';
 import { registerErrorHandlers } from './errors.js';
 import adminAuth from './plugins/admin-auth.js';
 import openapi from './plugins/openapi.js';
+import { adminKeyRoutes } from './routes/admin-keys.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { buttonRoutes } from './routes/button.js';
 import { authorizationRoutes } from './routes/client-authorizations.js';
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(authorizationRoutes, { db });
     await admin.register(buttonRoutes, { db, issuer: config.ISSUER });
     await admin.register(auditRoutes, { db });
+    await admin.register(adminKeyRoutes, { db });
   });
 
   return app;

@@ -122,3 +122,33 @@ export type AuditList = Static<typeof AuditList>;
 /** The `If-Match` precondition of PATCH and DELETE (RFC 9110 §13.1.1). */
 export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 200 })) });
 export type IfMatchHeaders = Static<typeof IfMatchHeaders>;
+
+/** What an admin key may do: `full` (every route) or `read` (GET only; any change answers 403 forbidden). */
+export const AdminKeyAccess = Type.Union([Type.Literal('full'), Type.Literal('read')]);
+export type AdminKeyAccess = Static<typeof AdminKeyAccess>;
+
+export const AdminKey = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  access: AdminKeyAccess,
+  created_at: Timestamp,
+  last_used_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+});
+export type AdminKey = Static<typeof AdminKey>;
+
+export const AdminKeyList = Type.Object({ items: Type.Array(AdminKey) });
+export type AdminKeyList = Static<typeof AdminKeyList>;
+
+export const AdminKeyCreateBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), access: Type.Optional(AdminKeyAccess) },
+  { additionalProperties: false },
+);
+export type AdminKeyCreateBody = Static<typeof AdminKeyCreateBody>;
+
+/** The key's value appears in this answer only: it is stored as its SHA-256. */
+export const AdminKeyCreated = Type.Object({ ...AdminKey.properties, admin_key: Type.String() });
+export type AdminKeyCreated = Static<typeof AdminKeyCreated>;
+
+export const AdminKeyParams = Type.Object({ key_id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type AdminKeyParams = Static<typeof AdminKeyParams>;

@@ -111,6 +111,8 @@ export interface AdminKeyTable {
   id: string;
   name: string;
   key_hash: string;
+  /** `read`: GET only (0004). */
+  access: ColumnType<'full' | 'read', 'full' | 'read' | undefined, 'full' | 'read'>;
   created_at: DefaultNow;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;

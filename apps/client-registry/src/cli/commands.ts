@@ -22,7 +22,8 @@ export interface CliIo {
 }
 
 export const USAGE = `usage: pnpm cli <command>
-  admin-keys create --name <name>        create an admin API key; its value is printed once
+  admin-keys create --name <name> [--read-only]
+                                         create an admin API key (read-only: GET only); its value is printed once
   admin-keys list                        list admin keys (never their values)
   admin-keys revoke <id or name>         revoke a key
   accounts create --email <email> --password <password>
@@ -34,16 +35,17 @@ class UsageError extends Error {}
 /** CLI changes are audited like API ones, under a name that says they came from the operator's shell. */
 const CLI_ACTOR = { adminKeyId: null, adminKeyName: 'cli' };
 
-function flags(args: string[], options: Record<string, { type: 'string' }>): Record<string, string | undefined> {
+function flags(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): Record<string, string | boolean | undefined> {
   try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | undefined>;
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
 }
 
-function required(values: Record<string, string | undefined>, name: string): string {
-  const value = values[name]?.trim();
+function required(values: Record<string, string | boolean | undefined>, name: string): string {
+  const raw = values[name];
+  const value = typeof raw === 'string' ? raw.trim() : undefined;
   if (!value) throw new UsageError(`--${name} is required`);
   return value;
 }
@@ -55,18 +57,20 @@ async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
   const command = `${group ?? ''} ${action ?? ''}`;
   switch (command) {
     case 'admin-keys create': {
-      const name = required(flags(rest, { name: { type: 'string' } }), 'name');
+      const values = flags(rest, { name: { type: 'string' }, 'read-only': { type: 'boolean' } });
+      const name = required(values, 'name');
       if (name.length > 100) throw new UsageError('--name must be at most 100 characters');
+      const access = values['read-only'] === true ? 'read' : 'full';
       const key = randomToken(32, 'poak_');
-      const row = await createAdminKey(db, { name, keyHash: sha256(key) });
+      const row = await createAdminKey(db, { name, keyHash: sha256(key), access });
       await appendAudit(db, {
         ...CLI_ACTOR,
         action: 'admin_key.create',
         targetType: 'admin_key',
         targetId: row.id,
-        after: { id: row.id, name },
+        after: { id: row.id, name, access },
       });
-      io.out(`created admin key ${row.id} (${name}); it is shown this once:`);
+      io.out(`created ${access === 'read' ? 'read-only ' : ''}admin key ${row.id} (${name}); it is shown this once:`);
       io.out(key);
       return;
     }
@@ -75,7 +79,7 @@ async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
       for (const k of await listAdminKeys(db)) {
         const status = k.revoked_at ? `revoked ${new Date(k.revoked_at).toISOString()}` : 'active';
         const used = k.last_used_at ? new Date(k.last_used_at).toISOString() : 'never';
-        io.out(`${k.id}\t${k.name}\t${status}\tcreated ${new Date(k.created_at).toISOString()}\tlast used ${used}`);
+        io.out(`${k.id}\t${k.name}\t${k.access}\t${status}\tcreated ${new Date(k.created_at).toISOString()}\tlast used ${used}`);
       }
       return;
     }
@@ -99,7 +103,7 @@ async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
     case 'accounts create': {
       const values = flags(rest, { email: { type: 'string' }, password: { type: 'string' } });
       const email = required(values, 'email');
-      const password = values.password ?? '';
+      const password = typeof values.password === 'string' ? values.password : '';
       if (!EMAIL.test(email)) throw new UsageError('--email must be an email address');
       if (password.length < 10) throw new UsageError('--password must be at least 10 characters');
       if (await findAccountByEmail(db, email)) throw new UsageError(`an account with the email ${email} already exists`);

@@ -55,7 +55,7 @@ const DEFAULT_PAGE_SIZE = 50;
 const DEFAULT_ALLOWED_SCOPES = ['app:read'];
 
 /** Every error status a route can answer, so error bodies are serialized through the same contract. */
-export const errors = { 400: AdminError, 401: AdminError, 500: AdminError } as const;
+export const errors = { 400: AdminError, 401: AdminError, 403: AdminError, 500: AdminError } as const;
 export const errorsWith404 = { ...errors, 404: AdminError } as const;
 const preconditionErrors = { ...errorsWith404, 412: AdminError, 428: AdminError } as const;
 

@@ -1,4 +1,4 @@
-// 2026-11-30: codes that outlive their grant: a per-client code epoch, and an index to count a pair's ended authorizations.
+// 2026-11-30: codes that outlive their grant (a per-client code epoch, an index to count a pair's ended authorizations); read-only admin keys.
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -11,9 +11,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // Redemption counts the ended authorizations of one (client, app): the live-only unique index cannot serve it.
   await db.schema.createIndex('authorizations_client_app_idx').on('authorizations').columns(['client_id', 'app_id']).execute();
+  // `read` keys may only read (GET); every existing key keeps the full power it had.
+  await db.schema
+    .alterTable('admin_keys')
+    .addColumn('access', 'text', (c) => c.notNull().defaultTo('full').check(sql`access in ('full', 'read')`))
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('admin_keys').dropColumn('access').execute();
   await db.schema.dropIndex('authorizations_client_app_idx').execute();
   await db.schema.alterTable('clients').dropColumn('code_epoch').execute();
 }
