@@ -13,6 +13,7 @@ import { buttonRoutes } from './routes/button.js';
 import { authorizationRoutes } from './routes/client-authorizations.js';
 import { secretRoutes } from './routes/client-secrets.js';
 import { clientRoutes } from './routes/clients.js';
+import { resourceServerRoutes } from './routes/resource-servers.js';
 
 export interface AppDeps {
   config: RegistryConfig;
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(buttonRoutes, { db, issuer: config.ISSUER });
     await admin.register(auditRoutes, { db });
     await admin.register(adminKeyRoutes, { db });
+    await admin.register(resourceServerRoutes, { db, now });
   });
 
   return app;

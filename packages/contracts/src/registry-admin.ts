@@ -152,3 +152,34 @@ export type AdminKeyCreated = Static<typeof AdminKeyCreated>;
 
 export const AdminKeyParams = Type.Object({ key_id: Type.String({ minLength: 1, maxLength: 64 }) });
 export type AdminKeyParams = Static<typeof AdminKeyParams>;
+
+/** A resource server (a platform API allowed to call /oauth/introspect); never its secret. */
+export const ResourceServer = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  created_at: Timestamp,
+  /** While a rotation's overlap lasts, the previous secret works too, until then. */
+  previous_secret_expires_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+});
+export type ResourceServer = Static<typeof ResourceServer>;
+
+export const ResourceServerList = Type.Object({ items: Type.Array(ResourceServer) });
+export type ResourceServerList = Static<typeof ResourceServerList>;
+
+export const ResourceServerCreateBody = Type.Object(
+  {
+    /** The HTTP Basic user name the API will introspect with; generated when absent. */
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' })),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type ResourceServerCreateBody = Static<typeof ResourceServerCreateBody>;
+
+/** Answers create and rotate: `secret` appears here only (it is stored as its SHA-256). */
+export const ResourceServerSecretShown = Type.Object({ ...ResourceServer.properties, secret: Type.String() });
+export type ResourceServerSecretShown = Static<typeof ResourceServerSecretShown>;
+
+export const ResourceServerParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type ResourceServerParams = Static<typeof ResourceServerParams>;

@@ -84,6 +84,9 @@ export interface ResourceServerTable {
   id: string;
   name: string;
   secret_hash: string;
+  /** The secret before the last rotation, live until previous_expires_at (0004). */
+  previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_expires_at: NullableTimestamp;
   created_at: DefaultNow;
   revoked_at: NullableTimestamp;
 }
@@ -153,4 +156,5 @@ export type AuthorizationRow = Selectable<AuthorizationTable>;
 export type AccessTokenRow = Selectable<AccessTokenTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type AdminKeyRow = Selectable<AdminKeyTable>;
+export type ResourceServerRow = Selectable<ResourceServerTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;

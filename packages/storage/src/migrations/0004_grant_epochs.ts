@@ -1,4 +1,5 @@
-// 2026-11-30: codes that outlive their grant (a per-client code epoch, an index to count a pair's ended authorizations); read-only admin keys.
+// 2026-11-30: codes that outlive their grant (a per-client code epoch, an index to count a pair's ended authorizations);
+// read-only admin keys; resource-server secret rotation with overlap.
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -16,9 +17,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('admin_keys')
     .addColumn('access', 'text', (c) => c.notNull().defaultTo('full').check(sql`access in ('full', 'read')`))
     .execute();
+  // During a rotation's overlap the previous secret keeps authenticating introspection until it expires.
+  await db.schema
+    .alterTable('resource_servers')
+    .addColumn('previous_secret_hash', 'text')
+    .addColumn('previous_expires_at', 'timestamptz')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('resource_servers').dropColumn('previous_secret_hash').dropColumn('previous_expires_at').execute();
   await db.schema.alterTable('admin_keys').dropColumn('access').execute();
   await db.schema.dropIndex('authorizations_client_app_idx').execute();
   await db.schema.alterTable('clients').dropColumn('code_epoch').execute();
