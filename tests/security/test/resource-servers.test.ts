@@ -53,6 +53,22 @@ describe('resource-server credentials', () => {
     expect((await registryPost(p.registry, '/v1/resource-servers', { id: 'billing-api', name: 'Again' })).statusCode).toBe(409);
   });
 
+  it('resource servers and admin keys are in the OpenAPI document, their secrets only in the create/rotate answers', async () => {
+    const doc = (await p.registry.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/resource-servers',
+        '/v1/resource-servers/{id}/secret',
+        '/v1/resource-servers/{id}',
+        '/v1/admin-keys',
+        '/v1/admin-keys/{key_id}',
+      ]),
+    );
+    const listed = doc.paths['/v1/resource-servers'].get.responses['200'];
+    expect(JSON.stringify(listed)).not.toContain('"secret"');
+    expect(JSON.stringify(doc.paths['/v1/resource-servers/{id}/secret'].post.responses['201'])).toContain('"secret"');
+  });
+
   it('resource server rotation: with an overlap both secrets work; without one the old stops at once; revoked, none works', async () => {
     const created = await registryPost(p.registry, '/v1/resource-servers', { id: 'search-api', name: 'Search API' });
     const first = created.json().secret as string;
