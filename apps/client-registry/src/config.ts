@@ -7,6 +7,7 @@ import {
   sharedProductionProblems,
   Type,
   WebhookSigningConfig,
+  webhookAllowsLoopback,
 } from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
@@ -32,6 +33,7 @@ export type RegistryConfig = RegistryEnv & {
 export function loadRegistryConfig(env: Record<string, string | undefined>): RegistryConfig {
   const config = loadConfig(RegistryConfigSchema, env);
   const usingDevWebhookSigningKey = config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY;
+  webhookAllowsLoopback(config);
   if (config.NODE_ENV === 'production') {
     // Copying a development default into a production env would hand the power to forge notifications
     // partners trust to anyone who read the source.

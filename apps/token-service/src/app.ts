@@ -9,6 +9,7 @@ import {
   observabilityPlugin,
   systemClock,
   validatorCompiler,
+  webhookAllowsLoopback,
 } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
 import { startRemovalNotifier } from '@partner-oauth/webhooks';
@@ -71,6 +72,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
         signingKey: config.WEBHOOK_SIGNING_KEY,
         logger: countingWebhookLogger(app.log, app.serviceMetrics),
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        allowLoopback: webhookAllowsLoopback(config),
         clock,
       });
     });

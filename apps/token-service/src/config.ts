@@ -7,6 +7,7 @@ import {
   sharedProductionProblems,
   Type,
   WebhookSigningConfig,
+  webhookAllowsLoopback,
 } from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
@@ -32,6 +33,7 @@ export type TokenServiceConfig = Static<typeof TokenServiceConfig>;
 
 export function loadTokenServiceConfig(env: Record<string, string | undefined>): TokenServiceConfig {
   const config = loadConfig(TokenServiceConfig, env);
+  webhookAllowsLoopback(config);
   if (config.NODE_ENV === 'production') {
     if (config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY) throw new ConfigError('WEBHOOK_SIGNING_KEY: must be set in production');
     if (!config.ISSUER.startsWith('https://')) throw new ConfigError('ISSUER: must be an https URL in production');

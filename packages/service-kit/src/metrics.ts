@@ -56,12 +56,12 @@ export function createServiceMetrics(service: string) {
     codesRefused: preset(
       new Counter({
         name: 'oauth_codes_refused_total',
-        help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked).',
+        help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked), grant_ended (what the code was bound to ended before it was redeemed).',
         labelNames: ['reason'] as const,
         registers,
       }),
       'reason',
-      ['invalid', 'wrong_client', 'replayed'],
+      ['invalid', 'wrong_client', 'replayed', 'grant_ended'],
     ),
     tokensIssued: new Counter({ name: 'oauth_tokens_issued_total', help: 'Access tokens issued.', registers }),
     tokensRevoked: new Counter({

@@ -2,6 +2,7 @@ import { sha256 } from '@partner-oauth/service-kit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   appendAudit,
+  codeBinding,
   createApp,
   createClient,
   DEV_ADMIN_KEY,
@@ -12,11 +13,13 @@ import {
   findMemberApp,
   isMigrated,
   issueToken,
+  issueTokenFromCode,
   listAppsForAccount,
   listAudit,
   listClients,
   liveSecretHashes,
   migrateToLatest,
+  newCodeEpoch,
   openDatabase,
   revokeAdminKey,
   revokeClientToken,
@@ -212,10 +215,15 @@ describe('the development admin key', () => {
 });
 
 describe('storage on embedded PGlite', () => {
-  it('runs the same migrations and seed', async () => {
+  it('runs the same migrations and seed', { timeout: 90_000 }, async () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
-      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks', '0003_admin_keys_audit']);
+      expect(await migrateToLatest(db)).toEqual([
+        '0001_initial',
+        '0002_scopes_pkce_webhooks',
+        '0003_admin_keys_audit',
+        '0004_grant_epochs',
+      ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
       expect(Object.keys(ids.apps).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);
@@ -229,6 +237,22 @@ describe('storage on embedded PGlite', () => {
         codeHash: null,
       });
       expect(await findActiveToken(db, sha256('x'))).toMatchObject({ appName: 'Acme Sales' });
+      // The code exchange's guarded statement (uuid epoch, redirect URI membership, ended-grant count) on PGlite too.
+      const binding = await codeBinding(db, 'shoplifter', appId);
+      expect(binding).toMatchObject({ endedGrants: 0 });
+      const fromCode = {
+        clientId: 'shoplifter',
+        appId,
+        accountId: ids.accounts['ada@example.com'] as string,
+        scope: 'app:read',
+        codeHash: sha256('code'),
+        redirectUri: 'http://localhost:4000/callback',
+        binding: binding ?? null,
+      };
+      expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('y') })).toMatchObject({ tokenId: expect.any(String) });
+      expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('z'), redirectUri: 'https://elsewhere.example/cb' })).toBeNull();
+      await newCodeEpoch(db, 'shoplifter');
+      expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('w') })).toBeNull();
       // The embedded default's admin key and the audit log work on PGlite too (the log's bigint id read as text).
       await seedDevAdminKey(db);
       expect(await findLiveAdminKey(db, sha256(DEV_ADMIN_KEY))).toMatchObject({ name: 'development (embedded default)' });
@@ -237,5 +261,5 @@ describe('storage on embedded PGlite', () => {
     } finally {
       await db.destroy();
     }
-  }, 60_000);
+  });
 });

@@ -32,6 +32,8 @@ export interface RemovalNotifierOptions {
   /** Drives "now" for due rows, backoff and signature timestamps; tests pass a FakeClock. */
   clock?: Clock;
   fetchImpl?: typeof fetch;
+  /** Development only (WEBHOOK_ALLOW_LOOPBACK): partners on this machine may be notified. */
+  allowLoopback?: boolean;
   /** Source of jitter in [0, 1). */
   random?: () => number;
   /** False to poll only through runOnce() (tests). */
@@ -104,6 +106,7 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
     leaseMs = 60_000,
     clock = systemClock,
     fetchImpl,
+    allowLoopback = false,
     random = Math.random,
     autoStart = true,
   } = options;
@@ -121,6 +124,7 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
       signingKey,
       nowSeconds: Math.floor(started / 1000),
       timeoutMs,
+      allowLoopback,
       ...(fetchImpl ? { fetchImpl } : {}),
     });
     await recordOutcome(row, result, clock.now() - started);

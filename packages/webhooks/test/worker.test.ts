@@ -38,7 +38,16 @@ const freshClock = () => new FakeClock(Date.now() + 1_000);
 
 function notifier(opts: Partial<RemovalNotifierOptions> & { clock: FakeClock }) {
   const logger = memoryLogger();
-  const worker = startRemovalNotifier({ db: t.db, signingKey: KEY, logger, autoStart: false, baseDelayMs: 5, maxDelayMs: 50, ...opts });
+  const worker = startRemovalNotifier({
+    db: t.db,
+    signingKey: KEY,
+    allowLoopback: true,
+    logger,
+    autoStart: false,
+    baseDelayMs: 5,
+    maxDelayMs: 50,
+    ...opts,
+  });
   return { worker, logger };
 }
 
@@ -217,7 +226,7 @@ describe('startRemovalNotifier', () => {
   it('stop() waits for the delivery in flight and records it', async () => {
     const partner = await receiver(() => ({ status: 200, delayMs: 200 }));
     const id = await insertDelivery(t.db, partner.url);
-    const worker = startRemovalNotifier({ db: t.db, signingKey: KEY, logger: memoryLogger(), pollIntervalMs: 10 });
+    const worker = startRemovalNotifier({ db: t.db, signingKey: KEY, allowLoopback: true, logger: memoryLogger(), pollIntervalMs: 10 });
     await waitFor(async () => partner.requests.some((r) => r.headers['x-webhook-id'] === id));
     await worker.stop();
     expect(await deliveryRow(t.db, id)).toMatchObject({ status: 'delivered', attempts: 1 });
@@ -230,7 +239,14 @@ describe('startRemovalNotifier', () => {
     const pools: Db[] = [await openDatabase({ databaseUrl: t.url, poolSize: 3 }), await openDatabase({ databaseUrl: t.url, poolSize: 3 })];
     const loggers = pools.map(() => memoryLogger());
     const workers = pools.map((db, i) =>
-      startRemovalNotifier({ db, signingKey: KEY, logger: loggers[i] as ReturnType<typeof memoryLogger>, pollIntervalMs: 5, batchSize: 3 }),
+      startRemovalNotifier({
+        db,
+        signingKey: KEY,
+        allowLoopback: true,
+        logger: loggers[i] as ReturnType<typeof memoryLogger>,
+        pollIntervalMs: 5,
+        batchSize: 3,
+      }),
     );
     try {
       await waitFor(async () => {

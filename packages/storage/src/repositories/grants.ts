@@ -129,7 +129,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * Ends live authorizations and every token under them, and queues a removal notification for each
  * partner with a remove_url, all in the caller's transaction: nothing is ended without its notice.
  */
-async function endWithin(
+export async function endWithin(
   trx: Executor,
   match: { authorizationId: string } | { clientId: string; appId?: string },
   reason: RemovalReason,
