@@ -22,6 +22,8 @@ export interface ObservabilityOptions {
 /** Set by the entry point on SIGTERM: readiness answers 503 so load balancers stop sending before the listener closes. */
 export class Readiness {
   draining = false;
+  /** Set once the listener stopped accepting: every response closes its connection, so none is left idle to be cut. */
+  closingConnections = false;
 }
 
 declare module 'fastify' {
@@ -30,6 +32,9 @@ declare module 'fastify' {
     readiness: Readiness;
   }
 }
+
+/** How long (ms) an idle keep-alive connection is kept open (Node's default, 5 s, is shorter than a gateway's). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 type CheckResult = 'ok' | 'failed' | 'timeout';
 
@@ -101,9 +106,17 @@ async function observability(app: FastifyInstance, opts: ObservabilityOptions): 
     return Object.fromEntries(results);
   };
 
+  // Longer than any gateway's upstream keep-alive (nginx and cloud balancers: 60 s), so the gateway, never this
+  // service, closes an idle connection: otherwise the gateway may send on a socket this side is closing.
+  app.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Node measures the header deadline from the connection's idle start: it must exceed keepAliveTimeout.
+  app.server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+
   // Echoed so a partner or an operator can quote the id that every log line of this request carries.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Shutting down: the client must not reuse this connection, which is about to be closed.
+    if (app.readiness.closingConnections) reply.header('connection', 'close');
   });
 
   const quiet = { logLevel: 'warn' as const, config: { disableMetrics: true } };
