@@ -7,6 +7,7 @@ import {
   type Clock,
   metadataRoutes,
   observabilityPlugin,
+  reportOnly,
   systemClock,
   validatorCompiler,
 } from '@partner-oauth/service-kit';
@@ -46,7 +47,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   app.setValidatorCompiler(validatorCompiler);
   await app.register(observabilityPlugin, {
     service: 'token-service',
-    checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
+    checks: { ...databaseChecks(deps.db), redis: reportOnly(() => deps.store.ping()) },
   });
   await app.register(oauthErrors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });

@@ -8,8 +8,25 @@ import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 // A CommonJS module whose plugin is its `default` property: Node's ESM import hands over module.exports.
 const fastifyMetrics = fastifyMetricsModule.default;
 
-/** A readiness check: resolves when the dependency is usable, throws (or resolves false) when not. */
-export type ReadinessCheck = () => Promise<unknown>;
+/**
+ * A readiness check: resolves when the dependency is usable, throws (or resolves false) when not; resolves
+ * 'unknown' when it cannot tell because something it needs is down (that other check names the cause).
+ */
+export interface ReadinessCheck {
+  (): Promise<unknown>;
+  /** Reported (body, `dependency_up`) but never makes the instance unready: see reportOnly. */
+  reportOnly?: boolean;
+}
+
+/**
+ * Marks a check of a store every instance shares (Postgres, Redis) as reported, not gating. When a shared store
+ * is down every instance is down with it: failing readiness would empty the Service at once and users would get
+ * the ingress's generic 503 instead of this app's designed answers (503 + Retry-After, temporarily_unavailable
+ * redirects). The outage shows in `dependency_up` and in the readiness body instead (docs/operations.md).
+ */
+export function reportOnly(check: () => Promise<unknown>): ReadinessCheck {
+  return Object.assign(() => check(), { reportOnly: true });
+}
 
 export interface ObservabilityOptions {
   service: string;
@@ -36,7 +53,7 @@ declare module 'fastify' {
 /** How long (ms) an idle keep-alive connection is kept open (Node's default, 5 s, is shorter than a gateway's). */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-type CheckResult = 'ok' | 'failed' | 'timeout';
+type CheckResult = 'ok' | 'failed' | 'timeout' | 'unknown';
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
@@ -44,7 +61,7 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Check
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   const run = check().then(
-    (result): CheckResult => (result === false ? 'failed' : 'ok'),
+    (result): CheckResult => (result === false ? 'failed' : result === 'unknown' ? 'unknown' : 'ok'),
     (): CheckResult => 'failed',
   );
   try {
@@ -98,8 +115,13 @@ async function observability(app: FastifyInstance, opts: ObservabilityOptions): 
       names.map(async (name) => {
         const started = performance.now();
         const result = await runCheck(opts.checks[name] as ReadinessCheck, timeoutMs);
-        metrics.dependencyUp.set({ dependency: name }, result === 'ok' ? 1 : 0);
-        metrics.dependencyCheckSeconds.set({ dependency: name }, (performance.now() - started) / 1000);
+        // An unknown result is no news about this dependency: the one it waits on carries the 0.
+        if (result === 'unknown') {
+          metrics.dependencyUp.remove({ dependency: name });
+        } else {
+          metrics.dependencyUp.set({ dependency: name }, result === 'ok' ? 1 : 0);
+          metrics.dependencyCheckSeconds.set({ dependency: name }, (performance.now() - started) / 1000);
+        }
         return [name, result] as const;
       }),
     );
@@ -127,11 +149,13 @@ async function observability(app: FastifyInstance, opts: ObservabilityOptions): 
   app.get('/health/ready', { ...quiet, schema: { response: { 200: HealthStatus, 503: HealthStatus } } }, async (_request, reply) => {
     if (app.readiness.draining) return reply.code(503).header('cache-control', 'no-store').send({ status: 'shutting_down' });
     const checks = await checkAll();
-    const ok = Object.values(checks).every((r) => r === 'ok');
+    const gating = Object.entries(checks).filter(([name]) => !opts.checks[name]?.reportOnly);
+    const ready = gating.every(([, result]) => result === 'ok');
+    const allOk = Object.values(checks).every((result) => result === 'ok');
     return reply
-      .code(ok ? 200 : 503)
+      .code(ready ? 200 : 503)
       .header('cache-control', 'no-store')
-      .send({ status: ok ? 'ok' : 'unavailable', checks });
+      .send({ status: ready ? (allOk ? 'ok' : 'degraded') : 'unavailable', checks });
   });
 
   // Not public: the gateway and the Ingress route only the OAuth paths; Prometheus scrapes the pod port.
