@@ -65,6 +65,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   if (config.WEBHOOK_WORKER) {
     // Removal notifications leave from the outbox; any number of instances may run this.
     let notifier: ReturnType<typeof startRemovalNotifier> | undefined;
+    const outbox = { outbox: 'webhook_deliveries' };
     app.addHook('onReady', async () => {
       notifier = startRemovalNotifier({
         db: deps.db,
@@ -72,7 +73,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
         logger: countingWebhookLogger(app.log, app.serviceMetrics),
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
         clock,
+        onHealthChange: (up) => app.serviceMetrics.webhookWorkerUp.set(outbox, up ? 1 : 0),
       });
+      app.serviceMetrics.webhookWorkerUp.set(outbox, 1);
     });
     app.addHook('onClose', async () => notifier?.stop());
   }

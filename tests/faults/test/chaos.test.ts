@@ -116,8 +116,6 @@ const stats = { flows: 0, tokens: 0, unavailable: 0, requests: 0 };
 const redeemed = new Map<string, number>();
 const revokedTokens: string[] = [];
 
-const UNAVAILABLE_JSON = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, retry later' };
-
 /** Thrown to abandon a flow after a clean refusal: the client would retry later. */
 class Refused extends Error {}
 
