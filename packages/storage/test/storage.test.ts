@@ -170,6 +170,31 @@ describe('ending authorizations', () => {
     expect(await endAuthorizations(t.db, { clientId: 'shoplifter', appId: grace().appId }, 'partner_revoked')).toEqual([]);
   });
 
+  // Regression (tests/faults chaos.test.ts): a partner revoking its token while an admin ended the same
+  // authorization took the two row locks in opposite orders, and Postgres broke the deadlock with a 500.
+  it('a revocation racing an admin ending the same authorization never deadlocks', async () => {
+    const appId = t.ids.apps['Acme Sales'] as string;
+    const accountId = t.ids.accounts['ada@example.com'] as string;
+    for (let round = 0; round < 40; round++) {
+      const hash = sha256(`race-${round}-${Math.random()}`);
+      const { authorizationId } = await issueToken(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId,
+        scope: 'app:read',
+        tokenHash: hash,
+        codeHash: null,
+      });
+      const [revoked, ended] = await Promise.all([
+        revokeClientToken(t.db, hash, 'shoplifter'),
+        endAuthorizations(t.db, { authorizationId }, 'admin_removed'),
+      ]);
+      // Whichever came first ended the authorization; the token is dead either way, and nothing failed.
+      expect(revoked || ended.length === 1).toBe(true);
+      expect(await findActiveToken(t.db, hash)).toBeUndefined();
+    }
+  });
+
   it('RFC 7009: revoking the last token ends the authorization; another client cannot revoke it', async () => {
     await issue('rev-1');
     await issue('rev-2');

@@ -205,6 +205,18 @@ export function endAuthorizations(
  */
 export async function revokeClientToken(db: Db, tokenHash: string, clientId: string, requestId?: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
+    const found = await trx
+      .selectFrom('access_tokens')
+      .select('authorization_id')
+      .where('token_hash', '=', tokenHash)
+      .where('client_id', '=', clientId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!found) return false;
+    // The authorization first, then its token: the order endWithin takes them, so a revocation racing an admin
+    // ending the same authorization waits instead of deadlocking. The lock also makes a token issued
+    // concurrently under it count below.
+    await trx.selectFrom('authorizations').select('id').where('id', '=', found.authorization_id).forUpdate().execute();
     const token = await trx
       .updateTable('access_tokens')
       .set({ revoked_at: sql`now()` })
@@ -213,9 +225,8 @@ export async function revokeClientToken(db: Db, tokenHash: string, clientId: str
       .where('revoked_at', 'is', null)
       .returning(['authorization_id'])
       .executeTakeFirst();
+    // Ended meanwhile with its authorization.
     if (!token) return false;
-    // Lock the authorization so a token issued concurrently under it is counted.
-    await trx.selectFrom('authorizations').select('id').where('id', '=', token.authorization_id).forUpdate().execute();
     const others = await trx
       .selectFrom('access_tokens')
       .select('id')
