@@ -17,8 +17,12 @@ export interface IssueTokenInput {
 
 /*
  * One statement: join the live authorization of this partner on this app (updating who granted it and
- * its scope only when they changed, so the common case takes no row lock), or create it; then insert
+ * its scope only when they changed, so the common case takes only a share lock), or create it; then insert
  * the token under it. (A data-modifying CTE runs whether or not the main query reads it.) Two first consents racing meet in ON CONFLICT, which returns the winner's row.
+ * FOR SHARE, because the foreign key's KEY SHARE lock does not conflict with ending the authorization (an
+ * update of a non-key column): without it a token could join an authorization being ended and be inserted
+ * after the end revoked its tokens, staying live under an ended authorization. With it the two take turns;
+ * if the end commits first, the row no longer matches `revoked_at is null` and a new authorization is made.
  */
 const issueTokenQuery = precompiled(
   (
@@ -36,6 +40,7 @@ const issueTokenQuery = precompiled(
       sql<{ authorization_id: string }>`
         with existing as (
           select id from authorizations where client_id = ${clientId} and app_id = ${appId} and revoked_at is null
+          for share
         ), changed as (
           update authorizations set granted_by = ${accountId}, scope = ${scope}
           where id in (select id from existing) and (granted_by, scope) is distinct from (${accountId}, ${scope})
