@@ -7,6 +7,7 @@ import {
   type Clock,
   metadataRoutes,
   observabilityPlugin,
+  reportOnly,
   systemClock,
   validatorCompiler,
   webhookAllowsLoopback,
@@ -47,7 +48,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   app.setValidatorCompiler(validatorCompiler);
   await app.register(observabilityPlugin, {
     service: 'token-service',
-    checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
+    checks: { ...databaseChecks(deps.db), redis: reportOnly(() => deps.store.ping()) },
   });
   registerWebhookBacklog(app.serviceMetrics, deps.db, clock);
   await app.register(oauthErrors);
@@ -66,6 +67,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   if (config.WEBHOOK_WORKER) {
     // Removal notifications leave from the outbox; any number of instances may run this.
     let notifier: ReturnType<typeof startRemovalNotifier> | undefined;
+    const outbox = { outbox: 'webhook_deliveries' };
     app.addHook('onReady', async () => {
       notifier = startRemovalNotifier({
         db: deps.db,
@@ -74,7 +76,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
         allowLoopback: webhookAllowsLoopback(config),
         clock,
+        onHealthChange: (up) => app.serviceMetrics.webhookWorkerUp.set(outbox, up ? 1 : 0),
       });
+      app.serviceMetrics.webhookWorkerUp.set(outbox, 1);
     });
     app.addHook('onClose', async () => notifier?.stop());
   }

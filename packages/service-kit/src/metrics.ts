@@ -105,6 +105,13 @@ export function createServiceMetrics(service: string) {
         );
       },
     }),
+    webhookWorkerUp: new Gauge({
+      name: 'webhook_worker_up',
+      help: 'Whether the removal notifier of this instance reaches its outbox (0 while its ticks fail and back off).',
+      // Labelled so that services without a worker export no series (an unlabelled gauge reads 0 from the start).
+      labelNames: ['outbox'] as const,
+      registers,
+    }),
     dependencyUp: new Gauge({
       name: 'dependency_up',
       help: 'Whether the last readiness check of a dependency passed (1) or failed (0).',

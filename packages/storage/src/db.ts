@@ -53,6 +53,12 @@ export async function openDatabase(options: DbOptions): Promise<Db> {
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // pg-pool listens on a client only while it is idle: a socket that dies while Kysely holds the client (a query
+    // or a transaction in flight) emits 'error' with no listener, which kills the process. The query itself
+    // rejects with the same error (a 503 upstream), and the pool discards the broken client on release.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new NulGuardPlugin()] });
   }
   const { PGlite } = await import('@electric-sql/pglite');

@@ -173,6 +173,59 @@ describe('ending authorizations', () => {
     expect(await endAuthorizations(t.db, { clientId: 'shoplifter', appId: grace().appId }, 'partner_revoked')).toEqual([]);
   });
 
+  // Regression (tests/faults chaos.test.ts): a token issued under the live authorization while an admin ended it
+  // was inserted after the end had revoked that authorization's tokens, and stayed live under an ended one.
+  it('a token issued while its authorization is being ended is never left live under it', async () => {
+    const appId = t.ids.apps['Acme Support'] as string;
+    const accountId = t.ids.accounts['grace@example.com'] ?? (t.ids.accounts['ada@example.com'] as string);
+    const issue = (n: string) =>
+      issueToken(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId,
+        scope: 'app:read',
+        tokenHash: sha256(`${n}-${Math.random()}`),
+        codeHash: null,
+      });
+    for (let round = 0; round < 40; round++) {
+      const { authorizationId } = await issue('first');
+      await Promise.all([issue('racing'), endAuthorizations(t.db, { authorizationId }, 'admin_removed')]);
+    }
+    const liveUnderEnded = await t.db
+      .selectFrom('access_tokens as k')
+      .innerJoin('authorizations as a', 'a.id', 'k.authorization_id')
+      .select('k.id')
+      .where('k.revoked_at', 'is', null)
+      .where('a.revoked_at', 'is not', null)
+      .execute();
+    expect(liveUnderEnded).toEqual([]);
+  });
+
+  // Regression (tests/faults chaos.test.ts): a partner revoking its token while an admin ended the same
+  // authorization took the two row locks in opposite orders, and Postgres broke the deadlock with a 500.
+  it('a revocation racing an admin ending the same authorization never deadlocks', async () => {
+    const appId = t.ids.apps['Acme Sales'] as string;
+    const accountId = t.ids.accounts['ada@example.com'] as string;
+    for (let round = 0; round < 40; round++) {
+      const hash = sha256(`race-${round}-${Math.random()}`);
+      const { authorizationId } = await issueToken(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId,
+        scope: 'app:read',
+        tokenHash: hash,
+        codeHash: null,
+      });
+      const [revoked, ended] = await Promise.all([
+        revokeClientToken(t.db, hash, 'shoplifter'),
+        endAuthorizations(t.db, { authorizationId }, 'admin_removed'),
+      ]);
+      // Whichever came first ended the authorization; the token is dead either way, and nothing failed.
+      expect(revoked || ended.length === 1).toBe(true);
+      expect(await findActiveToken(t.db, hash)).toBeUndefined();
+    }
+  });
+
   it('RFC 7009: revoking the last token ends the authorization; another client cannot revoke it', async () => {
     await issue('rev-1');
     await issue('rev-2');
