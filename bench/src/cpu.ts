@@ -1,7 +1,8 @@
-// CPU time per component (our services, Postgres, Redis) from /proc, to show where a scenario's time goes.
-import { readdirSync, readFileSync } from 'node:fs';
+// Server CPU per operation from /proc/PID/stat: each side's service processes, the Postgres backends serving
+// the product's bench database (found in pg_stat_activity), and the bench's own redis-server.
+import { readFileSync } from 'node:fs';
 
-const TICKS_PER_SECOND = 100;
+const TICK_MS = 10;
 
 function ticksOf(pid: number): number {
   try {
@@ -13,38 +14,24 @@ function ticksOf(pid: number): number {
   }
 }
 
-function pidsNamed(name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim().startsWith(name)) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
+/** Component name -> the pids it is made of (read again at each snapshot: backends come and go). */
+export type Components = () => Promise<Record<string, number[]>>;
 
-export type CpuSnapshot = Map<string, number>;
+export type CpuSnapshot = Map<string, Map<number, number>>;
 
-export function snapshot(services: Record<string, number | undefined>): CpuSnapshot {
+export async function snapshot(components: Components): Promise<CpuSnapshot> {
   const snap: CpuSnapshot = new Map();
-  for (const [name, pid] of Object.entries(services)) if (pid !== undefined) snap.set(name, ticksOf(pid));
-  snap.set(
-    'postgres',
-    pidsNamed('postgres').reduce((sum, pid) => sum + ticksOf(pid), 0),
-  );
-  snap.set(
-    'redis',
-    pidsNamed('redis-server').reduce((sum, pid) => sum + ticksOf(pid), 0),
-  );
+  for (const [name, pids] of Object.entries(await components())) snap.set(name, new Map(pids.map((pid) => [pid, ticksOf(pid)])));
   return snap;
 }
 
-/** Share of one core each component used between two snapshots taken `elapsedMs` apart. */
-export function usage(before: CpuSnapshot, after: CpuSnapshot, elapsedMs: number): Record<string, number> {
+/** CPU milliseconds each component used between two snapshots (a pid present in only one counts from 0 or is lost). */
+export function cpuMs(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [name, ticks] of after) out[name] = (ticks - (before.get(name) ?? 0)) / TICKS_PER_SECOND / (elapsedMs / 1000);
+  for (const [name, pids] of after) {
+    let ticks = 0;
+    for (const [pid, t] of pids) ticks += t - (before.get(name)?.get(pid) ?? t);
+    out[name] = ticks * TICK_MS;
+  }
   return out;
 }
