@@ -133,8 +133,8 @@ async function compare(
 }
 
 async function exchangeScenario(side: Side, concurrency: number): Promise<Measured> {
-  // Enough codes for the run at a generous rate; a run that empties the pool ends there (its rate stands).
-  const codes = await side.mintCodes(Math.ceil(((concurrency === 1 ? 1500 : 6000) * DURATION_MS) / 1000));
+  // A fixed pool of codes per run; a run that empties it before its time ends there (its rate stands).
+  const codes = await side.mintCodes((concurrency === 1 ? 1 : 3) * (quick ? 1000 : 2500));
   return measure(side, concurrency, async () => {
     const code = codes.pop();
     if (!code) return 'done';
@@ -146,7 +146,9 @@ async function exchangeScenario(side: Side, concurrency: number): Promise<Measur
 async function introspectionScenario(side: Side): Promise<Measured> {
   const pool = side.tokens;
   let next = 0;
-  return measure(side, C, async () => ((await introspect(side.token, pool[next++ % pool.length] as string, side.endpoints)) ? 'ok' : 'error'));
+  return measure(side, C, async () =>
+    (await introspect(side.token, pool[next++ % pool.length] as string, side.endpoints)) ? 'ok' : 'error',
+  );
 }
 
 async function flowScenario(side: Side): Promise<Measured> {
@@ -169,6 +171,16 @@ async function fillPool(side: Side): Promise<void> {
   }
 }
 
+/** Undoes what the run made (database, processes); also on Ctrl-C. */
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanUp(): Promise<void> {
+  for (const undo of cleanups.splice(0).reverse()) await undo().catch(() => {});
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    void cleanUp().finally(() => process.exit(130));
+  });
+
 async function main(): Promise<void> {
   const runId = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const dbName = `poauth_bench_${runId}`;
@@ -176,6 +188,18 @@ async function main(): Promise<void> {
   const procs: Proc[] = [];
   const targets: Target[] = [];
   let redis: { url: string; child: ChildProcess } | undefined;
+  cleanups.push(async () => {
+    await adminQuery(`drop database if exists ${dbName} with (force)`);
+  });
+  cleanups.push(async () => {
+    redis?.child.kill('SIGTERM');
+  });
+  cleanups.push(async () => {
+    await Promise.all(procs.map(stop));
+  });
+  cleanups.push(async () => {
+    await Promise.all(targets.map((t) => t.close()));
+  });
   try {
     redis = await startRedis();
     const db = await openDatabase({ databaseUrl: dbUrl(dbName) });
@@ -249,9 +273,11 @@ async function main(): Promise<void> {
       // Codes come from the product's real decision path (consent page, then Allow).
       async mintCodes(n) {
         const codes: string[] = [];
-        await Promise.all(productBrowsers.map(async (b) => {
-          while (codes.length < n) codes.push(await b.mintCode());
-        }));
+        await Promise.all(
+          productBrowsers.map(async (b) => {
+            while (codes.length < n) codes.push(await b.mintCode());
+          }),
+        );
         return codes;
       },
       components: async () => ({
@@ -286,17 +312,37 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     const scenarios = async (suffix: string) => {
       if (wants('exchange')) {
-        rows.push({ scenario: `code -> token exchange${suffix}`, key: 'exchange', concurrency: C, ...(await compare(`exchange c${C}${suffix}`, sides, (s) => exchangeScenario(s, C))) });
+        rows.push({
+          scenario: `code -> token exchange${suffix}`,
+          key: 'exchange',
+          concurrency: C,
+          ...(await compare(`exchange c${C}${suffix}`, sides, (s) => exchangeScenario(s, C))),
+        });
         if (!suffix)
-          rows.push({ scenario: 'code -> token exchange', key: 'exchange', concurrency: 1, ...(await compare('exchange c1', sides, (s) => exchangeScenario(s, 1))) });
+          rows.push({
+            scenario: 'code -> token exchange',
+            key: 'exchange',
+            concurrency: 1,
+            ...(await compare('exchange c1', sides, (s) => exchangeScenario(s, 1))),
+          });
       }
       if (wants('introspection')) {
         await fillPool(product);
         await fillPool(peerSide);
-        rows.push({ scenario: `introspection, pool of ${POOL}+ tokens${suffix}`, key: 'introspection', concurrency: C, ...(await compare(`introspection${suffix}`, sides, introspectionScenario)) });
+        rows.push({
+          scenario: `introspection, pool of ${POOL}+ tokens${suffix}`,
+          key: 'introspection',
+          concurrency: C,
+          ...(await compare(`introspection${suffix}`, sides, introspectionScenario)),
+        });
       }
       if (wants('flow') && !suffix)
-        rows.push({ scenario: 'full flow, signed in (authorize, consent, decision, token)', key: 'flow', concurrency: C, ...(await compare('full flow', sides, flowScenario)) });
+        rows.push({
+          scenario: 'full flow, signed in (authorize, consent, decision, token)',
+          key: 'flow',
+          concurrency: C,
+          ...(await compare('full flow', sides, flowScenario)),
+        });
     };
     await scenarios('');
 
@@ -325,12 +371,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await Promise.all(targets.map((t) => t.close()));
-    await Promise.all(procs.map(stop));
-    if (redis) {
-      redis.child.kill('SIGTERM');
-    }
-    await adminQuery(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    await cleanUp();
   }
 }
 
@@ -361,7 +402,8 @@ function report(
     const name = `${r.scenario} c${r.concurrency}`;
     if (!met) failures.push(`${name}: ratio ${ratio.toFixed(2)} < ${target}`);
     if (!p99Met) failures.push(`${name}: p99 ${r.product.p99Ms.toFixed(1)} ms > peer's ${r.peer.p99Ms.toFixed(1)} ms`);
-    if (r.product.errors + r.peer.errors > 0) failures.push(`${name}: errors (product ${r.product.errors}, peer ${r.peer.errors}): ${r.product.firstError ?? r.peer.firstError}`);
+    if (r.product.errors + r.peer.errors > 0)
+      failures.push(`${name}: errors (product ${r.product.errors}, peer ${r.peer.errors}): ${r.product.firstError ?? r.peer.firstError}`);
     lines.push(
       `| ${r.scenario} | ${r.concurrency} | **${ratio.toFixed(2)}x** | ${met ? 'met' : 'MISSED'} (>= ${target}x), p99 ${p99Met ? 'met' : 'MISSED'} | ${r.product.throughput.toFixed(0)} | ${r.peer.throughput.toFixed(0)} | ${r.product.p99Ms.toFixed(1)} / ${r.peer.p99Ms.toFixed(1)} | ${r.product.errors} / ${r.peer.errors} | ${cpuTotal(r.product).toFixed(2)} / ${cpuTotal(r.peer).toFixed(2)} |`,
     );
@@ -371,11 +413,15 @@ function report(
     const small = rows.find((x) => x.key === r.key && x.concurrency === r.concurrency && !x.scenario.endsWith('[1M tokens]'));
     if (!small) continue;
     const drop = 1 - r.product.throughput / r.peer.throughput / (small.product.throughput / small.peer.throughput);
-    lines.push(`| ${r.key} ratio at scale vs small | | ${((1 - drop) * 100).toFixed(0)}% | ${drop <= 0.1 ? 'met' : 'MISSED'} (fall <= 10%) | | | | | |`);
+    lines.push(
+      `| ${r.key} ratio at scale vs small | | ${((1 - drop) * 100).toFixed(0)}% | ${drop <= 0.1 ? 'met' : 'MISSED'} (fall <= 10%) | | | | | |`,
+    );
     if (drop > 0.1) failures.push(`${r.key} at scale: ratio fell ${(drop * 100).toFixed(0)}% (> 10%)`);
   }
-  for (const [name, mb] of Object.entries(rss)) if (name !== 'oidc-provider' && mb > RSS_MAX_MB) failures.push(`${name}: peak RSS ${mb} MB > ${RSS_MAX_MB}`);
-  for (const [name, refused] of Object.entries(revocation)) if (!refused) failures.push(`${name}: a revoked token was still active at the next introspection`);
+  for (const [name, mb] of Object.entries(rss))
+    if (name !== 'oidc-provider' && mb > RSS_MAX_MB) failures.push(`${name}: peak RSS ${mb} MB > ${RSS_MAX_MB}`);
+  for (const [name, refused] of Object.entries(revocation))
+    if (!refused) failures.push(`${name}: a revoked token was still active at the next introspection`);
 
   const cpuLines = rows.map((r) => `  ${r.scenario} c${r.concurrency}: product ${cpuParts(r.product)} | peer ${cpuParts(r.peer)}`);
   const text = [
@@ -389,7 +435,9 @@ function report(
     `revoked token refused by the next introspection: ${Object.entries(revocation)
       .map(([k, v]) => `${k} ${v ? 'yes' : 'NO'}`)
       .join(', ')}`,
-    ...(scaleInfo ? [`scale data (10,000 partners, 100,000 apps, ${scaleInfo.tokens} tokens) loaded in ${(scaleInfo.loadMs / 1000).toFixed(0)} s`] : []),
+    ...(scaleInfo
+      ? [`scale data (10,000 partners, 100,000 apps, ${scaleInfo.tokens} tokens) loaded in ${(scaleInfo.loadMs / 1000).toFixed(0)} s`]
+      : []),
   ].join('\n');
   console.log(text);
   const outDir = join(ROOT, 'bench-results');

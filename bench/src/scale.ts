@@ -27,7 +27,9 @@ export async function loadScaleData(databaseUrl: string, sample: number): Promis
        from generate_series(1, $1::int) i`,
       [PARTNERS],
     );
-    await client.query(`insert into apps (id, name) select 'scale-app-' || i, 'Scale app ' || i from generate_series(1, $1::int) i`, [APPS]);
+    await client.query(`insert into apps (id, name) select 'scale-app-' || i, 'Scale app ' || i from generate_series(1, $1::int) i`, [
+      APPS,
+    ]);
     await client.query(
       `insert into authorizations (id, client_id, app_id, granted_by, scope)
        select 'scale-auth-' || i, 'scale-client-' || (1 + i % $2::int), 'scale-app-' || i, $3, 'app:read'

@@ -37,7 +37,12 @@ const provider = new Provider(ISSUER, {
     },
   ],
   cookies: { keys: [randomBytes(32).toString('hex')] },
-  jwks: { keys: [{ ...rsa, use: 'sig', alg: 'RS256' }, { ...ec, use: 'sig', alg: 'ES256' }] },
+  jwks: {
+    keys: [
+      { ...rsa, use: 'sig', alg: 'RS256' },
+      { ...ec, use: 'sig', alg: 'ES256' },
+    ],
+  },
   scopes: ['openid', SCOPE],
   findAccount: async (_ctx: unknown, id: string) => ({ accountId: id, claims: async () => ({ sub: id }) }),
   // No grant is reused: every authorization request goes through consent, as the product's does; only the

@@ -1,4 +1,5 @@
 import { sha256 } from '@partner-oauth/service-kit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   appendAudit,
@@ -118,6 +119,79 @@ describe('storage on Postgres', () => {
     expect(new Set(results.map((r) => r.authorizationId)).size).toBe(1);
     const rows = await t.db.selectFrom('access_tokens').select('id').where('app_id', '=', appId).execute();
     expect(rows).toHaveLength(8);
+  });
+
+  it('group commit: concurrent token writes are one statement (one transaction), each caller answered with its own row', async () => {
+    const appId = await createApp(t.db, 'Batch App');
+    const ada = t.ids.accounts['ada@example.com'] as string;
+    const issue = (i: number) =>
+      issueToken(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId: ada,
+        scope: 'app:read',
+        tokenHash: sha256(`batch-${i}`),
+        codeHash: null,
+      });
+    const together = await Promise.all(Array.from({ length: 8 }, (_, i) => issue(i)));
+    const apart = [await issue(8), await issue(9)];
+    const xmin = async (ids: string[]) =>
+      new Set(
+        (await sql<{ x: string }>`select xmin::text as x from access_tokens where id in (${sql.join(ids)})`.execute(t.db)).rows.map(
+          (r) => r.x,
+        ),
+      );
+    expect((await xmin(together.map((r) => r.tokenId))).size).toBe(1);
+    expect((await xmin(apart.map((r) => r.tokenId))).size).toBe(2);
+    expect(new Set([...together, ...apart].map((r) => r.authorizationId)).size).toBe(1);
+    for (let i = 0; i < 10; i++) expect(await findActiveToken(t.db, sha256(`batch-${i}`))).toMatchObject({ appId, accountId: ada });
+  });
+
+  it('group commit: one row that cannot be written fails alone, its neighbours are issued', async () => {
+    const appId = await createApp(t.db, 'Neighbour App');
+    const ada = t.ids.accounts['ada@example.com'] as string;
+    const results = await Promise.allSettled(
+      ['ok-1', 'gone', 'ok-2'].map((name) =>
+        issueToken(t.db, {
+          clientId: 'shoplifter',
+          appId: name === 'gone' ? 'no-such-app' : appId,
+          accountId: ada,
+          scope: 'app:read',
+          tokenHash: sha256(`neighbour-${name}`),
+          codeHash: null,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await findActiveToken(t.db, sha256('neighbour-ok-1'))).toMatchObject({ appId });
+    expect(await findActiveToken(t.db, sha256('neighbour-ok-2'))).toMatchObject({ appId });
+    expect(await findActiveToken(t.db, sha256('neighbour-gone'))).toBeUndefined();
+  });
+
+  it('group commit: consents that differ in one batch leave the last one on the authorization, each token its own scope', async () => {
+    const appId = await createApp(t.db, 'Mixed App');
+    const ada = t.ids.accounts['ada@example.com'] as string;
+    const grace = t.ids.accounts['grace@example.com'] as string;
+    const [first, second] = await Promise.all([
+      issueToken(t.db, { clientId: 'shoplifter', appId, accountId: ada, scope: 'app:read', tokenHash: sha256('mixed-1'), codeHash: null }),
+      issueToken(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId: grace,
+        scope: 'app:read users:read',
+        tokenHash: sha256('mixed-2'),
+        codeHash: null,
+      }),
+    ]);
+    expect(second?.authorizationId).toBe(first?.authorizationId);
+    const auth = await t.db
+      .selectFrom('authorizations')
+      .selectAll()
+      .where('id', '=', first?.authorizationId as string)
+      .executeTakeFirstOrThrow();
+    expect(auth).toMatchObject({ granted_by: grace, scope: 'app:read users:read' });
+    expect(await findActiveToken(t.db, sha256('mixed-1'))).toMatchObject({ scope: 'app:read' });
+    expect(await findActiveToken(t.db, sha256('mixed-2'))).toMatchObject({ scope: 'app:read users:read' });
   });
 
   it('pages clients by creation order with a keyset', async () => {

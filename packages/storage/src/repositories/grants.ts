@@ -2,6 +2,7 @@
 import type { RemovalNotification, RemovalReason } from '@partner-oauth/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Db } from '../db.js';
+import { assertStorable } from '../nul-guard.js';
 import { precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
 import { newId } from './ids.js';
@@ -55,12 +56,68 @@ const issueTokenQuery = precompiled(
   }),
 );
 
-/**
- * Records the grant and its token in one statement (so one round trip, and atomic): the live
- * authorization of this partner on this app is created, or joined by the new consent.
+/*
+ * Group commit: the token writes of concurrent exchanges, as many as arrive in one turn of the event loop,
+ * go to Postgres as ONE statement (so one commit and one WAL flush) instead of one each; every caller is
+ * answered only once that statement has committed. It also takes the hot authorization row's foreign-key
+ * share lock once per batch instead of once per token. Same rules as `issueTokenQuery`, per (partner, app):
+ * the live authorization is joined, or created once; when consents in the batch differ, the last one
+ * (in call order) sets who granted it and its scope.
  */
-export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ authorizationId: string; tokenId: string }> {
-  const tokenId = newId();
+const issueTokensQuery = precompiled(
+  (
+    db: Db,
+    authIds: string[],
+    tokenIds: string[],
+    clientIds: string[],
+    appIds: string[],
+    accountIds: string[],
+    scopes: string[],
+    tokenHashes: string[],
+    codeHashes: (string | null)[],
+  ) => ({
+    compile: () =>
+      sql<{ id: string; authorization_id: string }>`
+        with input as (
+          select * from unnest(${authIds}::text[], ${tokenIds}::text[], ${clientIds}::text[], ${appIds}::text[],
+                               ${accountIds}::text[], ${scopes}::text[], ${tokenHashes}::text[], ${codeHashes}::text[])
+            with ordinality as i(auth_id, token_id, client_id, app_id, account_id, scope, token_hash, code_hash, ord)
+        ), latest as (
+          select distinct on (client_id, app_id) * from input order by client_id, app_id, ord desc
+        ), existing as (
+          select a.id, a.client_id, a.app_id from authorizations a
+          join latest l on a.client_id = l.client_id and a.app_id = l.app_id and a.revoked_at is null
+        ), changed as (
+          update authorizations a set granted_by = l.account_id, scope = l.scope from latest l
+          where a.client_id = l.client_id and a.app_id = l.app_id and a.revoked_at is null
+            and (a.granted_by, a.scope) is distinct from (l.account_id, l.scope)
+          returning a.id
+        ), created as (
+          insert into authorizations (id, client_id, app_id, granted_by, scope)
+          select l.auth_id, l.client_id, l.app_id, l.account_id, l.scope from latest l
+          where not exists (select 1 from existing e where e.client_id = l.client_id and e.app_id = l.app_id)
+          on conflict (client_id, app_id) where revoked_at is null do update set granted_by = excluded.granted_by, scope = excluded.scope
+          returning id, client_id, app_id
+        ), auth as (
+          select id, client_id, app_id from existing union all select id, client_id, app_id from created
+        )
+        insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash)
+        select i.token_id, i.token_hash, auth.id, i.client_id, i.app_id, i.scope, i.code_hash
+        from input i join auth on auth.client_id = i.client_id and auth.app_id = i.app_id
+        returning id, authorization_id`.compile(db),
+  }),
+);
+
+interface PendingToken {
+  input: IssueTokenInput;
+  tokenId: string;
+  resolve: (value: { authorizationId: string; tokenId: string }) => void;
+  reject: (err: unknown) => void;
+}
+
+const pendingByDb = new WeakMap<Db, PendingToken[]>();
+
+async function issueOne(db: Db, input: IssueTokenInput, tokenId: string): Promise<{ authorizationId: string; tokenId: string }> {
   const [row] = await issueTokenQuery(
     db,
     newId(),
@@ -74,6 +131,61 @@ export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ auth
   );
   if (!row) throw new Error('issueToken: no row returned');
   return { authorizationId: row.authorization_id, tokenId };
+}
+
+async function flush(db: Db, batch: PendingToken[]): Promise<void> {
+  if (batch.length === 1) {
+    const [only] = batch as [PendingToken];
+    await issueOne(db, only.input, only.tokenId).then(only.resolve, only.reject);
+    return;
+  }
+  let rows: { id: string; authorization_id: string }[];
+  try {
+    const inputs = batch.map((p) => p.input);
+    rows = await issueTokensQuery(
+      db,
+      batch.map(() => newId()),
+      batch.map((p) => p.tokenId),
+      inputs.map((i) => i.clientId),
+      inputs.map((i) => i.appId),
+      inputs.map((i) => i.accountId),
+      inputs.map((i) => i.scope),
+      inputs.map((i) => i.tokenHash),
+      inputs.map((i) => i.codeHash),
+    );
+  } catch {
+    // One bad row (an app deleted meanwhile, a value Postgres refuses) must not fail its neighbours:
+    // each is written alone, and answers with its own outcome.
+    await Promise.all(batch.map((p) => issueOne(db, p.input, p.tokenId).then(p.resolve, p.reject)));
+    return;
+  }
+  const byToken = new Map(rows.map((r) => [r.id, r.authorization_id]));
+  for (const p of batch) {
+    const authorizationId = byToken.get(p.tokenId);
+    if (authorizationId) p.resolve({ authorizationId, tokenId: p.tokenId });
+    else p.reject(new Error('issueToken: no row returned'));
+  }
+}
+
+/**
+ * Records the grant and its token (atomic: the authorization and the token are one statement), resolving
+ * once committed. Concurrent calls in one event-loop turn share the statement and its commit.
+ */
+export function issueToken(db: Db, input: IssueTokenInput): Promise<{ authorizationId: string; tokenId: string }> {
+  assertStorable([input.clientId, input.appId, input.accountId, input.scope, input.tokenHash, input.codeHash]);
+  return new Promise((resolve, reject) => {
+    let pending = pendingByDb.get(db);
+    if (!pending) {
+      const batch: PendingToken[] = [];
+      pending = batch;
+      pendingByDb.set(db, batch);
+      setImmediate(() => {
+        pendingByDb.delete(db);
+        void flush(db, batch);
+      });
+    }
+    pending.push({ input, tokenId: newId(), resolve, reject });
+  });
 }
 
 export interface ActiveToken {
