@@ -98,10 +98,20 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
   });
   const url = `redis://127.0.0.1:${port}`;
   const { Redis } = await import('ioredis');
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) });
-  await probe.connect();
-  await probe.ping();
-  probe.disconnect();
+  for (let attempt = 0; ; attempt++) {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch (err) {
+      probe.disconnect();
+      if (attempt > 50) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return { url, child };
 }
 
