@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 
 const TICK_MS = 10;
 
-function ticksOf(pid: number): number {
+/** utime + stime of a live process; undefined once it is gone. */
+function ticksOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
@@ -21,16 +22,26 @@ export type CpuSnapshot = Map<string, Map<number, number>>;
 
 export async function snapshot(components: Components): Promise<CpuSnapshot> {
   const snap: CpuSnapshot = new Map();
-  for (const [name, pids] of Object.entries(await components())) snap.set(name, new Map(pids.map((pid) => [pid, ticksOf(pid)])));
+  for (const [name, pids] of Object.entries(await components())) {
+    const ticks = new Map<number, number>();
+    for (const pid of pids) {
+      const t = ticksOf(pid);
+      if (t !== undefined) ticks.set(pid, t);
+    }
+    snap.set(name, ticks);
+  }
   return snap;
 }
 
-/** CPU milliseconds each component used between two snapshots (a pid present in only one counts from 0 or is lost). */
+/**
+ * CPU milliseconds each component used between two snapshots. A process born during the run (a Postgres
+ * backend the pool opened) counts from zero; one that ended during the run is lost (its ticks cannot be read).
+ */
 export function cpuMs(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, pids] of after) {
     let ticks = 0;
-    for (const [pid, t] of pids) ticks += t - (before.get(name)?.get(pid) ?? t);
+    for (const [pid, t] of pids) ticks += Math.max(0, t - (before.get(name)?.get(pid) ?? 0));
     out[name] = ticks * TICK_MS;
   }
   return out;
