@@ -201,6 +201,38 @@ describe('ending authorizations', () => {
     expect(liveUnderEnded).toEqual([]);
   });
 
+  // The same race through the statement the code exchange uses (issueTokenFromCode, with its grant guard).
+  it('a token issued from a code while its authorization is being ended is never left live under it', async () => {
+    const appId = t.ids.apps['Acme Support'] as string;
+    const accountId = t.ids.accounts['ada@example.com'] as string;
+    const issue = async (n: string) => {
+      const issued = await issueTokenFromCode(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId,
+        scope: 'app:read',
+        tokenHash: sha256(`${n}-${Math.random()}`),
+        codeHash: null,
+        redirectUri: 'http://localhost:4000/callback',
+        binding: null,
+      });
+      if (!issued) throw new Error('refused');
+      return issued;
+    };
+    for (let round = 0; round < 40; round++) {
+      const { authorizationId } = await issue('first');
+      await Promise.all([issue('racing'), endAuthorizations(t.db, { authorizationId }, 'admin_removed')]);
+    }
+    const liveUnderEnded = await t.db
+      .selectFrom('access_tokens as k')
+      .innerJoin('authorizations as a', 'a.id', 'k.authorization_id')
+      .select('k.id')
+      .where('k.revoked_at', 'is', null)
+      .where('a.revoked_at', 'is not', null)
+      .execute();
+    expect(liveUnderEnded).toEqual([]);
+  });
+
   // Regression (tests/faults chaos.test.ts): a partner revoking its token while an admin ended the same
   // authorization took the two row locks in opposite orders, and Postgres broke the deadlock with a 500.
   it('a revocation racing an admin ending the same authorization never deadlocks', async () => {

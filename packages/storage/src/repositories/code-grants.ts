@@ -75,8 +75,10 @@ const issueFromCodeQuery = precompiled(
               select count(*) from authorizations e
               where e.client_id = ${clientId} and e.app_id = ${appId} and e.revoked_at is not null))
         ), existing as (
+          -- FOR SHARE, as in issueToken: a token must not join an authorization that is being ended.
           select id from authorizations
           where client_id = ${clientId} and app_id = ${appId} and revoked_at is null and exists (select 1 from guard)
+          for share
         ), changed as (
           update authorizations set granted_by = ${accountId}, scope = ${scope}
           where id in (select id from existing) and (granted_by, scope) is distinct from (${accountId}, ${scope})
