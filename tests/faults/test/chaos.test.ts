@@ -115,6 +115,23 @@ const stats = { flows: 0, tokens: 0, unavailable: 0, requests: 0 };
 /** code -> how many times a token endpoint answered 200 for it. */
 const redeemed = new Map<string, number>();
 const revokedTokens: string[] = [];
+/*
+ * Endings of the shared (partner, app) grant by other workers: an admin's DELETE, a partner's revocation of its
+ * last token. A code issued before such an ending is void (SECURITY.md 12.3: what it was bound to ended), so an
+ * exchange that overlaps one may rightly answer invalid_grant. Bumped when an ending starts and when it ends.
+ */
+let endingMoves = 0;
+let endingsInFlight = 0;
+async function ending<T>(send: () => Promise<T>): Promise<T> {
+  endingMoves++;
+  endingsInFlight++;
+  try {
+    return await send();
+  } finally {
+    endingsInFlight--;
+    endingMoves++;
+  }
+}
 
 /** Thrown to abandon a flow after a clean refusal: the client would retry later. */
 class Refused extends Error {}
@@ -191,6 +208,9 @@ async function fullFlow(): Promise<void> {
     (r) => r.status === 200,
   );
   const consent = await consentRes.text();
+  // The code's binding is read at the decision: an ending in flight then, or any after, may void the code.
+  const movesAtDecision = endingMoves;
+  const endingOverlapped = () => endingsInFlight > 0 || endingMoves !== movesAtDecision;
   const decision = await check(
     'decision',
     () =>
@@ -214,11 +234,12 @@ async function fullFlow(): Promise<void> {
       const res = await check(
         'exchange',
         () => fetch(`${token}/oauth/token`, form({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK, ...partner })),
-        (r) => r.status === 200 || (attempt > 0 && r.status === 400),
+        (r) => r.status === 200 || ((attempt > 0 || endingOverlapped()) && r.status === 400),
       );
       const body = (await res.json()) as { access_token?: string; error?: string };
       if (res.status === 400) {
-        // A retried code the first (refused) attempt consumed: refused for good, never a second token.
+        // A retried code the first (refused) attempt consumed, or a code whose grant another worker ended
+        // meanwhile: refused for good, never a second token.
         expect(body.error).toBe('invalid_grant');
         return;
       }
@@ -251,7 +272,7 @@ async function fullFlow(): Promise<void> {
   if (victim && rand() < 0.3) {
     await check(
       'end authorization',
-      () => fetch(`${registry}/v1/clients/shoplifter/authorizations/${victim.id}`, { method: 'DELETE', headers: admin }),
+      () => ending(() => fetch(`${registry}/v1/clients/shoplifter/authorizations/${victim.id}`, { method: 'DELETE', headers: admin })),
       // 404: another worker ended it first.
       (r) => r.status === 204 || r.status === 404,
     );
@@ -260,7 +281,7 @@ async function fullFlow(): Promise<void> {
   if (rand() < 0.5) {
     await check(
       'revoke',
-      () => fetch(`${token}/oauth/revoke`, form({ token: accessToken as string, ...partner })),
+      () => ending(() => fetch(`${token}/oauth/revoke`, form({ token: accessToken as string, ...partner }))),
       (r) => r.status === 200,
     );
     revokedTokens.push(accessToken);
