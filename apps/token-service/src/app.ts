@@ -15,6 +15,7 @@ import { startRemovalNotifier } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
+import { startRetention } from './retention.js';
 import introspectRoutes from './routes/introspect.js';
 import partnerRoutes from './routes/partner.js';
 import revokeRoutes from './routes/revoke.js';
@@ -64,7 +65,10 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   if (config.WEBHOOK_WORKER) {
     // Removal notifications leave from the outbox; any number of instances may run this.
     let notifier: ReturnType<typeof startRemovalNotifier> | undefined;
+    // The retention sweep rides along; an advisory lock lets one instance sweep at a time.
+    let sweeper: ReturnType<typeof startRetention> | undefined;
     app.addHook('onReady', async () => {
+      sweeper = startRetention(deps.db, config, clock, app.log, app.serviceMetrics);
       notifier = startRemovalNotifier({
         db: deps.db,
         signingKey: config.WEBHOOK_SIGNING_KEY,
@@ -73,7 +77,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
         clock,
       });
     });
-    app.addHook('onClose', async () => notifier?.stop());
+    app.addHook('onClose', async () => {
+      await Promise.all([notifier?.stop(), sweeper?.stop()]);
+    });
   }
   return app;
 }

@@ -23,6 +23,7 @@ import {
   revokeTokensFromCode,
   seedDemoData,
   seedDevAdminKey,
+  sweepRetention,
 } from '../src/index.js';
 import { createTestDatabase, TEST_PASSWORD_PARAMS, type TestDatabase } from '../src/testing.js';
 
@@ -215,7 +216,7 @@ describe('storage on embedded PGlite', () => {
   it('runs the same migrations and seed', async () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
-      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks', '0003_admin_keys_audit']);
+      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks', '0003_admin_keys_audit', '0005_retention_indexes']);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
       expect(Object.keys(ids.apps).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);
@@ -234,8 +235,16 @@ describe('storage on embedded PGlite', () => {
       expect(await findLiveAdminKey(db, sha256(DEV_ADMIN_KEY))).toMatchObject({ name: 'development (embedded default)' });
       await appendAudit(db, { adminKeyId: null, adminKeyName: 'cli', action: 'x.test', targetType: 'x', targetId: '1', after: { a: 1 } });
       expect(await listAudit(db, { limit: 5 })).toMatchObject([{ id: '1', action: 'x.test', before: null, after: { a: 1 } }]);
+      // The embedded default sweeps too: the advisory lock and the batched deletes work on PGlite.
+      expect(await revokeTokensFromCode(db, sha256('no such code'))).toBe(0);
+      await endAuthorizations(db, { clientId: 'shoplifter' }, 'admin_removed');
+      const later = new Date(Date.now() + 3_600_000);
+      const swept = await sweepRetention(db, { now: later, retentionSeconds: 60, auditRetentionSeconds: 86_400 });
+      expect(swept).toEqual({ swept: true, deleted: { access_tokens: 1, authorizations: 1, webhook_deliveries: 0, audit_log: 0 } });
+      expect(await db.selectFrom('access_tokens').select('id').execute()).toEqual([]);
     } finally {
       await db.destroy();
     }
-  });
+    // PGlite starts and migrates in WebAssembly: slow on a loaded machine.
+  }, 90_000);
 });
