@@ -216,7 +216,12 @@ describe('storage on embedded PGlite', () => {
   it('runs the same migrations and seed', async () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
-      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks', '0003_admin_keys_audit', '0005_retention_indexes']);
+      expect(await migrateToLatest(db)).toEqual([
+        '0001_initial',
+        '0002_scopes_pkce_webhooks',
+        '0003_admin_keys_audit',
+        '0005_retention_indexes',
+      ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
       expect(Object.keys(ids.apps).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);
