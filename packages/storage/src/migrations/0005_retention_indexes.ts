@@ -3,12 +3,12 @@ import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   // Partial: live rows (the overwhelming majority of lookups) carry no entry, and the indexes stay as small as the window.
-  await sql`create index access_tokens_revoked_idx on access_tokens (revoked_at) where revoked_at is not null`.execute(db);
-  await sql`create index authorizations_revoked_idx on authorizations (revoked_at) where revoked_at is not null`.execute(db);
-  await sql`create index webhook_deliveries_completed_idx on webhook_deliveries (completed_at) where status in ('delivered', 'failed')`.execute(
+  await sql`create index if not exists access_tokens_revoked_idx on access_tokens (revoked_at) where revoked_at is not null`.execute(db);
+  await sql`create index if not exists authorizations_revoked_idx on authorizations (revoked_at) where revoked_at is not null`.execute(db);
+  await sql`create index if not exists webhook_deliveries_completed_idx on webhook_deliveries (completed_at) where status in ('delivered', 'failed')`.execute(
     db,
   );
-  await db.schema.createIndex('audit_log_created_idx').on('audit_log').column('created_at').execute();
+  await db.schema.createIndex('audit_log_created_idx').ifNotExists().on('audit_log').column('created_at').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
