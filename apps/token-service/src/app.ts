@@ -47,6 +47,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   app.setValidatorCompiler(validatorCompiler);
   await app.register(observabilityPlugin, {
     service: 'token-service',
+    logRequests: config.LOG_REQUESTS,
     checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
   });
   await app.register(oauthErrors);

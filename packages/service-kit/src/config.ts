@@ -20,6 +20,11 @@ export const CommonConfig = {
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_KEY_PREFIX: Type.String({ default: 'poauth:' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  /**
+   * Per-request log lines: `all` (one per request), `errors` (5xx only) or `off`. Every request is already in the
+   * gateway's access log and in the http_request_duration_seconds metric; see docs/operations.md "Logs".
+   */
+  LOG_REQUESTS: Type.Union([Type.Literal('all'), Type.Literal('errors'), Type.Literal('off')], { default: 'errors' }),
   /** `pretty` prints human-readable lines through pino-pretty (development); production ships JSON lines. */
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   /** Seconds /health/ready answers 503 after SIGTERM before the listener closes (set above the probe period). */

@@ -56,6 +56,9 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
+/** Which requests get a log line of their own (LOG_REQUESTS); see observabilityPlugin. */
+export type LogRequests = 'all' | 'errors' | 'off';
+
 /** Fastify options every service starts from. */
 export function baseServerOptions(opts: {
   logLevel: string;
@@ -73,6 +76,8 @@ export function baseServerOptions(opts: {
     bodyLimit: 64 * 1024,
     // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.
     requestIdHeader: false,
+    // The observability plugin writes the request lines, one per request and as LOG_REQUESTS says.
+    disableRequestLogging: true,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 200 },
   };
