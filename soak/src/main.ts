@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,9 @@ const { values: args } = parseArgs({
     'sample-seconds': { type: 'string', default: '30' },
     'warmup-seconds': { type: 'string' },
     'log-requests': { type: 'string' },
+    json: { type: 'string' },
+    // The control: the services sweep only after an hour, so a run shorter than that must fail the rows verdict.
+    'no-sweep': { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -232,7 +235,7 @@ async function main(): Promise<void> {
       // The image's V8 limits (infra/Dockerfile), so memory is what a pod would see.
       NODE_OPTIONS: imageNodeOptions(),
       RETENTION_SECONDS: String(retentionS),
-      RETENTION_SWEEP_SECONDS: String(sweepS),
+      RETENTION_SWEEP_SECONDS: args['no-sweep'] ? '3600' : String(sweepS),
       ...(args['log-requests'] ? { LOG_REQUESTS: args['log-requests'] } : {}),
     };
     for (const name of SERVICES) services.push(await startService(name, ports[name], env));
@@ -283,6 +286,30 @@ async function main(): Promise<void> {
               .executeTakeFirstOrThrow()
           ).n,
         );
+      const count = async (q: Promise<{ n: string | number | bigint }>) => Number((await q).n);
+      const live = {
+        access_tokens: await count(
+          db
+            .selectFrom('access_tokens')
+            .select((e) => e.fn.countAll().as('n'))
+            .where('revoked_at', 'is', null)
+            .executeTakeFirstOrThrow(),
+        ),
+        authorizations: await count(
+          db
+            .selectFrom('authorizations')
+            .select((e) => e.fn.countAll().as('n'))
+            .where('revoked_at', 'is', null)
+            .executeTakeFirstOrThrow(),
+        ),
+        webhook_deliveries: await count(
+          db
+            .selectFrom('webhook_deliveries')
+            .select((e) => e.fn.countAll().as('n'))
+            .where('status', '=', 'pending')
+            .executeTakeFirstOrThrow(),
+        ),
+      };
       let redisKeys = 0;
       let cursor = '0';
       do {
@@ -298,6 +325,7 @@ async function main(): Promise<void> {
         errors: tally.errorCount,
         procs,
         rows,
+        live,
         redisKeys,
         logBytes: Object.fromEntries(services.map((s) => [s.name, s.logBytes])),
       };
@@ -347,9 +375,11 @@ async function main(): Promise<void> {
       for (const key of keys) if ((await redis.pttl(key)) === -1) withoutTtl++;
     } while (cursor !== '0');
     console.log(`redis keys at the end: ${keysNow}, without a TTL: ${withoutTtl}`);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ args, samples }, null, 1));
     const v = verdict(samples, {
       warmupS: args['warmup-seconds'] ? Number(args['warmup-seconds']) : Math.max(300, (minutes * 60) / 5),
-      windowFilledS: retentionS + 2 * sweepS + 60,
+      windowS: retentionS + 2 * sweepS + sampleS,
+      inFlight: workers,
       memoryRequestMb: memoryRequests(),
       pruned: PRUNED,
     });

@@ -17,6 +17,8 @@ export interface Sample {
   errors: number;
   procs: Record<string, ProcSample>;
   rows: Record<string, number>;
+  /** Rows of the pruned tables that are still live (a token or authorization not ended, a notice pending). */
+  live: Record<string, number>;
   redisKeys: number;
   logBytes: Record<string, number>;
 }
@@ -66,13 +68,15 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 
 /**
  * RSS flat after warm-up: the mean of the last quarter of the samples after warm-up is within 10 % (or 15 MB)
- * of the mean of the first quarter, and every sample is under the service's memory request. Rows bounded: after
- * the retention window has filled, the row count of each pruned table stops growing (its last value within
- * 30 % + 100 rows of its value when the window filled, and never above 150 % + 100 rows of it).
+ * of the mean of the first quarter, and every sample is under the service's memory request. Rows bounded by
+ * the retention window: once the window has filled, no pruned table ever holds more ended rows than the flows of
+ * the last window could have ended (one row per flow at most, the window being RETENTION_SECONDS plus two sweep
+ * intervals plus one sample interval), plus `inFlight` flows. A table that kept what ended would pass that bound
+ * within one window, whatever the speed.
  */
 export function verdict(
   samples: Sample[],
-  opts: { warmupS: number; windowFilledS: number; memoryRequestMb: Record<string, number>; pruned: string[] },
+  opts: { warmupS: number; windowS: number; inFlight: number; memoryRequestMb: Record<string, number>; pruned: string[] },
 ): Verdict {
   const lines: string[] = [];
   let ok = true;
@@ -93,25 +97,29 @@ export function verdict(
       const under = peak < request;
       ok &&= flat && under;
       lines.push(
-        `${flat && under ? 'PASS' : 'FAIL'} ${name}: RSS ${first.toFixed(0)} -> ${last.toFixed(0)} MB after warm-up (${flat ? 'flat' : 'growing'}), peak ${peak.toFixed(0)} MB ${under ? '<' : '>='} request ${request} MB`,
+        `${flat && under ? 'PASS' : 'FAIL'} ${name}: RSS ${first.toFixed(0)} -> ${last.toFixed(0)} MB after the ${opts.warmupS} s warm-up (${flat ? 'flat' : 'growing'}), peak ${peak.toFixed(0)} MB ${under ? '<' : '>='} request ${request} MB`,
       );
     }
   }
-  const filled = samples.filter((s) => s.elapsedS >= opts.windowFilledS);
-  if (filled.length < 3) {
-    lines.push(`too few samples after the retention window filled (${opts.windowFilledS} s) to judge rows: run longer`);
+  // Each sample against the flows completed in the window before it.
+  const judged = samples.flatMap((s) => {
+    const before = samples.filter((p) => p.elapsedS <= s.elapsedS - opts.windowS).at(-1);
+    return before ? [{ s, bound: s.flows - before.flows + opts.inFlight }] : [];
+  });
+  if (judged.length < 3) {
+    lines.push(`too few samples after the retention window (${opts.windowS} s) filled to judge rows: run longer`);
     ok = false;
   } else {
-    const at = filled[0] as Sample;
-    const last = filled.at(-1) as Sample;
+    const last = samples.at(-1) as Sample;
     for (const table of opts.pruned) {
-      const base = at.rows[table] ?? 0;
-      const peak = Math.max(...filled.map((s) => s.rows[table] ?? 0));
-      const end = last.rows[table] ?? 0;
-      const bounded = end <= base * 1.3 + 100 && peak <= base * 1.5 + 100;
+      const ended = (x: Sample) => (x.rows[table] ?? 0) - (x.live[table] ?? 0);
+      const worst = judged.reduce((w, j) => (ended(j.s) / j.bound > ended(w.s) / w.bound ? j : w));
+      const bounded = judged.every((j) => ended(j.s) <= j.bound);
+      const peak = Math.max(...judged.map((j) => j.s.rows[table] ?? 0));
+      const peakLive = Math.max(...judged.map((j) => j.s.live[table] ?? 0));
       ok &&= bounded;
       lines.push(
-        `${bounded ? 'PASS' : 'FAIL'} ${table}: ${base} rows when the window filled (${at.elapsedS} s), ${end} at the end, peak ${peak}`,
+        `${bounded ? 'PASS' : 'FAIL'} ${table}: at most ${peak} rows (${peakLive} live) once the window filled, ${last.rows[table]} at the end after ${last.flows} flows; nearest the bound at ${worst.s.elapsedS} s: ${ended(worst.s)} ended rows ${bounded ? '<=' : '>'} ${worst.bound} (flows in the last ${opts.windowS} s + ${opts.inFlight} in flight)`,
       );
     }
   }
