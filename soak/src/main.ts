@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     // The control: the services sweep only after an hour, so a run shorter than that must fail the rows verdict.
     'no-sweep': { type: 'boolean', default: false },
+    // Judges the table a finished run printed (its rows counted as ended, stricter), e.g. after changing the verdict.
+    judge: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -149,7 +151,55 @@ function row(s: Sample, tables: string[]): string {
   return `${pad(s.elapsedS, 6)} ${pad(s.requests, 8)} ${pad(s.flows, 6)} ${pad(s.errors, 4)} ${svc} ${tables.map((t) => pad(s.rows[t] ?? '-', 12)).join(' ')} ${pad(s.redisKeys, 6)}`;
 }
 
+/** Reads the sample table of a saved run's output back into samples (live rows unknown: counted as ended). */
+function samplesFromOutput(text: string): { samples: Sample[]; workers: number; retentionS: number; sweepS: number; sampleS: number } {
+  const head = /(\d+) workers, RETENTION_SECONDS=(\d+), RETENTION_SWEEP_SECONDS=(\d+), sampling every (\d+) s/.exec(text);
+  if (!head) throw new Error('not the output of a soak run');
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const cells = line.trim().split(/\s+/);
+    if (cells.length !== 4 + SERVICES.length + 5 || !/^\d+$/.test(cells[0] as string)) continue;
+    const num = (i: number) => Number(cells[i]);
+    const procs = Object.fromEntries(
+      SERVICES.map((name, i) => {
+        const [rssMb, heapUsedMb, fds, lagP99Ms] = (cells[4 + i] as string).split('/').map(Number) as [number, number, number, number];
+        return [name, { rssMb, heapUsedMb, fds, lagP99Ms }];
+      }),
+    );
+    const at = 4 + SERVICES.length;
+    const rows = { access_tokens: num(at), authorizations: num(at + 1), webhook_deliveries: num(at + 2), audit_log: num(at + 3) };
+    samples.push({
+      at: 0,
+      elapsedS: num(0),
+      requests: num(1),
+      flows: num(2),
+      errors: num(3),
+      procs,
+      rows,
+      live: {},
+      redisKeys: num(at + 4),
+      logBytes: {},
+    });
+  }
+  return { samples, workers: Number(head[1]), retentionS: Number(head[2]), sweepS: Number(head[3]), sampleS: Number(head[4]) };
+}
+
 async function main(): Promise<void> {
+  if (args.judge) {
+    const run = samplesFromOutput(readFileSync(args.judge, 'utf8'));
+    const last = run.samples.at(-1)?.elapsedS ?? 0;
+    const v = verdict(run.samples, {
+      warmupS: args['warmup-seconds'] ? Number(args['warmup-seconds']) : Math.max(300, Math.round(last / 5)),
+      windowS: run.retentionS + 2 * run.sweepS + run.sampleS,
+      inFlight: run.workers,
+      memoryRequestMb: memoryRequests(),
+      pruned: PRUNED,
+    });
+    for (const line of v.lines) console.log(line);
+    console.log(`VERDICT (memory and rows, from ${run.samples.length} samples): ${v.ok ? 'PASS' : 'FAIL'}`);
+    process.exitCode = v.ok ? 0 : 1;
+    return;
+  }
   if (!(minutes > 0 && workers > 0 && retentionS >= 60 && sweepS >= 1 && sampleS >= 1)) throw new Error('bad arguments');
   const id = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const database = `poauth_soak_${id}`;

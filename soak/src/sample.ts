@@ -116,10 +116,13 @@ export function verdict(
       const worst = judged.reduce((w, j) => (ended(j.s) / j.bound > ended(w.s) / w.bound ? j : w));
       const bounded = judged.every((j) => ended(j.s) <= j.bound);
       const peak = Math.max(...judged.map((j) => j.s.rows[table] ?? 0));
-      const peakLive = Math.max(...judged.map((j) => j.s.live[table] ?? 0));
+      const sampledLive = judged.some((j) => j.s.live[table] !== undefined);
+      const peakLive = sampledLive
+        ? `${Math.max(...judged.map((j) => j.s.live[table] ?? 0))} live`
+        : 'live not sampled: all counted as ended';
       ok &&= bounded;
       lines.push(
-        `${bounded ? 'PASS' : 'FAIL'} ${table}: at most ${peak} rows (${peakLive} live) once the window filled, ${last.rows[table]} at the end after ${last.flows} flows; nearest the bound at ${worst.s.elapsedS} s: ${ended(worst.s)} ended rows ${bounded ? '<=' : '>'} ${worst.bound} (flows in the last ${opts.windowS} s + ${opts.inFlight} in flight)`,
+        `${bounded ? 'PASS' : 'FAIL'} ${table}: at most ${peak} rows (${peakLive}) once the window filled, ${last.rows[table]} at the end after ${last.flows} flows; nearest the bound at ${worst.s.elapsedS} s: ${ended(worst.s)} ended rows ${bounded ? '<=' : '>'} ${worst.bound} (flows in the last ${opts.windowS} s + ${opts.inFlight} in flight)`,
       );
     }
   }
