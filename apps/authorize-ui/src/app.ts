@@ -48,6 +48,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   // Before the browser plugin: probes and scrapes carry no session, CSRF or rate limit.
   await app.register(observabilityPlugin, {
     service: 'authorize-ui',
+    logRequests: config.LOG_REQUESTS,
     checks: { ...databaseChecks(deps.db), redis: reportOnly(() => deps.store.ping()) },
   });
   await app.register(browser, { config, store: deps.store, clock });

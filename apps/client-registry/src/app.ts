@@ -47,6 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Health and metrics answer without credentials; /metrics is kept off the public gateway (infra/).
   await app.register(observabilityPlugin, {
     service: 'client-registry',
+    logRequests: config.LOG_REQUESTS,
     checks: databaseChecks(db),
   });
 

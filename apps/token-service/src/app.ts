@@ -17,6 +17,7 @@ import { startRemovalNotifier } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
+import { startRetention } from './retention.js';
 import introspectRoutes from './routes/introspect.js';
 import partnerRoutes from './routes/partner.js';
 import revokeRoutes from './routes/revoke.js';
@@ -48,6 +49,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   app.setValidatorCompiler(validatorCompiler);
   await app.register(observabilityPlugin, {
     service: 'token-service',
+    logRequests: config.LOG_REQUESTS,
     checks: { ...databaseChecks(deps.db), redis: reportOnly(() => deps.store.ping()) },
   });
   registerWebhookBacklog(app.serviceMetrics, deps.db, clock);
@@ -68,7 +70,10 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
     // Removal notifications leave from the outbox; any number of instances may run this.
     let notifier: ReturnType<typeof startRemovalNotifier> | undefined;
     const outbox = { outbox: 'webhook_deliveries' };
+    // The retention sweep rides along; an advisory lock lets one instance sweep at a time.
+    let sweeper: ReturnType<typeof startRetention> | undefined;
     app.addHook('onReady', async () => {
+      sweeper = startRetention(deps.db, config, clock, app.log, app.serviceMetrics);
       notifier = startRemovalNotifier({
         db: deps.db,
         signingKey: config.WEBHOOK_SIGNING_KEY,
@@ -80,7 +85,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
       });
       app.serviceMetrics.webhookWorkerUp.set(outbox, 1);
     });
-    app.addHook('onClose', async () => notifier?.stop());
+    app.addHook('onClose', async () => {
+      await Promise.all([notifier?.stop(), sweeper?.stop()]);
+    });
   }
   return app;
 }

@@ -24,6 +24,12 @@ export const TokenServiceConfig = Type.Object({
   WEBHOOK_WORKER: Type.Boolean({ default: true }),
   /** Delivery attempts before a removal notification is given up: 20 spreads them over up to ~9 hours (2 s doubling, capped at 1 h, full jitter). */
   WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 40, default: 20 }),
+  /** Ended rows (revoked tokens, ended authorizations, delivered or failed removal notices) are deleted this long after they ended. */
+  RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 30 * 86_400 }),
+  /** Admin audit entries are deleted this long after they were written. */
+  AUDIT_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 400 * 86_400 }),
+  /** How often an instance with WEBHOOK_WORKER tries the retention sweep (one instance sweeps at a time). */
+  RETENTION_SWEEP_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 300 }),
   /** Failed client authentications per client and address per minute before 429. */
   CLIENT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
   /** Refused codes per client per minute before 429 (codes are 256-bit: this only slows a broken or hostile client). */

@@ -24,6 +24,11 @@ export const CommonConfig = {
   REDIS_KEY_PREFIX: Type.String({ default: 'poauth:' }),
   /** Which proxies' X-Forwarded-* to believe: false, a hop count (1 behind one gateway), or their addresses; see parseTrustProxy. */
   TRUST_PROXY: Type.String({ pattern: TRUST_PROXY_PATTERN, default: 'false' }),
+  /**
+   * Per-request log lines: `all` (one per request), `errors` (5xx only) or `off`. Every request is already in the
+   * gateway's access log and in the http_request_duration_seconds metric; see docs/operations.md "Logs".
+   */
+  LOG_REQUESTS: Type.Union([Type.Literal('all'), Type.Literal('errors'), Type.Literal('off')], { default: 'errors' }),
   /** `pretty` prints human-readable lines through pino-pretty (development); production ships JSON lines. */
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   /** Seconds /health/ready answers 503 after SIGTERM before the listener closes (set above the probe period). */

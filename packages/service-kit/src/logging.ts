@@ -75,6 +75,9 @@ function fastifyTrustProxy(value: boolean | number | string[]): FastifyServerOpt
   return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
 }
 
+/** Which requests get a log line of their own (LOG_REQUESTS); see observabilityPlugin. */
+export type LogRequests = 'all' | 'errors' | 'off';
+
 /** Fastify options every service starts from. */
 export function baseServerOptions(opts: {
   logLevel: string;
@@ -101,6 +104,8 @@ export function baseServerOptions(opts: {
     bodyLimit: 64 * 1024,
     // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.
     requestIdHeader: false,
+    // The observability plugin writes the request lines, one per request and as LOG_REQUESTS says.
+    disableRequestLogging: true,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 200 },
   };

@@ -112,6 +112,28 @@ export function createServiceMetrics(service: string) {
       labelNames: ['outbox'] as const,
       registers,
     }),
+    retentionDeleted: new Counter({
+      name: 'retention_deleted_rows_total',
+      help: 'Rows deleted by the retention sweep, by table.',
+      labelNames: ['table'] as const,
+      registers,
+    }),
+    retentionSweeps: new Counter({
+      name: 'retention_sweeps_total',
+      help: 'Retention sweeps tried, by outcome: swept, skipped (another instance held the lock), error.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    retentionSweepSeconds: new Gauge({
+      name: 'retention_sweep_duration_seconds',
+      help: 'How long the last retention sweep took.',
+      registers,
+    }),
+    retentionLastSuccess: new Gauge({
+      name: 'retention_sweep_last_success_timestamp_seconds',
+      help: 'When this instance last completed a retention sweep (unix seconds); 0 until it has (another instance may be the one sweeping).',
+      registers,
+    }),
     dependencyUp: new Gauge({
       name: 'dependency_up',
       help: 'Whether the last readiness check of a dependency passed (1) or failed (0).',

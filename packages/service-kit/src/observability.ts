@@ -3,6 +3,7 @@ import * as promClient from '@prometheus-io/client';
 import type { FastifyInstance } from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
 import fp from 'fastify-plugin';
+import type { LogRequests } from './logging.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 
 // A CommonJS module whose plugin is its `default` property: Node's ESM import hands over module.exports.
@@ -34,6 +35,8 @@ export interface ObservabilityOptions {
   checks: Record<string, ReadinessCheck>;
   /** A check slower than this counts as failed: a hung dependency must not hang the probe. */
   checkTimeoutMs?: number;
+  /** Per-request log lines (LOG_REQUESTS): every request, server errors only (the default), or none. */
+  logRequests?: LogRequests;
 }
 
 /** Set by the entry point on SIGTERM: readiness answers 503 so load balancers stop sending before the listener closes. */
@@ -140,6 +143,21 @@ async function observability(app: FastifyInstance, opts: ObservabilityOptions): 
     // Shutting down: the client must not reuse this connection, which is about to be closed.
     if (app.readiness.closingConnections) reply.header('connection', 'close');
   });
+
+  /*
+   * One line per request, when it is answered (Fastify's own pair, "incoming request" then "request completed", is
+   * turned off in baseServerOptions). Through request.log, so it carries the request id; a 5xx is logged at error.
+   */
+  const mode = opts.logRequests ?? 'errors';
+  if (mode !== 'off') {
+    app.addHook('onResponse', async (request, reply) => {
+      const failed = reply.statusCode >= 500;
+      if (mode === 'errors' && !failed) return;
+      const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+      if (failed) request.log.error(line, 'request completed');
+      else request.log.info(line, 'request completed');
+    });
+  }
 
   const quiet = { logLevel: 'warn' as const, config: { disableMetrics: true } };
 

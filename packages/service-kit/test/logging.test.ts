@@ -44,3 +44,59 @@ describe('log format', () => {
     expect(existsSync(pretty.transport.target)).toBe(true);
   });
 });
+
+describe('per-request lines (LOG_REQUESTS)', () => {
+  async function logsFor(mode: 'all' | 'errors' | 'off' | undefined) {
+    const lines: string[] = [];
+    const options = baseServerOptions({ logLevel: 'info', service: 'demo', trustProxy: false });
+    const app = Fastify({ ...options, logger: { ...(options.logger as object), stream: { write: (l: string) => lines.push(l) } } });
+    await app.register(observabilityPlugin, { service: 'demo', checks: {}, ...(mode ? { logRequests: mode } : {}) });
+    app.get('/ok', async (request) => {
+      request.log.info({ event: 'demo.seen' }, 'seen');
+      return {};
+    });
+    app.get('/missing', async (_request, reply) => reply.code(404).send({}));
+    app.get('/boom', async () => {
+      throw new Error('boom');
+    });
+    for (const [name, url] of [
+      ['ok', '/ok?code=secret-code'],
+      ['missing', '/missing'],
+      ['boom', '/boom'],
+    ])
+      await app.inject({ url: url as string, headers: { 'x-request-id': `req-${name}-0001` } });
+    await app.inject({ url: '/health/live' });
+    await app.close();
+    return lines.map((l) => JSON.parse(l));
+  }
+  const completed = (lines: any[]) => lines.filter((l) => l.msg === 'request completed');
+
+  it('all: one line per request (not two), with its id, method, path without the query, status and time', async () => {
+    const lines = await logsFor('all');
+    expect(lines.filter((l) => l.msg === 'incoming request')).toEqual([]);
+    expect(completed(lines).map((l) => [l.reqId, l.req.method, l.req.url, l.res.statusCode, l.level])).toEqual([
+      ['req-ok-0001', 'GET', '/ok?[redacted]', 200, 30],
+      ['req-missing-0001', 'GET', '/missing', 404, 30],
+      ['req-boom-0001', 'GET', '/boom', 500, 50],
+    ]);
+    for (const l of completed(lines)) expect(typeof l.responseTime).toBe('number');
+  });
+
+  it('errors: only the server errors get a line; what a handler logs keeps its request id', async () => {
+    const lines = await logsFor('errors');
+    expect(completed(lines).map((l) => [l.reqId, l.res.statusCode])).toEqual([['req-boom-0001', 500]]);
+    expect(lines.find((l) => l.event === 'demo.seen')?.reqId).toBe('req-ok-0001');
+    expect(lines.filter((l) => l.level >= 50).every((l) => l.reqId === 'req-boom-0001')).toBe(true);
+  });
+
+  it('off: no request lines; what a handler logs still carries the request id', async () => {
+    const lines = await logsFor('off');
+    expect(completed(lines)).toEqual([]);
+    expect(lines.find((l) => l.event === 'demo.seen')?.reqId).toBe('req-ok-0001');
+    expect(lines.filter((l) => l.reqId !== undefined).map((l) => [l.reqId, l.msg])).toEqual([['req-ok-0001', 'seen']]);
+  });
+
+  it('defaults to errors', async () => {
+    expect(completed(await logsFor(undefined)).map((l) => l.res.statusCode)).toEqual([500]);
+  });
+});

@@ -15,6 +15,8 @@ export * from './repositories/grants.js';
 export * from './repositories/ids.js';
 export * from './repositories/integrations.js';
 export * from './repositories/resource-servers.js';
+export * from './repositories/retention.js';
 export * from './repositories/token-owner.js';
+export * from './retention-sweeper.js';
 export * from './schema.js';
 export * from './seed.js';

@@ -5,12 +5,14 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_scopes_pkce_webhooks.js';
 import * as m0003 from './migrations/0003_admin_keys_audit.js';
 import * as m0004 from './migrations/0004_grant_epochs.js';
+import * as m0005 from './migrations/0005_retention_indexes.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_scopes_pkce_webhooks': m0002,
   '0003_admin_keys_audit': m0003,
   '0004_grant_epochs': m0004,
+  '0005_retention_indexes': m0005,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

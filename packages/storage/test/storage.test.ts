@@ -26,6 +26,7 @@ import {
   revokeTokensFromCode,
   seedDemoData,
   seedDevAdminKey,
+  sweepRetention,
 } from '../src/index.js';
 import { createTestDatabase, TEST_PASSWORD_PARAMS, type TestDatabase } from '../src/testing.js';
 
@@ -308,6 +309,7 @@ describe('storage on embedded PGlite', () => {
         '0002_scopes_pkce_webhooks',
         '0003_admin_keys_audit',
         '0004_grant_epochs',
+        '0005_retention_indexes',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
@@ -343,6 +345,13 @@ describe('storage on embedded PGlite', () => {
       expect(await findLiveAdminKey(db, sha256(DEV_ADMIN_KEY))).toMatchObject({ name: 'development (embedded default)' });
       await appendAudit(db, { adminKeyId: null, adminKeyName: 'cli', action: 'x.test', targetType: 'x', targetId: '1', after: { a: 1 } });
       expect(await listAudit(db, { limit: 5 })).toMatchObject([{ id: '1', action: 'x.test', before: null, after: { a: 1 } }]);
+      // The embedded default sweeps too: the advisory lock and the batched deletes work on PGlite.
+      expect(await revokeTokensFromCode(db, sha256('no such code'))).toBe(0);
+      await endAuthorizations(db, { clientId: 'shoplifter' }, 'admin_removed');
+      const later = new Date(Date.now() + 3_600_000);
+      const swept = await sweepRetention(db, { now: later, retentionSeconds: 60, auditRetentionSeconds: 86_400 });
+      expect(swept).toEqual({ swept: true, deleted: { access_tokens: 1, authorizations: 1, webhook_deliveries: 0, audit_log: 0 } });
+      expect(await db.selectFrom('access_tokens').select('id').execute()).toEqual([]);
     } finally {
       await db.destroy();
     }

@@ -53,7 +53,9 @@ export interface Product {
   close(): Promise<void>;
 }
 
-export async function startProduct(opts: { ui?: Env; tokens?: Env; logger?: (service: string) => LoggerOption } = {}): Promise<Product> {
+export async function startProduct(
+  opts: { ui?: Env; tokens?: Env; registry?: Env; logger?: (service: string) => LoggerOption } = {},
+): Promise<Product> {
   const t = await createTestDatabase(inject('templateDatabase'));
   const redis = createTestRedis();
   const clock = new FakeClock();
@@ -84,7 +86,11 @@ export async function startProduct(opts: { ui?: Env; tokens?: Env; logger?: (ser
   // The registry authenticates admins by a key stored as its hash (ADMIN_TOKEN in older builds): the suite provides both.
   await createAdminKey(t.db, { name: 'security-suite', keyHash: sha256(ADMIN_TOKEN) });
   const registry = track(
-    await buildRegistry({ config: loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN }), db: t.db, logger: logger('client-registry') }),
+    await buildRegistry({
+      config: loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN, ...opts.registry }),
+      db: t.db,
+      logger: logger('client-registry'),
+    }),
   );
   return {
     t,

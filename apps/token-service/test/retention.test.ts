@@ -1,0 +1,105 @@
+// The retention sweep as the token service runs it: beside the webhook worker, with its metrics; pruned tokens stay inactive.
+import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
+import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+import { FakeClock } from '@partner-oauth/service-kit';
+import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+
+let t: TestDatabase;
+const redis = createTestRedis();
+let app: FastifyInstance;
+let codes: CodeStore;
+let grant: CodeGrant;
+const clock = new FakeClock();
+const RETENTION = 120;
+
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+  // No removal notices leave this test: the worker runs, but the partner has no remove_url.
+  await t.db.updateTable('clients').set({ remove_url: null }).where('client_id', '=', 'shoplifter').execute();
+  const config = loadTokenServiceConfig({
+    LOG_LEVEL: 'silent',
+    RETENTION_SECONDS: String(RETENTION),
+    RETENTION_SWEEP_SECONDS: '1',
+  });
+  app = await buildApp({ config, db: t.db, store: redis.store, logger: false, clock });
+  await app.ready();
+  codes = new CodeStore(redis.store, clock);
+  grant = {
+    clientId: 'shoplifter',
+    appId: t.ids.apps['Acme Sales'] as string,
+    accountId: t.ids.accounts['ada@example.com'] as string,
+    redirectUri: 'http://localhost:4000/callback',
+    redirectUriSent: false,
+    scope: 'app:read',
+  };
+});
+afterAll(async () => {
+  await app.close();
+  await redis.cleanup();
+  await t.drop();
+});
+
+const shoplifter = { client_id: 'shoplifter', client_secret: 'secret' };
+const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: new URLSearchParams(fields).toString(),
+  });
+const rs = { authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` };
+const metric = async (pattern: RegExp) => {
+  const match = (await app.inject({ method: 'GET', url: '/metrics' })).body.match(pattern);
+  return match ? Number(match[1]) : undefined;
+};
+
+async function until<T>(read: () => Promise<T | undefined>, ok: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    const v = await read();
+    if (v !== undefined && ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not reached');
+}
+
+describe('the retention sweep in the token service', () => {
+  it('prunes a revoked token once the window has passed: introspection still says inactive, a replay of its code still refused', async () => {
+    const code = await codes.issue(grant);
+    const issued = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
+    const token = issued.json().access_token as string;
+    expect((await postForm('/oauth/revoke', { token, ...shoplifter })).statusCode).toBe(200);
+    const tokenRows = () => t.db.selectFrom('access_tokens').select('id').execute();
+    expect((await tokenRows()).length).toBe(1);
+
+    // The sweeper runs every second; past the window it deletes the revoked token and its ended authorization.
+    clock.advance((RETENTION + 5) * 1000);
+    await until(
+      () => metric(/retention_deleted_rows_total\{[^}]*table="access_tokens"[^}]*\} (\d+)/),
+      (n) => n >= 1,
+    );
+    expect(await tokenRows()).toEqual([]);
+    expect(await t.db.selectFrom('authorizations').select('id').execute()).toEqual([]);
+    expect(await metric(/retention_sweep_last_success_timestamp_seconds\{[^}]*\} (\d+)/)).toBeGreaterThan(0);
+
+    expect((await postForm('/oauth/introspect', { token }, rs)).json()).toEqual({ active: false });
+    const replay = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
+    expect(replay.statusCode).toBe(400);
+    expect(replay.json().error).toBe('invalid_grant');
+    expect(await tokenRows()).toEqual([]);
+  });
+
+  it('keeps a live token however far the clock moves', async () => {
+    const code = await codes.issue(grant);
+    const token = (await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter })).json().access_token as string;
+    const before = (await metric(/retention_sweeps_total\{[^}]*outcome="swept"[^}]*\} (\d+)/)) ?? 0;
+    clock.advance(10 * 365 * 86_400 * 1000);
+    await until(
+      () => metric(/retention_sweeps_total\{[^}]*outcome="swept"[^}]*\} (\d+)/),
+      (n) => n >= before + 2,
+    );
+    expect((await postForm('/oauth/introspect', { token }, rs)).json()).toMatchObject({ active: true, client_id: 'shoplifter' });
+  });
+});
