@@ -350,7 +350,8 @@ describe('storage on embedded PGlite', () => {
       await endAuthorizations(db, { clientId: 'shoplifter' }, 'admin_removed');
       const later = new Date(Date.now() + 3_600_000);
       const swept = await sweepRetention(db, { now: later, retentionSeconds: 60, auditRetentionSeconds: 86_400 });
-      expect(swept).toEqual({ swept: true, deleted: { access_tokens: 1, authorizations: 1, webhook_deliveries: 0, audit_log: 0 } });
+      // Two tokens ('x', then 'y' from a code) under the one authorization the admin ended.
+      expect(swept).toEqual({ swept: true, deleted: { access_tokens: 2, authorizations: 1, webhook_deliveries: 0, audit_log: 0 } });
       expect(await db.selectFrom('access_tokens').select('id').execute()).toEqual([]);
     } finally {
       await db.destroy();
