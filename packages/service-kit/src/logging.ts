@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import { type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { pino } from 'pino';
 import pinoPretty from 'pino-pretty';
 import { parseTrustProxy } from './secrets.js';
@@ -104,8 +104,9 @@ export function baseServerOptions(opts: {
     bodyLimit: 64 * 1024,
     // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.
     requestIdHeader: false,
-    // The observability plugin writes the request lines, one per request and as LOG_REQUESTS says.
-    disableRequestLogging: true,
+    // The observability plugin writes the request lines, one per request and as LOG_REQUESTS says
+    // (through a log controller: the top-level disableRequestLogging is deprecated and warns on stderr).
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 200 },
   };
