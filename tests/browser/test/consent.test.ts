@@ -35,9 +35,12 @@ beforeAll(async () => {
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
   };
   const [authorizeUi, tokenService, partner, browser] = await Promise.all([
-    startProcess(['node', 'apps/authorize-ui/dist/server.js'], { ...env, PORT: String(uiPort) }, ui),
-    startProcess(['node', 'apps/token-service/dist/server.js'], { ...env, PORT: String(tokenPort) }, `http://127.0.0.1:${tokenPort}`),
+    startProcess('authorize-ui', ['node', 'apps/authorize-ui/dist/server.js'], { ...env, PORT: String(uiPort) }, [ui]),
+    startProcess('token-service', ['node', 'apps/token-service/dist/server.js'], { ...env, PORT: String(tokenPort) }, [
+      `http://127.0.0.1:${tokenPort}`,
+    ]),
     startProcess(
+      'shoplifter',
       ['node', 'examples/shoplifter/dist/server.js'],
       {
         PORT: String(partnerPort),
@@ -46,7 +49,7 @@ beforeAll(async () => {
         CLIENT_ID: 'shoplifter',
         CLIENT_SECRET: 'secret',
       },
-      shoplifter,
+      [shoplifter],
     ),
     launchChromium(),
   ]);

@@ -5,10 +5,10 @@ import { createTestRedis, type TestRedis } from '@partner-oauth/ephemeral-store/
 import { FakeClock, sha256 } from '@partner-oauth/service-kit';
 import { createAdminKey, createClient, type Db } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { buildApp as buildTokenService, loadTokenServiceConfig } from '@partner-oauth/token-service';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect, inject } from 'vitest';
-import { Browser, hidden } from './browser.js';
 
 export const ISSUER = 'http://localhost:3000';
 export const CALLBACK = 'http://localhost:4000/callback';
