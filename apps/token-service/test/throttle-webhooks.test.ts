@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CodeStore } from '@partner-oauth/ephemeral-store';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { webhookSigningSecret } from '@partner-oauth/service-kit';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { verifyWebhookSignature } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -65,14 +65,7 @@ describe('throttling', () => {
 
 describe('code brute force', () => {
   it('slows a client that keeps presenting codes that do not exist', async () => {
-    await t.db
-      .insertInto('clients')
-      .values({ client_id: 'prober', client_name: 'Prober', description: '', redirect_uris: ['https://p.example/cb'], status: 'active' })
-      .execute();
-    await t.db
-      .insertInto('client_secrets')
-      .values({ id: 'prober-s', client_id: 'prober', secret_hash: (await import('@partner-oauth/service-kit')).sha256('p-secret') })
-      .execute();
+    await addTestClient(t.db, 'prober', { client_name: 'Prober', redirect_uris: ['https://p.example/cb'], secret: 'p-secret' });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
       statuses.push(
