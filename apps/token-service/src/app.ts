@@ -2,20 +2,14 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import {
-  baseServerOptions,
-  type Clock,
-  metadataRoutes,
-  observabilityPlugin,
-  systemClock,
-  validatorCompiler,
-} from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, observabilityPlugin, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
 import { startRemovalNotifier } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
 import introspectRoutes from './routes/introspect.js';
+import metadataRoutes from './routes/metadata.js';
 import partnerRoutes from './routes/partner.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';

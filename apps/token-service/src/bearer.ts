@@ -1,5 +1,5 @@
 // Reading a Bearer token from the Authorization header (RFC 6750 §2.1) and its error answers (§3).
-import { OAuthError } from '@partner-oauth/service-kit';
+import { OAuthError } from '@partner-oauth/contracts';
 
 const REALM = 'partner-oauth';
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;

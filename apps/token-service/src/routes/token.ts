@@ -1,9 +1,9 @@
 // POST /oauth/token (RFC 6749 §3.2, §4.1.3, RFC 7636 §4.6): an ordered list of small steps, grants keyed by grant_type.
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
+import { OAuthError, OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
 import type { CodeStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { type Clock, OAuthError, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, issueToken, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
 import { authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
