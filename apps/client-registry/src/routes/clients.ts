@@ -22,11 +22,11 @@ import {
   findClientForUpdate,
   listClients,
   newClientId,
-  toClientView,
   updateClient,
 } from '@partner-oauth/storage';
 import { Type } from 'typebox';
 import { audit } from '../audit.js';
+import { toClientView } from '../client-view.js';
 import { AdminApiError } from '../errors.js';
 import {
   assertClientUrls,

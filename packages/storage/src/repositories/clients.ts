@@ -1,5 +1,4 @@
 // Partner clients and their hashed secrets.
-import type { Client } from '@partner-oauth/contracts';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Db } from '../db.js';
@@ -23,26 +22,6 @@ export interface ClientInput {
 }
 
 export type ClientPatch = Partial<Omit<ClientInput, 'client_id'>> & { status?: 'active' | 'disabled' };
-
-export function toClientView(row: ClientRow): Client {
-  return {
-    client_id: row.client_id,
-    client_name: row.client_name,
-    description: row.description,
-    client_uri: row.client_uri,
-    logo_uri: row.logo_uri,
-    redirect_uris: row.redirect_uris,
-    status: row.status,
-    scope: row.allowed_scopes.join(' '),
-    default_scope: row.default_scope,
-    require_pkce: row.require_pkce,
-    remove_url: row.remove_url,
-    policy_uri: row.policy_uri,
-    tos_uri: row.tos_uri,
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString(),
-  };
-}
 
 /** Runs `fn` in a transaction, or in the caller's when `db` already is one (Kysely has no nested transactions). */
 function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
