@@ -1,5 +1,7 @@
 // token-service configuration, validated once at start-up.
-import { CommonConfig, ConfigError, DEV_WEBHOOK_SIGNING_KEY, loadConfig, Type, WebhookSigningConfig } from '@partner-oauth/service-kit';
+
+import { CommonConfig, ConfigError, loadConfig, Type } from '@partner-oauth/service-kit';
+import { DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig } from '@partner-oauth/webhooks';
 import type { Static } from 'typebox';
 
 export const TokenServiceConfig = Type.Object({

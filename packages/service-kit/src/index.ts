@@ -10,4 +10,3 @@ export * from './observability.js';
 export * from './run.js';
 export * from './unavailable.js';
 export * from './validation.js';
-export * from './webhook-config.js';

@@ -1,10 +1,16 @@
 // The outbox worker against real Postgres and a real HTTP receiver: retries, giving up, restarts, several workers.
 import { randomBytes } from 'node:crypto';
-import { FakeClock, webhookSigningSecret } from '@partner-oauth/service-kit';
+import { FakeClock } from '@partner-oauth/service-kit';
 import { type Db, endAuthorizations, issueToken, openDatabase } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { claimDueDeliveries, type RemovalNotifierOptions, startRemovalNotifier, verifyWebhookSignature } from '../src/index.js';
+import {
+  claimDueDeliveries,
+  type RemovalNotifierOptions,
+  startRemovalNotifier,
+  verifyWebhookSignature,
+  webhookSigningSecret,
+} from '../src/index.js';
 import { deliveryRow, insertDelivery, memoryLogger, type Receiver, startReceiver, waitFor } from './helpers.js';
 
 const KEY = 'test-webhook-signing-key-0123456789abcdef';

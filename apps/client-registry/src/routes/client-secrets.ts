@@ -1,4 +1,5 @@
 // Client secrets and the webhook signing secret: list, rotate with overlap, revoke; a new value is shown once.
+
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AdminError,
@@ -11,7 +12,7 @@ import {
   SecretParams,
   WebhookSecretRotated,
 } from '@partner-oauth/contracts';
-import { randomToken, sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
+import { randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
   type ClientSecretRow,
   type Db,
@@ -22,6 +23,7 @@ import {
   rotateClientSecret,
   rotateWebhookSecret,
 } from '@partner-oauth/storage';
+import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import { audit } from '../audit.js';
 import { AdminApiError } from '../errors.js';
 import { clientNotFound, errorsWith404 } from './clients.js';
