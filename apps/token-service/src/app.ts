@@ -13,7 +13,6 @@ import metadataRoutes from './routes/metadata.js';
 import partnerRoutes from './routes/partner.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
-import { countingWebhookLogger } from './webhook-metrics.js';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -62,7 +61,8 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
       notifier = startRemovalNotifier({
         db: deps.db,
         signingKey: config.WEBHOOK_SIGNING_KEY,
-        logger: countingWebhookLogger(app.log, app.serviceMetrics),
+        logger: app.log,
+        onOutcome: (outcome) => app.serviceMetrics.webhookDeliveries.inc({ outcome }),
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
         clock,
       });

@@ -145,6 +145,10 @@ describe('removal notifications', () => {
       const secret = webhookSigningSecret(SIGNING_KEY, 'shoplifter', 1);
       expect(verifyWebhookSignature(secret, last.headers['x-webhook-signature'] as string, last.body)).toBe(true);
       expect(last.headers['x-request-id']).toBe('req-remove-1');
+      // The worker reports each outcome; the service counts them (webhooks' onOutcome, not its log lines).
+      const metrics = (await app.inject('/metrics')).body;
+      expect(metrics).toContain('webhook_deliveries_total{outcome="retry",service="token-service"} 1');
+      expect(metrics).toContain('webhook_deliveries_total{outcome="delivered",service="token-service"} 1');
     } finally {
       receiver.close();
     }

@@ -12,6 +12,7 @@ export * from './repositories/clients.js';
 export * from './repositories/grants.js';
 export * from './repositories/ids.js';
 export * from './repositories/integrations.js';
+export * from './repositories/outbox.js';
 export * from './repositories/resource-servers.js';
 export * from './schema.js';
 export * from './seed.js';

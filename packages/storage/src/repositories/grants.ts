@@ -5,6 +5,7 @@ import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
 import { newId } from './ids.js';
+import { queueDeliveries } from './outbox.js';
 
 export interface IssueTokenInput {
   clientId: string;
@@ -185,7 +186,7 @@ async function endWithin(
       },
     ];
   });
-  if (deliveries.length > 0) await trx.insertInto('webhook_deliveries').values(deliveries).execute();
+  await queueDeliveries(trx, deliveries);
   return ended;
 }
 
