@@ -127,7 +127,7 @@ export interface ClientCredentialsRecord {
   secrets: { id: string; secret_hash: string; last_used_at: Date | null }[];
 }
 
-const clientCredentialsQuery = precompiled((db: Db, clientId: string, now: Date) =>
+export const clientCredentialsQuery = precompiled((db: Db, { clientId, now }: { clientId: string; now: Date }) =>
   db
     .selectFrom('clients as c')
     .leftJoin('client_secrets as s', (join) =>
@@ -142,7 +142,7 @@ const clientCredentialsQuery = precompiled((db: Db, clientId: string, now: Date)
 
 /** The client and its secrets live at `now`, in one round trip: what client authentication needs. */
 export async function findClientCredentials(db: Db, clientId: string, now: Date): Promise<ClientCredentialsRecord | undefined> {
-  const rows = await clientCredentialsQuery(db, clientId, now);
+  const rows = await clientCredentialsQuery(db, { clientId, now });
   const first = rows[0];
   if (!first) return undefined;
   const secrets = rows.flatMap((r) =>

@@ -21,17 +21,28 @@ export interface IssueTokenInput {
  * its scope only when they changed, so the common case takes no row lock), or create it; then insert
  * the token under it. (A data-modifying CTE runs whether or not the main query reads it.) Two first consents racing meet in ON CONFLICT, which returns the winner's row.
  */
-const issueTokenQuery = precompiled(
+export const issueTokenQuery = precompiled(
   (
     db: Db,
-    authId: string,
-    tokenId: string,
-    clientId: string,
-    appId: string,
-    accountId: string,
-    scope: string,
-    tokenHash: string,
-    codeHash: string | null,
+    {
+      authId,
+      tokenId,
+      clientId,
+      appId,
+      accountId,
+      scope,
+      tokenHash,
+      codeHash,
+    }: {
+      authId: string;
+      tokenId: string;
+      clientId: string;
+      appId: string;
+      accountId: string;
+      scope: string;
+      tokenHash: string;
+      codeHash: string | null;
+    },
   ) => ({
     compile: () =>
       sql<{ authorization_id: string }>`
@@ -62,17 +73,16 @@ const issueTokenQuery = precompiled(
  */
 export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ authorizationId: string; tokenId: string }> {
   const tokenId = newId();
-  const [row] = await issueTokenQuery(
-    db,
-    newId(),
+  const [row] = await issueTokenQuery(db, {
+    authId: newId(),
     tokenId,
-    input.clientId,
-    input.appId,
-    input.accountId,
-    input.scope,
-    input.tokenHash,
-    input.codeHash,
-  );
+    clientId: input.clientId,
+    appId: input.appId,
+    accountId: input.accountId,
+    scope: input.scope,
+    tokenHash: input.tokenHash,
+    codeHash: input.codeHash,
+  });
   if (!row) throw new Error('issueToken: no row returned');
   return { authorizationId: row.authorization_id, tokenId };
 }
@@ -89,7 +99,7 @@ export interface ActiveToken {
   createdAt: Date;
 }
 
-const activeTokenQuery = precompiled((db: Db, tokenHash: string) =>
+export const activeTokenQuery = precompiled((db: Db, { tokenHash }: { tokenHash: string }) =>
   db
     .selectFrom('access_tokens as t')
     .innerJoin('authorizations as a', 'a.id', 't.authorization_id')
@@ -114,7 +124,7 @@ const activeTokenQuery = precompiled((db: Db, tokenHash: string) =>
 
 /** The token behind `tokenHash` if it, its authorization and its client are all live. */
 export async function findActiveToken(db: Db, tokenHash: string): Promise<ActiveToken | undefined> {
-  const [row] = await activeTokenQuery(db, tokenHash);
+  const [row] = await activeTokenQuery(db, { tokenHash });
   return row;
 }
 
