@@ -1,8 +1,8 @@
 // `pnpm cli …`: the operator's commands, against DATABASE_URL or the embedded database under DATA_DIR.
-import { migrateToLatest, openDatabase } from '@partner-oauth/storage';
+import { embeddedDataDir, migrateToLatest, openDatabase } from '@partner-oauth/storage';
 import { runCli } from './cli/commands.js';
 
-const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: `${process.env.DATA_DIR ?? '.data'}/pglite` });
+const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: embeddedDataDir() });
 try {
   // The embedded database may never have been started; the commands need its tables.
   await migrateToLatest(db);

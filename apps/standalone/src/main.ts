@@ -5,7 +5,7 @@ import { buildApp as buildClientRegistry, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadR
 import { openEphemeralStore } from '@partner-oauth/ephemeral-store';
 import { buildShoplifter } from '@partner-oauth/example-shoplifter';
 import { ConfigError, drainAndClose } from '@partner-oauth/service-kit';
-import { DEV_ADMIN_KEY, migrateToLatest, openDatabase, seedDemoData, seedDevAdminKey } from '@partner-oauth/storage';
+import { DEV_ADMIN_KEY, embeddedDataDir, migrateToLatest, openDatabase, seedDemoData, seedDevAdminKey } from '@partner-oauth/storage';
 import { buildApp as buildTokenService, loadTokenServiceConfig } from '@partner-oauth/token-service';
 import type { FastifyInstance } from 'fastify';
 
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (production && !uiConfig.DATABASE_URL)
     throw new ConfigError('DATABASE_URL: required in production (the embedded database is for development)');
 
-  const db = await openDatabase({ databaseUrl: uiConfig.DATABASE_URL, dataDir: `${env.DATA_DIR ?? '.data'}/pglite` });
+  const db = await openDatabase({ databaseUrl: uiConfig.DATABASE_URL, dataDir: embeddedDataDir(env.DATA_DIR) });
   const store = openEphemeralStore({ redisUrl: uiConfig.REDIS_URL, keyPrefix: uiConfig.REDIS_KEY_PREFIX });
   await migrateToLatest(db);
   if (!production) {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     );
   }
   if (registryConfig.usingDevWebhookSigningKey) log?.warn(DEV_WEBHOOK_SIGNING_KEY_WARNING);
-  const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${env.DATA_DIR ?? '.data'}/pglite`;
+  const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${embeddedDataDir(env.DATA_DIR)}`;
   const addresses = apps.map(([name, app]) => `${name} http://${uiConfig.HOST}:${(app.server.address() as { port: number }).port}`);
   log?.info(
     { ms: Math.round(performance.now() - started), storage: where, codes: uiConfig.REDIS_URL ? 'Redis' : 'in-process' },
