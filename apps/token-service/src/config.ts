@@ -2,7 +2,7 @@
 
 import { CodeConfig } from '@partner-oauth/ephemeral-store';
 import { CommonConfig, ConfigError, loadConfig, Type } from '@partner-oauth/service-kit';
-import { DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig } from '@partner-oauth/webhooks';
+import { DEFAULT_MAX_ATTEMPTS, DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig } from '@partner-oauth/webhooks';
 import type { Static } from 'typebox';
 
 export const TokenServiceConfig = Type.Object({
@@ -16,8 +16,8 @@ export const TokenServiceConfig = Type.Object({
   TOKEN_SERVICE_PUBLIC_URL: Type.String({ format: 'uri', default: 'http://localhost:3001' }),
   /** Whether this instance delivers removal notifications from the outbox (any number may). */
   WEBHOOK_WORKER: Type.Boolean({ default: true }),
-  /** Delivery attempts before a removal notification is given up: 20 spreads them over up to ~9 hours (2 s doubling, capped at 1 h, full jitter). */
-  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 40, default: 20 }),
+  /** Delivery attempts before a removal notification is given up (see DEFAULT_MAX_ATTEMPTS in @partner-oauth/webhooks). */
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 40, default: DEFAULT_MAX_ATTEMPTS }),
   /** Failed client authentications per client and address per minute before 429. */
   CLIENT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
   /** Refused codes per client per minute before 429 (codes are 256-bit: this only slows a broken or hostile client). */

@@ -18,6 +18,12 @@ export interface WebhookLogger {
   error(obj: object, msg?: string): void;
 }
 
+/**
+ * Delivery attempts before a notification is given up: 20 spreads them over up to ~9 hours (2 s doubling,
+ * capped at 1 h, full jitter). The default of WEBHOOK_MAX_ATTEMPTS too.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 20;
+
 export interface RemovalNotifierOptions {
   db: Db;
   /** The deployment's WEBHOOK_SIGNING_KEY. */
@@ -78,7 +84,7 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
     logger,
     pollIntervalMs = 1_000,
     batchSize = 20,
-    maxAttempts = 8,
+    maxAttempts = DEFAULT_MAX_ATTEMPTS,
     baseDelayMs = 2_000,
     maxDelayMs = 3_600_000,
     timeoutMs = DEFAULT_TIMEOUT_MS,
