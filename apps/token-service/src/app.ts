@@ -8,11 +8,12 @@ import { startRemovalNotifier } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
+import authorizationRoutes from './routes/authorization.js';
 import introspectRoutes from './routes/introspect.js';
 import metadataRoutes from './routes/metadata.js';
-import partnerRoutes from './routes/partner.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
+import tokenInfoRoutes from './routes/token-info.js';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -51,7 +52,8 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
   await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER });
-  await app.register(partnerRoutes, { db: deps.db });
+  await app.register(tokenInfoRoutes, { db: deps.db });
+  await app.register(authorizationRoutes, { db: deps.db });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
 
   if (config.WEBHOOK_WORKER) {
