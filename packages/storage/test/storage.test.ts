@@ -237,5 +237,6 @@ describe('storage on embedded PGlite', () => {
     } finally {
       await db.destroy();
     }
-  });
+    // PGlite starts, migrates and seeds in WebAssembly: seconds alone, tens of seconds on a loaded machine.
+  }, 120_000);
 });
