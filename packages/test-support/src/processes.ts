@@ -48,8 +48,10 @@ export async function startProcess(
   command: string[],
   env: Record<string, string>,
   urls: string[],
-  opts: StartOptions = {},
+  options: StartOptions | number = {},
 ): Promise<Service> {
+  // A number is the time each URL has to come up (the e2e helper's former `upWithinMs`).
+  const opts: StartOptions = typeof options === 'number' ? { timeoutMs: options } : options;
   const healthPath = opts.healthPath ?? '/health/live';
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const [file, ...args] = command as [string, ...string[]];
