@@ -1,4 +1,5 @@
 // The bench's browser and partner: undici pools, a cookie jar per simulated browser, the real forms.
+import { createHash, randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 
 export class Target {
@@ -76,7 +77,7 @@ export class Browser {
   }
 
   /** The real decision path: the authorize request renders consent (one app), the Allow POST redirects with a code. */
-  async mintCode(query: string): Promise<string> {
+  async mintCode(query = AUTH_QUERY): Promise<string> {
     const consent = await this.get(`/oauth/authorize?${query}`);
     if (consent.status !== 200) throw new Error(`authorize: ${consent.status} ${String(consent.headers.location ?? '')}`);
     const decision = await this.post('/oauth/decision', {
@@ -92,10 +93,116 @@ export class Browser {
   }
 }
 
-export async function exchange(token: Target, code: string): Promise<string> {
-  const res = await send(token, 'POST', '/oauth/token', {
-    form: { grant_type: 'authorization_code', code, client_id: 'shoplifter', client_secret: 'secret' },
+/** One PKCE pair for every flow of the run (RFC 7636 §4.1, §4.2: S256). */
+export const PKCE_VERIFIER = randomBytes(32).toString('base64url');
+const PKCE_CHALLENGE = createHash('sha256').update(PKCE_VERIFIER).digest('base64url');
+export const REDIRECT_URI = 'http://localhost:4000/callback';
+
+/** The authorization request both sides get: the demo partner, one scope, PKCE S256 and redirect_uri. */
+export const AUTH_QUERY = new URLSearchParams({
+  client_id: 'shoplifter',
+  response_type: 'code',
+  state: 'bench',
+  scope: 'app:read',
+  redirect_uri: REDIRECT_URI,
+  code_challenge: PKCE_CHALLENGE,
+  code_challenge_method: 'S256',
+}).toString();
+
+/** A signed-in browser at the peer (oidc-provider): its cookies, its interaction pages. */
+export class PeerBrowser {
+  private readonly jar = new Map<string, string>();
+  constructor(readonly peer: Target) {}
+
+  private async request(method: 'GET' | 'POST', path: string, form?: Record<string, string>): Promise<Reply> {
+    const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const reply = await send(this.peer, method, path, { headers: { cookie, 'x-forwarded-proto': 'https' }, ...(form ? { form } : {}) });
+    for (const line of [reply.headers['set-cookie'] ?? []].flat()) {
+      const pair = line.split(';')[0] as string;
+      const eq = pair.indexOf('=');
+      const value = pair.slice(eq + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.jar.delete(pair.slice(0, eq));
+      else this.jar.set(pair.slice(0, eq), value);
+    }
+    return reply;
+  }
+
+  /** Authorize, then each interaction the peer asks for (sign-in once, consent every time), until the code. */
+  async flow(login?: { email: string; password: string }): Promise<string> {
+    let reply = await this.request('GET', `/auth?${AUTH_QUERY}`);
+    for (let step = 0; step < 8; step++) {
+      const location = String(reply.headers.location ?? '');
+      if (reply.status !== 303 || !location) throw new Error(`peer flow: ${reply.status} ${reply.body.slice(0, 200)}`);
+      if (location.startsWith(REDIRECT_URI)) {
+        const code = new URL(location).searchParams.get('code');
+        if (!code) throw new Error(`peer flow: no code in ${location}`);
+        return code;
+      }
+      const path = new URL(location, 'https://peer.invalid').pathname;
+      if (path.startsWith('/interaction/')) {
+        const page = await this.request('GET', path);
+        const action = /action="([^"]+)"/.exec(page.body)?.[1];
+        if (page.status !== 200 || !action) throw new Error(`peer interaction: ${page.status}`);
+        if (action.endsWith('/login') && !login) throw new Error('peer asked for sign-in in a signed-in flow');
+        reply = await this.request('POST', action, action.endsWith('/login') ? { ...login } : { decision: 'allow' });
+      } else reply = await this.request('GET', path);
+    }
+    throw new Error('peer flow: too many redirects');
+  }
+
+  async login(email: string, password: string): Promise<void> {
+    await this.flow({ email, password });
+  }
+
+  mintCode(): Promise<string> {
+    return this.flow();
+  }
+}
+
+/** Where each side answers, and how its answers are checked. */
+export interface Endpoints {
+  token: string;
+  introspect: string;
+  revoke: string;
+}
+export const PRODUCT_ENDPOINTS: Endpoints = { token: '/oauth/token', introspect: '/oauth/introspect', revoke: '/oauth/revoke' };
+export const PEER_ENDPOINTS: Endpoints = { token: '/token', introspect: '/token/introspection', revoke: '/token/revocation' };
+
+/** The partner redeems a code (client_secret_post, PKCE verifier, redirect_uri): the token, or a throw. */
+export async function exchange(token: Target, code: string, endpoints: Endpoints = PRODUCT_ENDPOINTS): Promise<string> {
+  const res = await send(token, 'POST', endpoints.token, {
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      client_id: 'shoplifter',
+      client_secret: 'secret',
+      redirect_uri: REDIRECT_URI,
+      code_verifier: PKCE_VERIFIER,
+    },
   });
-  if (res.status !== 200) throw new Error(`token: ${res.status} ${res.body}`);
-  return JSON.parse(res.body).access_token as string;
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${res.body.slice(0, 200)}`);
+  const body = JSON.parse(res.body) as { access_token?: unknown; token_type?: unknown; scope?: unknown };
+  if (typeof body.access_token !== 'string' || body.token_type !== 'Bearer' || body.scope !== 'app:read')
+    throw new Error(`token: unexpected answer ${res.body.slice(0, 200)}`);
+  return body.access_token;
+}
+
+/** The demo partner, or one of the partners `--scale` loads. */
+const CLIENTS = /^(shoplifter|scale-client-\d+)$/;
+const RS_AUTH = `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}`;
+
+/** The resource server introspects a token: true only for an answer saying active, for this client and scope. */
+export async function introspect(token: Target, accessToken: string, endpoints: Endpoints = PRODUCT_ENDPOINTS): Promise<boolean> {
+  const res = await send(token, 'POST', endpoints.introspect, { headers: { authorization: RS_AUTH }, form: { token: accessToken } });
+  if (res.status !== 200) throw new Error(`introspect: ${res.status} ${res.body.slice(0, 200)}`);
+  const body = JSON.parse(res.body) as { active?: unknown; client_id?: unknown; scope?: unknown };
+  return body.active === true && typeof body.client_id === 'string' && CLIENTS.test(body.client_id) && body.scope === 'app:read';
+}
+
+/** The partner revokes its token (RFC 7009). */
+export async function revoke(token: Target, accessToken: string, endpoints: Endpoints = PRODUCT_ENDPOINTS): Promise<void> {
+  const res = await send(token, 'POST', endpoints.revoke, {
+    form: { token: accessToken, client_id: 'shoplifter', client_secret: 'secret' },
+  });
+  if (res.status !== 200) throw new Error(`revoke: ${res.status} ${res.body.slice(0, 200)}`);
 }

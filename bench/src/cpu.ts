@@ -1,50 +1,48 @@
-// CPU time per component (our services, Postgres, Redis) from /proc, to show where a scenario's time goes.
-import { readdirSync, readFileSync } from 'node:fs';
+// Server CPU per operation from /proc/PID/stat: each side's service processes, the Postgres backends serving
+// the product's bench database (found in pg_stat_activity), and the bench's own redis-server.
+import { readFileSync } from 'node:fs';
 
-const TICKS_PER_SECOND = 100;
+const TICK_MS = 10;
 
-function ticksOf(pid: number): number {
+/** utime + stime of a live process; undefined once it is gone. */
+function ticksOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
-function pidsNamed(name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim().startsWith(name)) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
+/** Component name -> the pids it is made of (read again at each snapshot: backends come and go). */
+export type Components = () => Promise<Record<string, number[]>>;
 
-export type CpuSnapshot = Map<string, number>;
+export type CpuSnapshot = Map<string, Map<number, number>>;
 
-export function snapshot(services: Record<string, number | undefined>): CpuSnapshot {
+export async function snapshot(components: Components): Promise<CpuSnapshot> {
   const snap: CpuSnapshot = new Map();
-  for (const [name, pid] of Object.entries(services)) if (pid !== undefined) snap.set(name, ticksOf(pid));
-  snap.set(
-    'postgres',
-    pidsNamed('postgres').reduce((sum, pid) => sum + ticksOf(pid), 0),
-  );
-  snap.set(
-    'redis',
-    pidsNamed('redis-server').reduce((sum, pid) => sum + ticksOf(pid), 0),
-  );
+  for (const [name, pids] of Object.entries(await components())) {
+    const ticks = new Map<number, number>();
+    for (const pid of pids) {
+      const t = ticksOf(pid);
+      if (t !== undefined) ticks.set(pid, t);
+    }
+    snap.set(name, ticks);
+  }
   return snap;
 }
 
-/** Share of one core each component used between two snapshots taken `elapsedMs` apart. */
-export function usage(before: CpuSnapshot, after: CpuSnapshot, elapsedMs: number): Record<string, number> {
+/**
+ * CPU milliseconds each component used between two snapshots. A process born during the run (a Postgres
+ * backend the pool opened) counts from zero; one that ended during the run is lost (its ticks cannot be read).
+ */
+export function cpuMs(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [name, ticks] of after) out[name] = (ticks - (before.get(name) ?? 0)) / TICKS_PER_SECOND / (elapsedMs / 1000);
+  for (const [name, pids] of after) {
+    let ticks = 0;
+    for (const [pid, t] of pids) ticks += Math.max(0, t - (before.get(name)?.get(pid) ?? 0));
+    out[name] = ticks * TICK_MS;
+  }
   return out;
 }

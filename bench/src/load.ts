@@ -1,25 +1,28 @@
-// A closed-loop load generator: `concurrency` workers each repeat one operation until the time is up.
+// A closed-loop load generator: `concurrency` workers each repeat one operation until the time (or the work) is up.
 
 export interface LoadResult {
-  /** Completed operations (successful or not) per second of wall time. */
+  /** Validated operations per second of wall time; failed ones are counted in `errors`, never here. */
   throughput: number;
+  /** Validated operations. */
   count: number;
   errors: number;
+  /** Latency of validated operations. */
   p50Ms: number;
   p99Ms: number;
   /** CPU time this process (the load generator) used, as a share of one core. */
   driverCpu: number;
   durationMs: number;
   firstError?: string;
-  /** Share of one core used by each component during the run (filled in by the caller). */
-  componentCpu?: Record<string, number>;
 }
+
+/** What an operation reports: validated, failed, or no work left (a pool of codes ran out). */
+export type Outcome = 'ok' | 'error' | 'done';
 
 export interface LoadOptions {
   concurrency: number;
   durationMs: number;
-  /** One operation; resolve for success, reject (or return false) for an error. */
-  operation: (worker: number, iteration: number) => Promise<boolean | undefined>;
+  /** One operation; a throw counts as an error. */
+  operation: (worker: number, iteration: number) => Promise<Outcome>;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -33,6 +36,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let count = 0;
   let errors = 0;
   let firstError: string | undefined;
+  let ended = performance.now();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + opts.durationMs;
@@ -49,19 +53,23 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   async function worker(id: number): Promise<void> {
     for (let i = 0; performance.now() < deadline; i++) {
       const t0 = performance.now();
+      let outcome: Outcome;
       try {
-        const ok = await opts.operation(id, i);
-        if (ok === false) errors++;
+        outcome = await opts.operation(id, i);
       } catch (err) {
-        errors++;
+        outcome = 'error';
         firstError ??= err instanceof Error ? err.message : String(err);
       }
-      record(performance.now() - t0);
+      if (outcome === 'done') break;
+      const t1 = performance.now();
+      ended = Math.max(ended, t1);
+      if (outcome === 'ok') record(t1 - t0);
+      else errors++;
     }
   }
 
   await Promise.all(Array.from({ length: opts.concurrency }, (_, id) => worker(id)));
-  const elapsed = performance.now() - started;
+  const elapsed = ended - started;
   const cpu = process.cpuUsage(cpuBefore);
   const sorted = latencies.slice(0, count).sort();
   return {
@@ -77,7 +85,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 }
 
 /** The run with the median throughput of several. */
-export function median(results: LoadResult[]): LoadResult {
+export function median<T extends { throughput: number }>(results: T[]): T {
   const sorted = [...results].sort((a, b) => a.throughput - b.throughput);
-  return sorted[Math.floor(sorted.length / 2)] as LoadResult;
+  return sorted[Math.floor(sorted.length / 2)] as T;
 }

@@ -6,6 +6,7 @@ import {
   type Clock,
   isStoreUnavailable,
   observabilityPlugin,
+  reportOnly,
   systemClock,
   UNAVAILABLE_RETRY_AFTER_SECONDS,
   validatorCompiler,
@@ -47,7 +48,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   // Before the browser plugin: probes and scrapes carry no session, CSRF or rate limit.
   await app.register(observabilityPlugin, {
     service: 'authorize-ui',
-    checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
+    checks: { ...databaseChecks(deps.db), redis: reportOnly(() => deps.store.ping()) },
   });
   await app.register(browser, { config, store: deps.store, clock });
 

@@ -17,5 +17,9 @@ export function safeReturnTo(value: string | undefined, fallback = '/'): string 
   const base = 'http://return-to.invalid';
   const url = new URL(value, base);
   if (url.origin !== base) return fallback;
-  return `${url.pathname}${url.search}`;
+  const normalized = `${url.pathname}${url.search}`;
+  // Dot segments are resolved only now (/.//evil, /%2e%2e//evil, /a/..//evil all become //evil): the value we
+  // hand back must pass the same checks, or a browser reads it as another origin. Normalizing is idempotent.
+  if (normalized !== value && safeReturnTo(normalized, fallback) !== normalized) return fallback;
+  return normalized;
 }

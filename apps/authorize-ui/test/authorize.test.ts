@@ -175,7 +175,7 @@ describe('consent', () => {
     expect(`${url.origin}${url.pathname}`).toBe(CALLBACK);
     expect(url.searchParams.get('state')).toBe('xyz');
     expect(url.searchParams.get('iss')).toBe(ISSUER);
-    const grant = await codes.redeem(url.searchParams.get('code') as string);
+    const grant = await codes.redeem(url.searchParams.get('code') as string, 'shoplifter');
     expect(grant).toMatchObject({
       clientId: 'shoplifter',
       appId: sales,
@@ -329,8 +329,8 @@ describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
       decision: 'allow',
       _csrf: hidden(consent.body, '_csrf'),
     });
-    const grant = await codes.redeem(location(res).searchParams.get('code') as string);
-    expect(grant?.scope).toBe('app:read users:read');
+    const grant = await codes.redeem(location(res).searchParams.get('code') as string, 'shoplifter');
+    expect(grant).toMatchObject({ scope: 'app:read users:read' });
   });
 
   it('without a scope parameter the client default is asked', async () => {
@@ -353,7 +353,7 @@ describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
       decision: 'allow',
       _csrf: hidden(ok.body, '_csrf'),
     });
-    expect((await codes.redeem(location(res).searchParams.get('code') as string))?.codeChallenge).toBe(CHALLENGE);
+    expect(await codes.redeem(location(res).searchParams.get('code') as string, 'shoplifter')).toMatchObject({ codeChallenge: CHALLENGE });
     for (const q of [
       `code_challenge=${CHALLENGE}&code_challenge_method=plain`,
       `code_challenge=${CHALLENGE}`,

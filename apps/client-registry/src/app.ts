@@ -2,16 +2,19 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { baseServerOptions, type Clock, observabilityPlugin, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
+import { webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { RegistryConfig } from './config.js';
 import { registerErrorHandlers } from './errors.js';
 import adminAuth from './plugins/admin-auth.js';
 import openapi from './plugins/openapi.js';
+import { adminKeyRoutes } from './routes/admin-keys.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { buttonRoutes } from './routes/button.js';
 import { authorizationRoutes } from './routes/client-authorizations.js';
 import { secretRoutes } from './routes/client-secrets.js';
 import { clientRoutes } from './routes/clients.js';
+import { resourceServerRoutes } from './routes/resource-servers.js';
 
 export interface AppDeps {
   config: RegistryConfig;
@@ -51,11 +54,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Everything registered in this scope sits behind an admin key; routes outside it are public by construction.
   await app.register(async (admin) => {
     await admin.register(adminAuth, { db, clock });
-    await admin.register(clientRoutes, { db, webhookSigningKey: config.WEBHOOK_SIGNING_KEY });
+    await admin.register(clientRoutes, {
+      db,
+      webhookSigningKey: config.WEBHOOK_SIGNING_KEY,
+      allowLoopbackRemoveUrl: webhookAllowsLoopback(config),
+    });
     await admin.register(secretRoutes, { db, webhookSigningKey: config.WEBHOOK_SIGNING_KEY, clock });
     await admin.register(authorizationRoutes, { db });
     await admin.register(buttonRoutes, { db, issuer: config.ISSUER });
     await admin.register(auditRoutes, { db });
+    await admin.register(adminKeyRoutes, { db });
+    await admin.register(resourceServerRoutes, { db, clock });
   });
 
   return app;

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 
 export interface AuditChange {
   action: string;
-  targetType: 'client' | 'client_secret' | 'webhook_secret' | 'authorization';
+  targetType: 'client' | 'client_secret' | 'webhook_secret' | 'authorization' | 'admin_key' | 'resource_server';
   targetId: string;
   /** Views as the API shows them: they never carry secret values. */
   before?: unknown;

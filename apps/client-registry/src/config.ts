@@ -1,7 +1,6 @@
 // client-registry configuration: one TypeBox schema, read once at start-up.
-
-import { CommonConfig, ConfigError, loadConfig, Type } from '@partner-oauth/service-kit';
-import { DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig } from '@partner-oauth/webhooks';
+import { CommonConfig, ConfigError, loadConfig, sharedProductionProblems, Type } from '@partner-oauth/service-kit';
+import { DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { Static } from 'typebox';
 
 export const DEV_WEBHOOK_SIGNING_KEY_WARNING =
@@ -26,6 +25,7 @@ export type RegistryConfig = RegistryEnv & {
 export function loadRegistryConfig(env: Record<string, string | undefined>): RegistryConfig {
   const config = loadConfig(RegistryConfigSchema, env);
   const usingDevWebhookSigningKey = config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY;
+  webhookAllowsLoopback(config);
   if (config.NODE_ENV === 'production') {
     // Copying a development default into a production env would hand the power to forge notifications
     // partners trust to anyone who read the source.
@@ -33,6 +33,8 @@ export function loadRegistryConfig(env: Record<string, string | undefined>): Reg
     if (usingDevWebhookSigningKey)
       problems.push('WEBHOOK_SIGNING_KEY: must be set in production, to something other than the development key');
     if (!config.ISSUER.startsWith('https://')) problems.push('ISSUER: must be an https URL in production');
+    if (!usingDevWebhookSigningKey) problems.push(...sharedProductionProblems(config, ['WEBHOOK_SIGNING_KEY']));
+    else problems.push(...sharedProductionProblems(config, []));
     if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   return { ...config, usingDevWebhookSigningKey };

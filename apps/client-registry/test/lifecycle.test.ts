@@ -33,7 +33,7 @@ const outbox = (clientId: string) =>
   h.testDb.db.selectFrom('webhook_deliveries').select(['authorization_id', 'reason', 'url']).where('client_id', '=', clientId).execute();
 
 describe('disable and re-enable', () => {
-  it('stops the client’s tokens while disabled and restores them when enabled, and audits both', async () => {
+  it('ends the client’s tokens for good when disabled (re-enabling revives none), notifies the partner, and audits both', async () => {
     const id = await fresh();
     const { token } = await install(id, 'Acme Support');
     expect(await findActiveToken(h.testDb.db, sha256(token))).toBeDefined();
@@ -47,7 +47,17 @@ describe('disable and re-enable', () => {
     expect(await findActiveToken(h.testDb.db, sha256(token))).toBeUndefined();
     const on = await h.call({ method: 'PATCH', url: `/v1/clients/${id}`, headers: { 'if-match': '"r2"' }, payload: { status: 'active' } });
     expect(on.json().status).toBe('active');
-    expect(await findActiveToken(h.testDb.db, sha256(token))).toBeDefined();
+    // A kill switch, not a pause: the authorization ended with its token, and the owner must consent again.
+    expect(await findActiveToken(h.testDb.db, sha256(token))).toBeUndefined();
+    const live = await h.testDb.db
+      .selectFrom('authorizations')
+      .select('id')
+      .where('client_id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(live).toEqual([]);
+    const notices = await h.testDb.db.selectFrom('webhook_deliveries').select('reason').where('client_id', '=', id).execute();
+    expect(notices).toEqual([{ reason: 'admin_removed' }]);
     const log = await h.call({ method: 'GET', url: `/v1/audit-log?target_type=client&target_id=${id}` });
     expect(log.json().items.map((e: { action: string }) => e.action)).toEqual(['client.enable', 'client.disable', 'client.create']);
   });

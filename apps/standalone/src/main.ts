@@ -5,12 +5,24 @@ import { buildApp as buildClientRegistry, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadR
 import { openEphemeralStore } from '@partner-oauth/ephemeral-store';
 import { buildShoplifter } from '@partner-oauth/example-shoplifter';
 import { ConfigError, drainAndClose } from '@partner-oauth/service-kit';
-import { DEV_ADMIN_KEY, embeddedDataDir, migrateToLatest, openDatabase, seedDemoData, seedDevAdminKey } from '@partner-oauth/storage';
+import {
+  DEV_ADMIN_KEY,
+  embeddedDataDir,
+  migrateToLatest,
+  openDatabase,
+  seedDemoData,
+  seedDevAdminKey,
+  webhookSecretVersions,
+} from '@partner-oauth/storage';
 import { buildApp as buildTokenService, loadTokenServiceConfig } from '@partner-oauth/token-service';
+import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
+import { devBanner } from './banner.js';
 
 const env = process.env;
-const withPort = (name: string, fallback: string) => ({ ...env, PORT: env[name] ?? fallback });
+// Readable lines by default in development (the one who reads them is at the terminal); JSON in production.
+const logFormat = env.LOG_FORMAT || (env.NODE_ENV === 'production' ? 'json' : 'pretty');
+const withPort = (name: string, fallback: string) => ({ ...env, LOG_FORMAT: logFormat, PORT: env[name] ?? fallback });
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -44,30 +56,53 @@ async function main(): Promise<void> {
       tokenUrl: `${tokenBase}/oauth/token`,
       clientId: 'shoplifter',
       clientSecret: 'secret',
+      // What the registry showed with the demo client: the secret its removal notices are signed with.
+      webhookSecret: webhookSigningSecret(
+        tokenConfig.WEBHOOK_SIGNING_KEY,
+        'shoplifter',
+        (await webhookSecretVersions(db, 'shoplifter', new Date()))?.secret_version ?? 1,
+      ),
     });
     apps.push(['shoplifter (example partner)', shoplifter, shoplifterPort]);
   }
   for (const [, app, port] of apps) await app.listen({ host: uiConfig.HOST, port });
 
   const log = apps[0]?.[1].log;
+  const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${embeddedDataDir(env.DATA_DIR)}`;
+  const codes = uiConfig.REDIS_URL ? 'in Redis' : 'in-process';
+  const ms = Math.round(performance.now() - started);
+  const devSecrets: string[] = [];
   if (uiConfig.SESSION_SECRET === DEV_SESSION_SECRET)
-    log?.warn('using the development SESSION_SECRET: set SESSION_SECRET outside development');
-  if (!production) {
-    log?.warn(
+    devSecrets.push('SESSION_SECRET is the development value: set SESSION_SECRET outside development');
+  if (registryConfig.usingDevWebhookSigningKey) devSecrets.push(DEV_WEBHOOK_SIGNING_KEY_WARNING);
+  if (!production)
+    devSecrets.push(
       `the admin API accepts the development admin key "${DEV_ADMIN_KEY}": create your own with \`pnpm cli admin-keys create --name <you>\` and revoke this one before exposing the service`,
     );
-  }
-  if (registryConfig.usingDevWebhookSigningKey) log?.warn(DEV_WEBHOOK_SIGNING_KEY_WARNING);
-  const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${embeddedDataDir(env.DATA_DIR)}`;
-  const addresses = apps.map(([name, app]) => `${name} http://${uiConfig.HOST}:${(app.server.address() as { port: number }).port}`);
-  log?.info(
-    { ms: Math.round(performance.now() - started), storage: where, codes: uiConfig.REDIS_URL ? 'Redis' : 'in-process' },
-    `ready: ${addresses.join(', ')}`,
-  );
-  if (!production) {
-    log?.info(
-      `try it: open http://localhost:${env.SHOPLIFTER_PORT ?? 4000}/ (Shoplifter, the example partner), click "Add to Smooch" and sign in as ada@example.com / lovelace-1815`,
+  const portOf = (app: FastifyInstance) => (app.server.address() as { port: number }).port;
+  if (!production && uiConfig.LOG_FORMAT === 'pretty') {
+    // Development at a terminal: one banner instead of log lines to dig the links out of.
+    const [ui, token, registry, partner] = apps.map(([, app]) => portOf(app));
+    process.stdout.write(
+      devBanner({
+        host: uiConfig.HOST,
+        ports: { authorizeUi: ui as number, tokenService: token as number, clientRegistry: registry as number, shoplifter: partner },
+        storage: where,
+        codes,
+        startedMs: ms,
+        adminKey: DEV_ADMIN_KEY,
+        devSecrets,
+      }),
     );
+  } else {
+    for (const warning of devSecrets) log?.warn(warning);
+    const addresses = apps.map(([name, app]) => `${name} http://${uiConfig.HOST}:${portOf(app)}`);
+    log?.info({ ms, storage: where, codes }, `ready: ${addresses.join(', ')}`);
+    if (!production) {
+      log?.info(
+        `try it: open http://localhost:${env.SHOPLIFTER_PORT ?? 4000}/ (Shoplifter, the example partner), click "Add to Smooch" and sign in as ada@example.com / lovelace-1815`,
+      );
+    }
   }
 
   let closing = false;

@@ -2,9 +2,9 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, observabilityPlugin, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, observabilityPlugin, reportOnly, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
-import { startRemovalNotifier } from '@partner-oauth/webhooks';
+import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
@@ -14,6 +14,7 @@ import metadataRoutes from './routes/metadata.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
 import tokenInfoRoutes from './routes/token-info.js';
+import { registerWebhookBacklog } from './webhook-metrics.js';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -40,8 +41,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   app.setValidatorCompiler(validatorCompiler);
   await app.register(observabilityPlugin, {
     service: 'token-service',
-    checks: { ...databaseChecks(deps.db), redis: () => deps.store.ping() },
+    checks: { ...databaseChecks(deps.db), redis: reportOnly(() => deps.store.ping()) },
   });
+  registerWebhookBacklog(app.serviceMetrics, deps.db, clock);
   await app.register(oauthErrors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
@@ -59,6 +61,7 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   if (config.WEBHOOK_WORKER) {
     // Removal notifications leave from the outbox; any number of instances may run this.
     let notifier: ReturnType<typeof startRemovalNotifier> | undefined;
+    const outbox = { outbox: 'webhook_deliveries' };
     app.addHook('onReady', async () => {
       notifier = startRemovalNotifier({
         db: deps.db,
@@ -66,8 +69,11 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
         logger: app.log,
         onOutcome: (outcome) => app.serviceMetrics.webhookDeliveries.inc({ outcome }),
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        allowLoopback: webhookAllowsLoopback(config),
         clock,
+        onHealthChange: (up) => app.serviceMetrics.webhookWorkerUp.set(outbox, up ? 1 : 0),
       });
+      app.serviceMetrics.webhookWorkerUp.set(outbox, 1);
     });
     app.addHook('onClose', async () => notifier?.stop());
   }

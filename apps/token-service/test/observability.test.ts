@@ -54,13 +54,15 @@ describe('readiness', () => {
     expect(res.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } });
   });
 
-  it('is 503 naming redis when Redis cannot be reached, while liveness stays 200', async () => {
+  // docs/operations.md "Readiness": a shared store's outage must not make every pod unready at once (the ingress
+  // would answer its generic 503); the pod stays routable and gives the designed 503 / temporarily_unavailable.
+  it('stays 200 (degraded) naming redis when Redis cannot be reached, while liveness stays 200', async () => {
     const deadRedis = openEphemeralStore({ redisUrl: 'redis://127.0.0.1:1', keyPrefix: redis.keyPrefix });
     const broken = await buildApp({ config: config(t.url), db: t.db, store: deadRedis, logger: false });
     try {
       const res = await broken.inject('/health/ready');
-      expect(res.statusCode).toBe(503);
-      expect(res.json()).toEqual({ status: 'unavailable', checks: { postgres: 'ok', redis: 'failed', migrations: 'ok' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ status: 'degraded', checks: { postgres: 'ok', redis: 'failed', migrations: 'ok' } });
       expect((await broken.inject('/health/live')).statusCode).toBe(200);
     } finally {
       await broken.close();
@@ -68,13 +70,17 @@ describe('readiness', () => {
     }
   });
 
-  it('is 503 naming postgres and migrations when Postgres cannot be reached', async () => {
+  // Regression: migrations were reported failed beside postgres, sending the runbook to the migration job.
+  it('names postgres, not migrations, when Postgres cannot be reached; 503 until the schema was ever checked', async () => {
     const deadDb = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing' });
     const broken = await buildApp({ config: config(t.url), db: deadDb, store: redis.store, logger: false });
     try {
       const res = await broken.inject('/health/ready');
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toEqual({ status: 'unavailable', checks: { postgres: 'failed', redis: 'ok', migrations: 'failed' } });
+      expect(res.json()).toEqual({ status: 'unavailable', checks: { postgres: 'failed', redis: 'ok', migrations: 'unknown' } });
+      const metrics = (await broken.inject('/metrics')).body;
+      expect(metric(metrics, 'dependency_up{dependency="postgres",service="token-service"}')).toBe(0);
+      expect(metrics).not.toContain('dependency_up{dependency="migrations"');
     } finally {
       await broken.close();
       await deadDb.destroy();
@@ -102,5 +108,37 @@ describe('metrics', () => {
       metric(after, 'http_request_duration_seconds_count{service="token-service",method="POST",route="/oauth/token",status_code="400"}'),
     ).toBe(2);
     expect(metric(after, 'dependency_up{dependency="redis",service="token-service"}')).toBe(1);
+  });
+});
+
+describe('capacity and backlog gauges (issue 17 item 5)', () => {
+  it('reports the outbox backlog, the Postgres pool and the heap limit on /metrics', async () => {
+    const before = (await app.inject('/metrics')).body;
+    expect(metric(before, 'webhook_outbox_pending{service="token-service"}')).toBe(0);
+    expect(metric(before, 'webhook_outbox_oldest_seconds{service="token-service"}')).toBe(0);
+    // Started at 0, so the first event of a pod is an increase Prometheus sees.
+    expect(metric(before, 'webhook_deliveries_total{outcome="failed",service="token-service"}')).toBe(0);
+    expect(metric(before, 'db_pool_clients{state="waiting",service="token-service"}')).toBe(0);
+    expect(metric(before, 'nodejs_heap_size_limit_bytes{service="token-service"}')).toBeGreaterThan(100 * 1024 * 1024);
+
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await t.db
+      .insertInto('webhook_deliveries')
+      .values({
+        id: 'wd_backlog_1',
+        client_id: 'shoplifter',
+        app_id: grant.appId,
+        authorization_id: 'auth_backlog_1',
+        reason: 'test',
+        url: 'https://partner.example/remove',
+        secret_version: 1,
+        payload: '{}',
+        created_at: twoHoursAgo,
+      })
+      .execute();
+    const after = (await app.inject('/metrics')).body;
+    expect(metric(after, 'webhook_outbox_pending{service="token-service"}')).toBe(1);
+    expect(metric(after, 'webhook_outbox_oldest_seconds{service="token-service"}')).toBeGreaterThanOrEqual(7200);
+    await t.db.deleteFrom('webhook_deliveries').where('id', '=', 'wd_backlog_1').execute();
   });
 });

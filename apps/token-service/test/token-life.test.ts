@@ -151,10 +151,11 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
     expect(res.statusCode).toBe(200);
   });
 
-  it('another client’s token is not revoked', async () => {
+  it('another client’s token is not revoked, and the caller is told with unauthorized_client (RFC 7009 §2.1)', async () => {
     const token = await tokenFor();
     const res = await postForm('/oauth/revoke', { token, client_id: 'other', client_secret: 'other-secret' });
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'unauthorized_client', error_description: 'the token was not issued to this client' });
     expect((await tokenInfo(token)).statusCode).toBe(200);
   });
 

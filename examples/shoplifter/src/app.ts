@@ -1,6 +1,9 @@
-// Shoplifter, a partner site (the platform sends the browser back to its one registered redirect URI, /callback): the "Add to Smooch" button, the code exchange (RFC 6749 §4.1), token info and Disconnect.
+// Shoplifter, a partner site written the way docs/partner-guide.md ("Your first integration") tells it, step by step:
+// the button with `state`, the callback's checks (RFC 6749 §10.12, RFC 9207), the code exchange (§4.1.3),
+// `/v2/tokenInfo` before claiming a connection, and the signed removal notice on its remove_url (/removed).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
+import { verifyWebhookSignature } from '@partner-oauth/webhooks/verify';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 export interface ShoplifterConfig {
@@ -10,11 +13,22 @@ export interface ShoplifterConfig {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
+  /** The webhook signing secret (`whsec_…`) the registry showed with the client: it signs the removal notices. */
+  webhookSecret: string;
 }
 
 interface Connection {
   token: string;
+  appId: string;
   appName: string;
+}
+
+/** The body of a removal notice (README "Removal notifications"). */
+interface RemovalNotice {
+  type: string;
+  id: string;
+  client_id: string;
+  app_id: string;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -29,6 +43,9 @@ function page(title: string, body: string): string {
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24}header{padding:1rem 1.5rem;background:#7a1f5c;color:#fff}
 main{max-width:36rem;margin:2rem auto;padding:0 1.25rem}button{font:inherit;padding:.5rem 1rem}:focus-visible{outline:3px solid #f59e0b}`;
 
+/** Remembered notice ids, so a retried notice (same `x-webhook-id`) is answered without acting twice. */
+const SEEN_NOTICES = 1000;
+
 export async function buildShoplifter(config: ShoplifterConfig, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false });
   await app.register(cookie);
@@ -36,26 +53,45 @@ export async function buildShoplifter(config: ShoplifterConfig, options: { logge
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, _body, done) =>
     done(null, {}),
   );
+  // The removal notice is verified over the exact bytes received, so JSON stays raw until then.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, body));
   // A real partner keeps these in its database, per user; a demo keeps them in memory, per browser.
   const connections = new Map<string, Connection>();
+  const seenNotices = new Set<string>();
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
   const browserId = (request: { cookies: Record<string, string | undefined> }) => request.cookies.shoplifter ?? '';
   const api = (path: string) => new URL(path, config.tokenUrl).toString();
   const issuer = new URL(config.authorizeUrl).origin;
+  const tokenInfo = (token: string) => fetch(api('/v2/tokenInfo'), { headers: { authorization: `Bearer ${token}` } });
 
   app.get('/style.css', async (_request, reply) => reply.type('text/css').send(STYLE));
   app.get('/health/live', async () => ({ status: 'ok' }));
 
   app.get('/', async (request, reply) => {
-    const connection = connections.get(browserId(request));
+    const id = browserId(request);
+    const connection = connections.get(id);
     if (connection) {
-      return reply.type('text/html').send(
-        page(
-          'Connected',
-          `<h1>Connected to ${escapeHtml(connection.appName)}</h1><p>Shoplifter now lists your store’s orders in ${escapeHtml(connection.appName)}.</p>
+      // 4. Before saying "connected", ask the platform whether the token still works: the owner may have
+      //    removed us while a removal notice was on its way (or lost).
+      const info = await tokenInfo(connection.token).catch(() => undefined);
+      if (info?.status === 401) {
+        connections.delete(id);
+      } else if (!info?.ok) {
+        return reply
+          .code(503)
+          .type('text/html')
+          .send(
+            page('Try again', '<h1>Cannot reach Smooch</h1><p>We could not check your connection just now. <a href="/">Try again</a></p>'),
+          );
+      } else {
+        return reply.type('text/html').send(
+          page(
+            'Connected',
+            `<h1>Connected to ${escapeHtml(connection.appName)}</h1><p>Shoplifter now lists your store’s orders in ${escapeHtml(connection.appName)}.</p>
 <form method="post" action="/disconnect"><button type="submit">Disconnect</button></form>`,
-        ),
-      );
+          ),
+        );
+      }
     }
     // 1. Send the browser to the platform, with a fresh `state` bound to this browser (RFC 6749 §10.12).
     const state = randomBytes(16).toString('base64url');
@@ -101,16 +137,40 @@ export async function buildShoplifter(config: ShoplifterConfig, options: { logge
     if (!tokenRes.ok)
       return reply.code(502).type('text/html').send(page('Not connected', '<h1>Connection failed</h1><p><a href="/">Try again</a></p>'));
     const { access_token: token } = (await tokenRes.json()) as { access_token: string };
-    // 4. Ask which app the token is for.
-    const info = await fetch(api('/v2/tokenInfo'), { headers: { authorization: `Bearer ${token}` } });
-    const { app: connectedApp } = (await info.json()) as { app: { name: string } };
+    // 4. Ask which app the token is for (the owner chose it on the platform, not here).
+    const info = await tokenInfo(token);
+    if (!info.ok)
+      return reply.code(502).type('text/html').send(page('Not connected', '<h1>Connection failed</h1><p><a href="/">Try again</a></p>'));
+    const { app: connectedApp } = (await info.json()) as { app: { id: string; name: string } };
     const id = randomBytes(16).toString('base64url');
-    connections.set(id, { token, appName: connectedApp.name });
+    connections.set(id, { token, appId: connectedApp.id, appName: connectedApp.name });
     reply.setCookie('shoplifter', id, cookieOptions);
     return reply.redirect('/', 303);
   });
 
-  // Give the access back: every token of ours for that app stops working.
+  // 5. The platform tells us when an app's owner (or an admin) removed us: verify, then forget that app's connections.
+  app.post('/removed', async (request, reply) => {
+    const raw = request.body;
+    const signature = request.headers['x-webhook-signature'];
+    if (!Buffer.isBuffer(raw) || !verifyWebhookSignature(config.webhookSecret, typeof signature === 'string' ? signature : undefined, raw))
+      return reply.code(401).send({ error: 'invalid_signature' });
+    let notice: RemovalNotice;
+    try {
+      notice = JSON.parse(raw.toString('utf8')) as RemovalNotice;
+    } catch {
+      return reply.code(400).send({ error: 'invalid_body' });
+    }
+    // A retry of a notice already handled is acknowledged and not acted on again.
+    if (seenNotices.has(notice.id)) return reply.code(204).send();
+    if (notice.type === 'authorization.removed' && notice.client_id === config.clientId) {
+      for (const [id, connection] of connections) if (connection.appId === notice.app_id) connections.delete(id);
+    }
+    seenNotices.add(notice.id);
+    if (seenNotices.size > SEEN_NOTICES) seenNotices.delete(seenNotices.values().next().value as string);
+    return reply.code(204).send();
+  });
+
+  // Give the access back: every token of ours for that app stops working (and the platform notifies /removed).
   app.post('/disconnect', async (request, reply) => {
     const id = browserId(request);
     const connection = connections.get(id);
@@ -121,11 +181,11 @@ export async function buildShoplifter(config: ShoplifterConfig, options: { logge
     return reply.redirect('/', 303);
   });
 
-  // Shows whether the stored token still works, as the platform's APIs would see it.
+  // What this browser's connection looks like from here, and whether its token still works as the platform sees it.
   app.get('/status', async (request) => {
     const connection = connections.get(browserId(request));
     if (!connection) return { connected: false };
-    const res = await fetch(api('/v2/tokenInfo'), { headers: { authorization: `Bearer ${connection.token}` } });
+    const res = await tokenInfo(connection.token);
     return { connected: true, tokenWorks: res.ok };
   });
 

@@ -1,13 +1,18 @@
-// Runs Shoplifter alone on :4000, configured from the environment.
+// Runs Shoplifter alone on :4000, configured from the environment (WEBHOOK_SECRET: the whsec_… shown with the client).
 import { buildShoplifter } from './app.js';
 
 const env = process.env;
+if (!env.WEBHOOK_SECRET) {
+  console.error('WEBHOOK_SECRET: required (the webhook signing secret shown when the client was registered)');
+  process.exit(1);
+}
 const app = await buildShoplifter(
   {
     authorizeUrl: env.AUTHORIZE_URL ?? 'http://localhost:3000/oauth/authorize',
     tokenUrl: env.TOKEN_URL ?? 'http://localhost:3001/oauth/token',
     clientId: env.CLIENT_ID ?? 'shoplifter',
     clientSecret: env.CLIENT_SECRET ?? 'secret',
+    webhookSecret: env.WEBHOOK_SECRET,
   },
   { logger: true },
 );

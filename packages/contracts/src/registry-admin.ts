@@ -122,3 +122,64 @@ export type AuditList = Static<typeof AuditList>;
 /** The `If-Match` precondition of PATCH and DELETE (RFC 9110 §13.1.1). */
 export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 200 })) });
 export type IfMatchHeaders = Static<typeof IfMatchHeaders>;
+
+/** What an admin key may do: `full` (every route) or `read` (GET only; any change answers 403 forbidden). */
+export const AdminKeyAccess = Type.Union([Type.Literal('full'), Type.Literal('read')]);
+export type AdminKeyAccess = Static<typeof AdminKeyAccess>;
+
+export const AdminKey = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  access: AdminKeyAccess,
+  created_at: Timestamp,
+  last_used_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+});
+export type AdminKey = Static<typeof AdminKey>;
+
+export const AdminKeyList = Type.Object({ items: Type.Array(AdminKey) });
+export type AdminKeyList = Static<typeof AdminKeyList>;
+
+export const AdminKeyCreateBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), access: Type.Optional(AdminKeyAccess) },
+  { additionalProperties: false },
+);
+export type AdminKeyCreateBody = Static<typeof AdminKeyCreateBody>;
+
+/** The key's value appears in this answer only: it is stored as its SHA-256. */
+export const AdminKeyCreated = Type.Object({ ...AdminKey.properties, admin_key: Type.String() });
+export type AdminKeyCreated = Static<typeof AdminKeyCreated>;
+
+export const AdminKeyParams = Type.Object({ key_id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type AdminKeyParams = Static<typeof AdminKeyParams>;
+
+/** A resource server (a platform API allowed to call /oauth/introspect); never its secret. */
+export const ResourceServer = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  created_at: Timestamp,
+  /** While a rotation's overlap lasts, the previous secret works too, until then. */
+  previous_secret_expires_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+});
+export type ResourceServer = Static<typeof ResourceServer>;
+
+export const ResourceServerList = Type.Object({ items: Type.Array(ResourceServer) });
+export type ResourceServerList = Static<typeof ResourceServerList>;
+
+export const ResourceServerCreateBody = Type.Object(
+  {
+    /** The HTTP Basic user name the API will introspect with; generated when absent. */
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' })),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type ResourceServerCreateBody = Static<typeof ResourceServerCreateBody>;
+
+/** Answers create and rotate: `secret` appears here only (it is stored as its SHA-256). */
+export const ResourceServerSecretShown = Type.Object({ ...ResourceServer.properties, secret: Type.String() });
+export type ResourceServerSecretShown = Static<typeof ResourceServerSecretShown>;
+
+export const ResourceServerParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type ResourceServerParams = Static<typeof ResourceServerParams>;

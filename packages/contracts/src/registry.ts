@@ -122,6 +122,8 @@ export const AdminErrorCodes = {
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,
   unauthorized: 401,
+  /** A read-only admin key asked for a change. */
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   precondition_failed: 412,

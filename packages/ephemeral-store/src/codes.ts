@@ -13,6 +13,11 @@ export interface CodeGrant {
   scope: string;
   /** RFC 7636 S256 challenge, when the request carried one. */
   codeChallenge?: string | undefined;
+  /**
+   * What else the code is bound to, re-checked at redemption: the client's code epoch and the number of
+   * ended authorizations of this partner on this app when the code was issued (storage's CodeBinding).
+   */
+  binding?: { epoch: string; endedGrants: number } | undefined;
 }
 
 export interface RedeemedCode extends CodeGrant {
@@ -56,11 +61,16 @@ export class CodeStore {
     return code;
   }
 
-  /** Consumes the code: the first caller gets its grant, every later one null. Expired codes give null. */
-  async redeem(code: string): Promise<RedeemedCode | null> {
+  /**
+   * Consumes the code for `clientId`: the first caller gets its grant, every later one null. Expired codes
+   * give null. A code bound to another client is left untouched ('wrong_client'), so a partner holding a
+   * leaked code cannot burn it before its rightful client redeems it.
+   */
+  async redeem(code: string, clientId: string): Promise<RedeemedCode | 'wrong_client' | null> {
     const codeHash = sha256(code);
-    const raw = await this.store.take(this.key(codeHash));
+    const raw = await this.store.takeIfMatches(this.key(codeHash), 'clientId', clientId);
     if (raw === null) return null;
+    if (raw === 'mismatch') return 'wrong_client';
     const { expiresAt, ...record } = JSON.parse(raw) as RedeemedCode & { expiresAt: number };
     if (expiresAt <= this.clock.now()) return null;
     return { ...record, codeHash };

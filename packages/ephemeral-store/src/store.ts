@@ -11,6 +11,11 @@ export interface EphemeralStore {
   get(key: string): Promise<string | null>;
   /** Reads and deletes in one atomic step: of concurrent callers, one gets the value. */
   take(key: string): Promise<string | null>;
+  /**
+   * `take`, but only when the stored JSON object's `field` equals `expected`: otherwise the value stays
+   * where it is and 'mismatch' is returned (one atomic step in Redis, a script).
+   */
+  takeIfMatches(key: string, field: string, expected: string): Promise<string | 'mismatch' | null>;
   del(key: string): Promise<void>;
   /** Adds one to a counter that lives `ttlMs` from its first increment; returns the new count. */
   increment(key: string, ttlMs: number): Promise<number>;
@@ -22,6 +27,27 @@ export interface EphemeralStore {
 }
 
 const COMMAND_TIMEOUT_MS = 1_000;
+
+/** Atomic compare-and-take: nil when absent, 0 when the field differs (nothing deleted), else the value, deleted. */
+const TAKE_IF_MATCHES = `
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
+local ok, record = pcall(cjson.decode, value)
+if not ok or type(record) ~= 'table' or record[ARGV[1]] ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+return value`;
+
+type WithTakeIfMatches = Redis & { takeIfMatches(key: string, field: string, expected: string): Promise<string | number | null> };
+
+/** Whether a JSON text is an object whose `field` is exactly `expected`. */
+function fieldMatches(value: string, field: string, expected: string): boolean {
+  try {
+    const record = JSON.parse(value) as unknown;
+    return typeof record === 'object' && record !== null && (record as Record<string, unknown>)[field] === expected;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Where Redis is, from REDIS_URL: `redis://` or `rediss://` for one server (ioredis reads those), or
@@ -54,7 +80,10 @@ export class RedisStore implements EphemeralStore {
   constructor(
     readonly redis: Redis,
     private readonly ownsClient = false,
-  ) {}
+  ) {
+    // ioredis sends EVALSHA and falls back to EVAL once per connection; the key prefix applies to KEYS.
+    if (!('takeIfMatches' in redis)) redis.defineCommand('takeIfMatches', { numberOfKeys: 1, lua: TAKE_IF_MATCHES });
+  }
 
   static connect(url: string, keyPrefix: string): RedisStore {
     const sentinel = sentinelTarget(url);
@@ -68,8 +97,9 @@ export class RedisStore implements EphemeralStore {
       connectTimeout: 1_000,
       commandTimeout: COMMAND_TIMEOUT_MS,
       lazyConnect: false,
-      // Reconnect forever, backing off to 2 s, so service resumes by itself when Redis is back.
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+      // Reconnect forever, backing off to 500 ms, so service resumes by itself well within 2 s of Redis coming
+      // back (tests/faults chaos.test.ts); two attempts a second per instance cost Redis nothing.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 500),
     };
     const redis = sentinel ? new Redis({ ...sentinel, ...options }) : new Redis(url, options);
     redis.on('error', () => {});
@@ -89,6 +119,11 @@ export class RedisStore implements EphemeralStore {
   }
   take(key: string): Promise<string | null> {
     return guard(this.redis.getdel(key));
+  }
+  async takeIfMatches(key: string, field: string, expected: string): Promise<string | 'mismatch' | null> {
+    const result = await guard((this.redis as WithTakeIfMatches).takeIfMatches(key, field, expected));
+    if (result === null) return null;
+    return typeof result === 'number' ? 'mismatch' : result;
   }
   async del(key: string): Promise<void> {
     await guard(this.redis.del(key));
@@ -158,6 +193,13 @@ export class MemoryStore implements EphemeralStore {
     const entry = this.live(key);
     this.entries.delete(key);
     return entry?.value ?? null;
+  }
+  async takeIfMatches(key: string, field: string, expected: string): Promise<string | 'mismatch' | null> {
+    const entry = this.live(key);
+    if (!entry) return null;
+    if (!fieldMatches(entry.value, field, expected)) return 'mismatch';
+    this.entries.delete(key);
+    return entry.value;
   }
   async del(key: string): Promise<void> {
     this.entries.delete(key);

@@ -61,10 +61,30 @@ describe.each(backends)('EphemeralStore on %s', (_name, make) => {
     const codes = new CodeStore(store);
     const code = await codes.issue(grant);
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const first = await codes.redeem(code);
+    const first = await codes.redeem(code, grant.clientId);
     expect(first).toMatchObject({ ...grant, codeHash: sha256(code) });
-    expect(await codes.redeem(code)).toBeNull();
-    expect(await codes.redeem('not-a-code')).toBeNull();
+    expect(await codes.redeem(code, grant.clientId)).toBeNull();
+    expect(await codes.redeem('not-a-code', grant.clientId)).toBeNull();
+  });
+
+  it('leaves a code presented by another client where it is, for its own client to redeem', async () => {
+    const codes = new CodeStore(store);
+    const code = await codes.issue(grant);
+    expect(await codes.redeem(code, 'someone-else')).toBe('wrong_client');
+    expect(await codes.redeem(code, grant.clientId)).toMatchObject({ ...grant, codeHash: sha256(code) });
+    expect(await codes.redeem(code, 'someone-else')).toBeNull();
+  });
+
+  it('compares the stored field exactly in takeIfMatches (absent, other type, not JSON)', async () => {
+    await store.set('json', JSON.stringify({ clientId: 'a' }), 10_000);
+    await store.set('number', JSON.stringify({ clientId: 1 }), 10_000);
+    await store.set('text', 'not json', 10_000);
+    expect(await store.takeIfMatches('missing', 'clientId', 'a')).toBeNull();
+    expect(await store.takeIfMatches('number', 'clientId', '1')).toBe('mismatch');
+    expect(await store.takeIfMatches('text', 'clientId', 'a')).toBe('mismatch');
+    expect(await store.takeIfMatches('json', 'clientId', 'b')).toBe('mismatch');
+    expect(await store.takeIfMatches('json', 'clientId', 'a')).toBe(JSON.stringify({ clientId: 'a' }));
+    expect(await store.get('json')).toBeNull();
   });
 
   it('stores codes only under their hash', async () => {
@@ -79,7 +99,7 @@ describe.each(backends)('EphemeralStore on %s', (_name, make) => {
     const codes = new CodeStore(store, clock, 60_000);
     const code = await codes.issue(grant);
     clock.advance(60_001);
-    expect(await codes.redeem(code)).toBeNull();
+    expect(await codes.redeem(code, grant.clientId)).toBeNull();
   });
 
   it('bounds the configured code life to ten minutes', () => {

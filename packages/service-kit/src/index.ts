@@ -8,5 +8,6 @@ export * from './logging.js';
 export * from './metrics.js';
 export * from './observability.js';
 export * from './run.js';
+export * from './secrets.js';
 export * from './unavailable.js';
 export * from './validation.js';

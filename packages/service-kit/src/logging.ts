@@ -3,6 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import { pino } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { parseTrustProxy } from './secrets.js';
 
 /** Every field that can carry a secret, wherever it appears in a log line. */
 export const REDACT_PATHS = [
@@ -26,6 +29,14 @@ function pathOnly(url: string): string {
   return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
 }
 
+/** One line per entry, led by the service, so three services in one terminal stay readable. */
+const PRETTY_OPTIONS = {
+  translateTime: 'SYS:HH:MM:ss',
+  ignore: 'pid,hostname,service',
+  messageFormat: '{service}: {msg}',
+  singleLine: true,
+};
+
 /** Resolved here so the apps need not depend on pino-pretty themselves. */
 const PRETTY_TARGET = createRequire(import.meta.url).resolve('pino-pretty');
 
@@ -37,7 +48,10 @@ export function loggerOptions(
   return {
     level,
     ...(format === 'pretty'
-      ? { transport: { target: PRETTY_TARGET, options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      ? {
+          // One line per entry, led by the service, so three services in one terminal stay readable.
+          transport: { target: PRETTY_TARGET, options: PRETTY_OPTIONS },
+        }
       : {}),
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -56,20 +70,34 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
+/** A hop count as the function Fastify builds from one at run time (its types admit no number): trust the nearest `hops` proxies. */
+function fastifyTrustProxy(value: boolean | number | string[]): FastifyServerOptions['trustProxy'] {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
+
 /** Fastify options every service starts from. */
 export function baseServerOptions(opts: {
   logLevel: string;
   service: string;
-  trustProxy: boolean;
+  /** TRUST_PROXY as configured (see parseTrustProxy), or already parsed. */
+  trustProxy: boolean | number | string;
   logFormat?: 'json' | 'pretty';
   /** A test's override: false for silence, or options (a level and stream) laid over the service's, so redaction still applies. */
   logger?: boolean | Record<string, unknown> | undefined;
 }): FastifyServerOptions {
   const base = loggerOptions(opts.logLevel, opts.service, opts.logFormat) as object;
   const logger = opts.logger === undefined ? base : typeof opts.logger === 'object' ? { ...base, ...opts.logger } : opts.logger;
+  // Pretty lines are written in this thread, in order with what the process prints itself (the start banner),
+  // rather than by a transport's worker thread whenever it gets to them.
+  const prettyInstance =
+    opts.logFormat === 'pretty' && opts.logger === undefined
+      ? pino({ ...(base as Record<string, unknown>), transport: undefined }, pinoPretty({ ...PRETTY_OPTIONS, sync: true }))
+      : undefined;
   return {
-    logger: logger as FastifyServerOptions['logger'],
-    trustProxy: opts.trustProxy,
+    ...(prettyInstance
+      ? { loggerInstance: prettyInstance as unknown as FastifyServerOptions['loggerInstance'] }
+      : { logger: logger as FastifyServerOptions['logger'] }),
+    trustProxy: fastifyTrustProxy(parseTrustProxy(opts.trustProxy)),
     bodyLimit: 64 * 1024,
     // The gateway's (or a calling service's) id is kept so one request reads the same in every log; a malformed one is replaced.
     requestIdHeader: false,

@@ -1,11 +1,41 @@
 // The Prometheus registry of one service: domain counters the apps increment where the events happen.
-import { Counter, Gauge, Registry } from '@prometheus-io/client';
+import { getHeapStatistics } from 'node:v8';
+import { Counter, Gauge, type LabelValues, Registry } from '@prometheus-io/client';
+
+/** What a pg pool reports about itself (pg.Pool's counters). */
+export interface PoolCounts {
+  readonly totalCount: number;
+  readonly waitingCount: number;
+}
+
+/** The process's open database pools, registered by whoever opens one (storage's openDatabase). */
+const pools = new Set<PoolCounts>();
+
+/** Counts `pool` in db_pool_* until the returned function is called (when the pool is closed). */
+export function trackPool(pool: PoolCounts): () => void {
+  pools.add(pool);
+  return () => pools.delete(pool);
+}
+
+/** For a service's own gauges, registered on its ServiceMetrics registry. */
+export { Gauge };
+
+const sum = (pick: (p: PoolCounts) => number) => [...pools].reduce((n, p) => n + pick(p), 0);
 
 /** Why a presented authorization code was refused (RFC 6749 §4.1.2, §10.5). */
 export type CodeRefusal = 'invalid' | 'wrong_client' | 'replayed';
 
 /** Who ended an access token. */
 export type TokenRevoker = 'client' | 'partner' | 'app_owner' | 'replay';
+
+/**
+ * Starts each labelled series at 0, so the first event of a pod is an increase `increase()` can see (a series that
+ * appears at 1 has no earlier sample to rise from).
+ */
+function preset<L extends string, C extends Counter<L>>(counter: C, label: L, values: string[]): C {
+  for (const value of values) counter.inc({ [label]: value } as LabelValues<L>, 0);
+  return counter;
+}
 
 /**
  * One registry per app instance, not prom-client's global one: the standalone process hosts three
@@ -23,12 +53,16 @@ export function createServiceMetrics(service: string) {
       help: 'Authorization codes exchanged for an access token.',
       registers,
     }),
-    codesRefused: new Counter({
-      name: 'oauth_codes_refused_total',
-      help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked).',
-      labelNames: ['reason'] as const,
-      registers,
-    }),
+    codesRefused: preset(
+      new Counter({
+        name: 'oauth_codes_refused_total',
+        help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked), grant_ended (what the code was bound to ended before it was redeemed).',
+        labelNames: ['reason'] as const,
+        registers,
+      }),
+      'reason',
+      ['invalid', 'wrong_client', 'replayed', 'grant_ended'],
+    ),
     tokensIssued: new Counter({ name: 'oauth_tokens_issued_total', help: 'Access tokens issued.', registers }),
     tokensRevoked: new Counter({
       name: 'oauth_tokens_revoked_total',
@@ -37,10 +71,45 @@ export function createServiceMetrics(service: string) {
       registers,
     }),
     loginFailures: new Counter({ name: 'oauth_login_failures_total', help: 'Failed sign-ins.', registers }),
-    webhookDeliveries: new Counter({
-      name: 'webhook_deliveries_total',
-      help: 'Removal notification delivery attempts, by outcome (delivered, retry, failed).',
-      labelNames: ['outcome'] as const,
+    webhookDeliveries: preset(
+      new Counter({
+        name: 'webhook_deliveries_total',
+        help: 'Removal notification delivery attempts, by outcome (delivered, retry, failed).',
+        labelNames: ['outcome'] as const,
+        registers,
+      }),
+      'outcome',
+      ['delivered', 'retry', 'failed'],
+    ),
+    heapLimit: new Gauge({
+      name: 'nodejs_heap_size_limit_bytes',
+      help: "V8's heap size limit (--max-old-space-size or its default): the process dies out of memory near it.",
+      registers,
+      collect() {
+        this.set(getHeapStatistics().heap_size_limit);
+      },
+    }),
+    dbPoolClients: new Gauge({
+      name: 'db_pool_clients',
+      help: 'Postgres connections of this process: total (open) and waiting (requests queued for a free connection).',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        this.set(
+          { state: 'total' },
+          sum((p) => p.totalCount),
+        );
+        this.set(
+          { state: 'waiting' },
+          sum((p) => p.waitingCount),
+        );
+      },
+    }),
+    webhookWorkerUp: new Gauge({
+      name: 'webhook_worker_up',
+      help: 'Whether the removal notifier of this instance reaches its outbox (0 while its ticks fail and back off).',
+      // Labelled so that services without a worker export no series (an unlabelled gauge reads 0 from the start).
+      labelNames: ['outbox'] as const,
       registers,
     }),
     dependencyUp: new Gauge({

@@ -8,8 +8,25 @@ import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 // A CommonJS module whose plugin is its `default` property: Node's ESM import hands over module.exports.
 const fastifyMetrics = fastifyMetricsModule.default;
 
-/** A readiness check: resolves when the dependency is usable, throws (or resolves false) when not. */
-export type ReadinessCheck = () => Promise<unknown>;
+/**
+ * A readiness check: resolves when the dependency is usable, throws (or resolves false) when not; resolves
+ * 'unknown' when it cannot tell because something it needs is down (that other check names the cause).
+ */
+export interface ReadinessCheck {
+  (): Promise<unknown>;
+  /** Reported (body, `dependency_up`) but never makes the instance unready: see reportOnly. */
+  reportOnly?: boolean;
+}
+
+/**
+ * Marks a check of a store every instance shares (Postgres, Redis) as reported, not gating. When a shared store
+ * is down every instance is down with it: failing readiness would empty the Service at once and users would get
+ * the ingress's generic 503 instead of this app's designed answers (503 + Retry-After, temporarily_unavailable
+ * redirects). The outage shows in `dependency_up` and in the readiness body instead (docs/operations.md).
+ */
+export function reportOnly(check: () => Promise<unknown>): ReadinessCheck {
+  return Object.assign(() => check(), { reportOnly: true });
+}
 
 export interface ObservabilityOptions {
   service: string;
@@ -22,6 +39,8 @@ export interface ObservabilityOptions {
 /** Set by the entry point on SIGTERM: readiness answers 503 so load balancers stop sending before the listener closes. */
 export class Readiness {
   draining = false;
+  /** Set once the listener stopped accepting: every response closes its connection, so none is left idle to be cut. */
+  closingConnections = false;
 }
 
 declare module 'fastify' {
@@ -31,7 +50,10 @@ declare module 'fastify' {
   }
 }
 
-type CheckResult = 'ok' | 'failed' | 'timeout';
+/** How long (ms) an idle keep-alive connection is kept open (Node's default, 5 s, is shorter than a gateway's). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+type CheckResult = 'ok' | 'failed' | 'timeout' | 'unknown';
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
@@ -39,7 +61,7 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Check
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   const run = check().then(
-    (result): CheckResult => (result === false ? 'failed' : 'ok'),
+    (result): CheckResult => (result === false ? 'failed' : result === 'unknown' ? 'unknown' : 'ok'),
     (): CheckResult => 'failed',
   );
   try {
@@ -93,17 +115,30 @@ async function observability(app: FastifyInstance, opts: ObservabilityOptions): 
       names.map(async (name) => {
         const started = performance.now();
         const result = await runCheck(opts.checks[name] as ReadinessCheck, timeoutMs);
-        metrics.dependencyUp.set({ dependency: name }, result === 'ok' ? 1 : 0);
-        metrics.dependencyCheckSeconds.set({ dependency: name }, (performance.now() - started) / 1000);
+        // An unknown result is no news about this dependency: the one it waits on carries the 0.
+        if (result === 'unknown') {
+          metrics.dependencyUp.remove({ dependency: name });
+        } else {
+          metrics.dependencyUp.set({ dependency: name }, result === 'ok' ? 1 : 0);
+          metrics.dependencyCheckSeconds.set({ dependency: name }, (performance.now() - started) / 1000);
+        }
         return [name, result] as const;
       }),
     );
     return Object.fromEntries(results);
   };
 
+  // Longer than any gateway's upstream keep-alive (nginx and cloud balancers: 60 s), so the gateway, never this
+  // service, closes an idle connection: otherwise the gateway may send on a socket this side is closing.
+  app.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Node measures the header deadline from the connection's idle start: it must exceed keepAliveTimeout.
+  app.server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+
   // Echoed so a partner or an operator can quote the id that every log line of this request carries.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Shutting down: the client must not reuse this connection, which is about to be closed.
+    if (app.readiness.closingConnections) reply.header('connection', 'close');
   });
 
   const quiet = { logLevel: 'warn' as const, config: { disableMetrics: true } };
@@ -114,11 +149,13 @@ async function observability(app: FastifyInstance, opts: ObservabilityOptions): 
   app.get('/health/ready', { ...quiet, schema: { response: { 200: HealthStatus, 503: HealthStatus } } }, async (_request, reply) => {
     if (app.readiness.draining) return reply.code(503).header('cache-control', 'no-store').send({ status: 'shutting_down' });
     const checks = await checkAll();
-    const ok = Object.values(checks).every((r) => r === 'ok');
+    const gating = Object.entries(checks).filter(([name]) => !opts.checks[name]?.reportOnly);
+    const ready = gating.every(([, result]) => result === 'ok');
+    const allOk = Object.values(checks).every((result) => result === 'ok');
     return reply
-      .code(ok ? 200 : 503)
+      .code(ready ? 200 : 503)
       .header('cache-control', 'no-store')
-      .send({ status: ok ? 'ok' : 'unavailable', checks });
+      .send({ status: ready ? (allOk ? 'ok' : 'degraded') : 'unavailable', checks });
   });
 
   // Not public: the gateway and the Ingress route only the OAuth paths; Prometheus scrapes the pod port.

@@ -1,4 +1,5 @@
 // Entry-point plumbing shared by every service: config errors as one clear line, listen, graceful shutdown.
+import { Server as NetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from './config.js';
 
@@ -28,10 +29,40 @@ export function requireSettings<C, K extends keyof C & string>(service: string, 
   return Object.fromEntries(names.map((name) => [name, config[name]])) as { [N in K]: NonNullable<C[N]> };
 }
 
-/** Marks `apps` not ready (when they carry the observability plugin), waits `drainMs`, then closes them. */
-export async function drainAndClose(apps: FastifyInstance[], drainMs: number): Promise<void> {
+/**
+ * After the drain, how long open connections get to carry one more request (answered with `Connection: close`)
+ * before the idle ones are closed.
+ */
+const LAST_REQUESTS_GRACE_MS = 500;
+
+function connectionCount(app: FastifyInstance): Promise<number> {
+  return new Promise((resolve) => app.server.getConnections((err, count) => resolve(err ? 0 : count)));
+}
+
+/** Stops accepting connections and waits until the open ones are gone or `graceMs` passed; the open ones stay. */
+async function stopAccepting(app: FastifyInstance, graceMs: number): Promise<void> {
+  if (app.hasDecorator('readiness')) app.readiness.closingConnections = true;
+  // net.Server's close, not http.Server's: the latter also closes idle connections at once.
+  if (app.server.listening) NetServer.prototype.close.call(app.server);
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && (await connectionCount(app)) > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
+/**
+ * Shuts `apps` down without resetting a request a client already sent (tests/scale keepalive-shutdown.test.ts).
+ * 1. Drain: readiness answers 503 (when they carry the observability plugin) while requests are still served on
+ *    kept-alive connections as usual, so a gateway keeps its pool rather than opening connections that the
+ *    closing listener would reset from its accept queue.
+ * 2. The listener stops accepting (a new connection is refused, which a gateway retries on another upstream),
+ *    and every response now says `Connection: close`: each open connection closes cleanly after its next
+ *    request instead of being cut while the client may be sending on it.
+ * 3. After a short grace Fastify closes: requests in flight finish, later ones get a 503 with
+ *    `Connection: close`, connections still idle are closed.
+ */
+export async function drainAndClose(apps: FastifyInstance[], drainMs: number, graceMs = LAST_REQUESTS_GRACE_MS): Promise<void> {
   for (const app of apps) if (app.hasDecorator('readiness')) app.readiness.draining = true;
   if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+  await Promise.all(apps.map((app) => stopAccepting(app, graceMs)));
   await Promise.all(apps.map((app) => app.close()));
 }
 

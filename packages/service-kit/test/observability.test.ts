@@ -1,7 +1,7 @@
 // The health and metrics plugin: liveness, readiness checks and draining, per-route and domain metrics.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { drainAndClose, observabilityPlugin, type ReadinessCheck } from '../src/index.js';
+import { drainAndClose, observabilityPlugin, type ReadinessCheck, reportOnly } from '../src/index.js';
 
 const apps: FastifyInstance[] = [];
 
@@ -55,6 +55,27 @@ describe('health', () => {
       status: 'unavailable',
       checks: { postgres: 'ok', redis: 'failed', migrations: 'failed', slow: 'timeout' },
     });
+  });
+
+  it('ready stays 200 (degraded) when only a reportOnly check fails, and says unknown without blaming it', async () => {
+    const app = await build({
+      postgres: reportOnly(async () => {
+        throw new Error('ECONNREFUSED');
+      }),
+      migrations: async () => 'unknown',
+    });
+    const res = await app.inject('/health/ready');
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: 'unavailable', checks: { postgres: 'failed', migrations: 'unknown' } });
+    const degraded = await build({
+      redis: reportOnly(async () => {
+        throw new Error('ECONNREFUSED');
+      }),
+      migrations: async () => true,
+    });
+    const res2 = await degraded.inject('/health/ready');
+    expect(res2.statusCode).toBe(200);
+    expect(res2.json()).toEqual({ status: 'degraded', checks: { redis: 'failed', migrations: 'ok' } });
   });
 
   it('ready is 503 shutting_down once draining, without running checks', async () => {

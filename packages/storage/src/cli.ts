@@ -13,10 +13,14 @@ if (command === 'seed' && process.env.NODE_ENV === 'production') {
   process.exit(1);
 }
 // No statement timeout: a migration may rewrite a large table.
+// While `pnpm start` holds the embedded database, openDatabase refuses (one sentence) before touching it.
 const db = await openDatabase({
   databaseUrl: process.env.DATABASE_URL,
   dataDir: embeddedDataDir(),
   queryTimeoutMs: 0,
+}).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
 });
 try {
   const applied = await migrateToLatest(db);

@@ -1,9 +1,10 @@
 // Opens the database: Postgres through pg when a URL is given, else embedded PGlite under a data folder.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { settleWithin } from '@partner-oauth/service-kit';
+import { settleWithin, trackPool } from '@partner-oauth/service-kit';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { NulGuardPlugin } from './nul-guard.js';
 import { PreparingClient } from './prepared.js';
 import type { Database } from './schema.js';
@@ -39,7 +40,11 @@ const CLOSE_TIMEOUT_MS = 2_000;
 
 /** A pg pool whose end() is bounded, so shutdown during an outage still completes. */
 class BoundedPool extends pg.Pool {
+  /** Counted in db_pool_clients (waiters mean the pool is too small for the load) until closed. */
+  readonly #untrack = trackPool(this);
+
   override end(): Promise<void> {
+    this.#untrack();
     return settleWithin(super.end(), CLOSE_TIMEOUT_MS);
   }
 }
@@ -57,11 +62,44 @@ export async function openDatabase(options: DbOptions): Promise<Db> {
     });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // pg-pool listens on a client only while it is idle: a socket that dies while Kysely holds the client (a query
+    // or a transaction in flight) emits 'error' with no listener, which kills the process. The query itself
+    // rejects with the same error (a 503 upstream), and the pool discards the broken client on release.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new NulGuardPlugin()] });
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const dataDir = options.dataDir ?? embeddedDataDir();
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
-  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  if (dataDir.startsWith('memory://')) {
+    const pglite = await PGlite.create(dataDir);
+    return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  }
+  // Refused here, before PGlite touches a file, when another process (a running `pnpm start`) has it open.
+  mkdirSync(dataDir, { recursive: true });
+  const lock = lockEmbeddedDatabase(dataDir);
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = await PGlite.create(dataDir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const close = pglite.close.bind(pglite);
+  pglite.close = async () => {
+    try {
+      await close();
+    } finally {
+      lock.release();
+    }
+  };
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });
+  // Kysely closes PGlite only if a query ever ran; it (and the lock) must be released either way.
+  const destroy = db.destroy.bind(db);
+  db.destroy = async () => {
+    await destroy();
+    if (!pglite.closed) await pglite.close();
+  };
+  return db;
 }

@@ -4,11 +4,13 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely/migrati
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_scopes_pkce_webhooks.js';
 import * as m0003 from './migrations/0003_admin_keys_audit.js';
+import * as m0004 from './migrations/0004_grant_epochs.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_scopes_pkce_webhooks': m0002,
   '0003_admin_keys_audit': m0003,
+  '0004_grant_epochs': m0004,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -42,6 +42,8 @@ export interface ClientTable {
   tos_uri: ColumnType<string | null, string | null | undefined, string | null>;
   revision: ColumnType<number, number | undefined, number>;
   webhook_secret_previous_expires_at: NullableTimestamp;
+  /** Codes issued under another epoch no longer redeem (0004). */
+  code_epoch: ColumnType<string, string | undefined, string>;
   created_at: DefaultNow;
   updated_at: DefaultNow;
 }
@@ -82,6 +84,9 @@ export interface ResourceServerTable {
   id: string;
   name: string;
   secret_hash: string;
+  /** The secret before the last rotation, live until previous_expires_at (0004). */
+  previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_expires_at: NullableTimestamp;
   created_at: DefaultNow;
   revoked_at: NullableTimestamp;
 }
@@ -109,6 +114,8 @@ export interface AdminKeyTable {
   id: string;
   name: string;
   key_hash: string;
+  /** `read`: GET only (0004). */
+  access: ColumnType<'full' | 'read', 'full' | 'read' | undefined, 'full' | 'read'>;
   created_at: DefaultNow;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
@@ -149,4 +156,5 @@ export type AuthorizationRow = Selectable<AuthorizationTable>;
 export type AccessTokenRow = Selectable<AccessTokenTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type AdminKeyRow = Selectable<AdminKeyTable>;
+export type ResourceServerRow = Selectable<ResourceServerTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;

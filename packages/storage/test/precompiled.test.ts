@@ -3,7 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../src/db.js';
-import { activeTokenQuery, clientCredentialsQuery, issueToken, issueTokenQuery, newId, UnstorableTextError } from '../src/index.js';
+import {
+  activeTokenQuery,
+  bindingQuery,
+  clientCredentialsQuery,
+  codeBinding,
+  endAuthorizations,
+  issueFromCodeQuery,
+  issueToken,
+  issueTokenQuery,
+  newId,
+  UnstorableTextError,
+} from '../src/index.js';
 import { type PrecompiledQuery, precompiled } from '../src/precompiled.js';
 import { addTestClient, createTestDatabase, type TestDatabase } from '../src/testing.js';
 
@@ -105,6 +116,55 @@ describe('precompiled queries return what the builder returns', () => {
       expect(fast).toEqual(built);
       expect(fast.rows).toHaveLength(1);
       await issueTokenQuery(t.db, params);
+    }
+  });
+});
+
+describe('precompiled queries of the code exchange return what the builder returns', () => {
+  it('bindingQuery: a client with ended grants on the app, one without, an unknown one', async () => {
+    const appId = t.ids.apps['Acme Sales'] as string;
+    await addTestClient(t.db, 'pc-ended');
+    await issueToken(t.db, { ...grant(), clientId: 'pc-ended', appId, tokenHash: hash(), codeHash: null });
+    await endAuthorizations(t.db, { clientId: 'pc-ended', appId }, 'partner_revoked');
+    await addTestClient(t.db, 'pc-binding');
+    for (const params of [
+      { clientId: 'pc-ended', appId },
+      { clientId: 'pc-binding', appId },
+      { clientId: 'nobody', appId },
+    ]) {
+      expect(await bindingQuery(t.db, params)).toEqual(await viaBuilder(t.db, bindingQuery, params));
+    }
+    expect(Number((await bindingQuery(t.db, { clientId: 'pc-ended', appId }))[0]?.ended)).toBe(1);
+    expect(await bindingQuery(t.db, { clientId: 'nobody', appId })).toEqual([]);
+  });
+
+  it('issueFromCodeQuery: a binding that holds, none, a moved epoch, a grant ended since, an unregistered redirect URI', async () => {
+    const appId = t.ids.apps['Grace Shop'] as string;
+    const accountId = t.ids.accounts['grace@example.com'] as string;
+    const client = await addTestClient(t.db, 'pc-code', { redirect_uris: ['https://pc.example/cb'] });
+    const binding = await codeBinding(t.db, client.client_id, appId);
+    if (!binding) throw new Error('no binding');
+    const base = { clientId: client.client_id, appId, accountId, scope: 'app:read', redirectUri: 'https://pc.example/cb' };
+    const cases = [
+      { ...base, epoch: binding.epoch, endedGrants: binding.endedGrants, issues: true },
+      { ...base, epoch: null, endedGrants: null, issues: true },
+      { ...base, epoch: '00000000-0000-4000-8000-000000000000', endedGrants: binding.endedGrants, issues: false },
+      { ...base, epoch: binding.epoch, endedGrants: binding.endedGrants + 1, issues: false },
+      { ...base, redirectUri: 'https://elsewhere.example/cb', epoch: binding.epoch, endedGrants: binding.endedGrants, issues: false },
+    ];
+    for (const { issues, ...c } of cases) {
+      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash(), codeHash: hash() };
+      const state = async (trx: Db) =>
+        trx
+          .selectFrom('access_tokens')
+          .select(['id', 'authorization_id', 'scope', 'code_hash'])
+          .where('client_id', '=', c.clientId)
+          .orderBy('id')
+          .execute();
+      const fast = await rolledBack(async (trx) => ({ rows: await issueFromCodeQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueFromCodeQuery, params), after: await state(trx) }));
+      expect(fast).toEqual(built);
+      expect(fast.rows).toHaveLength(issues ? 1 : 0);
     }
   });
 });

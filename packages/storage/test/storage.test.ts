@@ -2,6 +2,7 @@ import { sha256 } from '@partner-oauth/service-kit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   appendAudit,
+  codeBinding,
   createApp,
   createClient,
   DEV_ADMIN_KEY,
@@ -12,11 +13,13 @@ import {
   findMemberApp,
   isMigrated,
   issueToken,
+  issueTokenFromCode,
   listAppsForAccount,
   listAudit,
   listClients,
   liveSecretHashes,
   migrateToLatest,
+  newCodeEpoch,
   openDatabase,
   revokeAdminKey,
   revokeClientToken,
@@ -170,6 +173,91 @@ describe('ending authorizations', () => {
     expect(await endAuthorizations(t.db, { clientId: 'shoplifter', appId: grace().appId }, 'partner_revoked')).toEqual([]);
   });
 
+  // Regression (tests/faults chaos.test.ts): a token issued under the live authorization while an admin ended it
+  // was inserted after the end had revoked that authorization's tokens, and stayed live under an ended one.
+  it('a token issued while its authorization is being ended is never left live under it', async () => {
+    const appId = t.ids.apps['Acme Support'] as string;
+    const accountId = t.ids.accounts['grace@example.com'] ?? (t.ids.accounts['ada@example.com'] as string);
+    const issue = (n: string) =>
+      issueToken(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId,
+        scope: 'app:read',
+        tokenHash: sha256(`${n}-${Math.random()}`),
+        codeHash: null,
+      });
+    for (let round = 0; round < 40; round++) {
+      const { authorizationId } = await issue('first');
+      await Promise.all([issue('racing'), endAuthorizations(t.db, { authorizationId }, 'admin_removed')]);
+    }
+    const liveUnderEnded = await t.db
+      .selectFrom('access_tokens as k')
+      .innerJoin('authorizations as a', 'a.id', 'k.authorization_id')
+      .select('k.id')
+      .where('k.revoked_at', 'is', null)
+      .where('a.revoked_at', 'is not', null)
+      .execute();
+    expect(liveUnderEnded).toEqual([]);
+  });
+
+  // The same race through the statement the code exchange uses (issueTokenFromCode, with its grant guard).
+  it('a token issued from a code while its authorization is being ended is never left live under it', async () => {
+    const appId = t.ids.apps['Acme Support'] as string;
+    const accountId = t.ids.accounts['ada@example.com'] as string;
+    const issue = async (n: string) => {
+      const issued = await issueTokenFromCode(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId,
+        scope: 'app:read',
+        tokenHash: sha256(`${n}-${Math.random()}`),
+        codeHash: null,
+        redirectUri: 'http://localhost:4000/callback',
+        binding: null,
+      });
+      if (!issued) throw new Error('refused');
+      return issued;
+    };
+    for (let round = 0; round < 40; round++) {
+      const { authorizationId } = await issue('first');
+      await Promise.all([issue('racing'), endAuthorizations(t.db, { authorizationId }, 'admin_removed')]);
+    }
+    const liveUnderEnded = await t.db
+      .selectFrom('access_tokens as k')
+      .innerJoin('authorizations as a', 'a.id', 'k.authorization_id')
+      .select('k.id')
+      .where('k.revoked_at', 'is', null)
+      .where('a.revoked_at', 'is not', null)
+      .execute();
+    expect(liveUnderEnded).toEqual([]);
+  });
+
+  // Regression (tests/faults chaos.test.ts): a partner revoking its token while an admin ended the same
+  // authorization took the two row locks in opposite orders, and Postgres broke the deadlock with a 500.
+  it('a revocation racing an admin ending the same authorization never deadlocks', async () => {
+    const appId = t.ids.apps['Acme Sales'] as string;
+    const accountId = t.ids.accounts['ada@example.com'] as string;
+    for (let round = 0; round < 40; round++) {
+      const hash = sha256(`race-${round}-${Math.random()}`);
+      const { authorizationId } = await issueToken(t.db, {
+        clientId: 'shoplifter',
+        appId,
+        accountId,
+        scope: 'app:read',
+        tokenHash: hash,
+        codeHash: null,
+      });
+      const [revoked, ended] = await Promise.all([
+        revokeClientToken(t.db, hash, 'shoplifter'),
+        endAuthorizations(t.db, { authorizationId }, 'admin_removed'),
+      ]);
+      // Whichever came first ended the authorization; the token is dead either way, and nothing failed.
+      expect(revoked || ended.length === 1).toBe(true);
+      expect(await findActiveToken(t.db, hash)).toBeUndefined();
+    }
+  });
+
   it('RFC 7009: revoking the last token ends the authorization; another client cannot revoke it', async () => {
     await issue('rev-1');
     await issue('rev-2');
@@ -212,10 +300,15 @@ describe('the development admin key', () => {
 });
 
 describe('storage on embedded PGlite', () => {
-  it('runs the same migrations and seed', async () => {
+  it('runs the same migrations and seed', { timeout: 120_000 }, async () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
-      expect(await migrateToLatest(db)).toEqual(['0001_initial', '0002_scopes_pkce_webhooks', '0003_admin_keys_audit']);
+      expect(await migrateToLatest(db)).toEqual([
+        '0001_initial',
+        '0002_scopes_pkce_webhooks',
+        '0003_admin_keys_audit',
+        '0004_grant_epochs',
+      ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
       expect(Object.keys(ids.apps).sort()).toEqual(['Acme Sales', 'Acme Support', 'Grace Shop']);
@@ -229,6 +322,22 @@ describe('storage on embedded PGlite', () => {
         codeHash: null,
       });
       expect(await findActiveToken(db, sha256('x'))).toMatchObject({ appName: 'Acme Sales' });
+      // The code exchange's guarded statement (uuid epoch, redirect URI membership, ended-grant count) on PGlite too.
+      const binding = await codeBinding(db, 'shoplifter', appId);
+      expect(binding).toMatchObject({ endedGrants: 0 });
+      const fromCode = {
+        clientId: 'shoplifter',
+        appId,
+        accountId: ids.accounts['ada@example.com'] as string,
+        scope: 'app:read',
+        codeHash: sha256('code'),
+        redirectUri: 'http://localhost:4000/callback',
+        binding: binding ?? null,
+      };
+      expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('y') })).toMatchObject({ tokenId: expect.any(String) });
+      expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('z'), redirectUri: 'https://elsewhere.example/cb' })).toBeNull();
+      await newCodeEpoch(db, 'shoplifter');
+      expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('w') })).toBeNull();
       // The embedded default's admin key and the audit log work on PGlite too (the log's bigint id read as text).
       await seedDevAdminKey(db);
       expect(await findLiveAdminKey(db, sha256(DEV_ADMIN_KEY))).toMatchObject({ name: 'development (embedded default)' });
@@ -238,5 +347,5 @@ describe('storage on embedded PGlite', () => {
       await db.destroy();
     }
     // PGlite starts, migrates and seeds in WebAssembly: seconds alone, tens of seconds on a loaded machine.
-  }, 120_000);
+  });
 });

@@ -1,6 +1,7 @@
 // One attempt at delivering a removal notification: a signed POST of the stored body, no redirects.
 
 import type { WebhookDeliveryRow } from '@partner-oauth/storage';
+import { guardedFetch, type Resolver } from './outbound.js';
 import { signWebhook, webhookSigningSecret } from './signing.js';
 
 export const USER_AGENT = 'partner-oauth-webhooks/1';
@@ -22,7 +23,26 @@ export interface DeliverOptions {
   /** The signature timestamp, unix seconds; defaults to now. */
   nowSeconds?: number;
   timeoutMs?: number;
+  /** Development only (WEBHOOK_ALLOW_LOOPBACK): lets a partner on this machine be notified. */
+  allowLoopback?: boolean;
+  /** How host names are resolved before the address is checked; the system resolver by default. */
+  resolver?: Resolver;
+  /** Replaces the address-checking fetch (tests of what happens after the request). */
   fetchImpl?: typeof fetch;
+}
+
+const defaultFetches = new Map<boolean, typeof fetch>();
+
+/** The address-checking fetch for a policy: one connection pool per policy, made on first use. */
+function outboundFetch(opts: DeliverOptions): typeof fetch {
+  const allowLoopback = opts.allowLoopback ?? false;
+  if (opts.resolver) return guardedFetch({ allowLoopback, resolver: opts.resolver });
+  let made = defaultFetches.get(allowLoopback);
+  if (!made) {
+    made = guardedFetch({ allowLoopback });
+    defaultFetches.set(allowLoopback, made);
+  }
+  return made;
 }
 
 export type DeliveryResult =
@@ -30,9 +50,13 @@ export type DeliveryResult =
   /** `status` is absent when no response arrived (network error, timeout). */
   | { ok: false; status?: number; error: string };
 
-/** Signs and POSTs `row.payload` to `row.url`; a 2xx is success, anything else (3xx included) a failure. */
+/**
+ * Signs and POSTs `row.payload` to `row.url`; a 2xx is success, anything else (3xx included) a failure.
+ * The URL is checked again here, and its host resolved and refused when private: the rules at registration
+ * do not see what a name will resolve to on the day of delivery.
+ */
 export async function deliverOne(row: DeliverableRow, opts: DeliverOptions): Promise<DeliveryResult> {
-  const fetchImpl = opts.fetchImpl ?? fetch;
+  const fetchImpl = opts.fetchImpl ?? outboundFetch(opts);
   const nowSeconds = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -104,9 +128,11 @@ function describeError(err: unknown): string {
   if (err instanceof Error) {
     if (err.name === 'TimeoutError') return 'timeout';
     if (err.name === 'AbortError') return 'aborted';
+    if (err.name === 'OutboundRefused') return truncate(`refused: ${err.message}`);
     // undici wraps the socket error: "fetch failed" with the useful code on `cause`.
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof Error) {
+      if (cause.name === 'OutboundRefused') return truncate(`refused: ${cause.message}`);
       const code = (cause as { code?: unknown }).code;
       return truncate(typeof code === 'string' ? `${code}: ${cause.message}` : cause.message);
     }

@@ -45,12 +45,18 @@ export interface RemovalNotifierOptions {
   /** Drives "now" for due rows, backoff and signature timestamps; tests pass a FakeClock. */
   clock?: Clock;
   fetchImpl?: typeof fetch;
+  /** Development only (WEBHOOK_ALLOW_LOOPBACK): partners on this machine may be notified. */
+  allowLoopback?: boolean;
   /** Source of jitter in [0, 1). */
   random?: () => number;
   /** False to poll only through runOnce() (tests). */
   autoStart?: boolean;
   /** Told each recorded outcome (a service counts them in its metrics); not told of lost leases. */
   onOutcome?: (outcome: DeliveryOutcome) => void;
+  /** Longest wait between ticks while ticks fail (the outbox cannot be reached): capped exponential from pollIntervalMs. */
+  maxTickBackoffMs?: number;
+  /** Called once when ticks start failing (false) and once when one succeeds again (true): a metric, not a log per tick. */
+  onHealthChange?: (up: boolean) => void;
 }
 
 /** What became of one recorded attempt. */
@@ -91,9 +97,12 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
     leaseMs = 60_000,
     clock = systemClock,
     fetchImpl,
+    allowLoopback = false,
     random = Math.random,
     autoStart = true,
     onOutcome,
+    maxTickBackoffMs = 30_000,
+    onHealthChange,
   } = options;
   if (!signingKey) throw new Error('startRemovalNotifier: signingKey is required');
   if (!(batchSize >= 1 && maxAttempts >= 1 && pollIntervalMs >= 0))
@@ -109,6 +118,7 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
       signingKey,
       nowSeconds: Math.floor(started / 1000),
       timeoutMs,
+      allowLoopback,
       ...(fetchImpl ? { fetchImpl } : {}),
     });
     await recordOutcome(row, result, clock.now() - started);
@@ -187,13 +197,28 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
     timer.unref();
   }
 
+  /** Ticks failed in a row: while Postgres is away, wait 2, 4, 8… poll intervals (up to maxTickBackoffMs) between them. */
+  let failedTicks = 0;
+
   async function loop(): Promise<void> {
     timer = undefined;
     let claimed = 0;
     try {
       claimed = await runOnce();
     } catch (err) {
-      logger.error({ event: 'webhook.tick_failed', error: errorText(err) }, 'removal notifier tick failed');
+      failedTicks++;
+      // Logged once per outage, not once per tick: the state change is the news.
+      if (failedTicks === 1) {
+        logger.error({ event: 'webhook.worker_down', error: errorText(err) }, 'removal notifier cannot reach the outbox; backing off');
+        onHealthChange?.(false);
+      }
+      schedule(Math.min(maxTickBackoffMs, Math.max(pollIntervalMs, 1) * 2 ** failedTicks));
+      return;
+    }
+    if (failedTicks > 0) {
+      logger.info({ event: 'webhook.worker_up', failed_ticks: failedTicks }, 'removal notifier reaches the outbox again');
+      failedTicks = 0;
+      onHealthChange?.(true);
     }
     // A full batch suggests a backlog: go again at once rather than after the interval.
     schedule(claimed >= batchSize ? 0 : pollIntervalMs);

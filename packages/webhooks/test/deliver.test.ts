@@ -29,7 +29,7 @@ const row = (url: string, overrides: Partial<DeliverableRow> = {}): DeliverableR
 describe('deliverOne', () => {
   it('POSTs the stored body with exactly the documented headers, signed with the derived secret', async () => {
     const partner = await receiver(() => ({ status: 204 }));
-    const result = await deliverOne(row(partner.url), { signingKey: KEY, nowSeconds: 1_800_000_000 });
+    const result = await deliverOne(row(partner.url), { signingKey: KEY, allowLoopback: true, nowSeconds: 1_800_000_000 });
     expect(result).toEqual({ ok: true, status: 204 });
     const [req] = partner.requests;
     expect(req?.body).toBe(row(partner.url).payload);
@@ -52,6 +52,7 @@ describe('deliverOne', () => {
     const partner = await receiver(() => ({ status: 204 }));
     const result = await deliverOne(row(partner.url, { secret_version: 4, previous_secret_version: 3 }), {
       signingKey: KEY,
+      allowLoopback: true,
       nowSeconds: 1_800_000_000,
     });
     expect(result).toEqual({ ok: true, status: 204 });
@@ -65,22 +66,29 @@ describe('deliverOne', () => {
 
   it('signs once when there is no previous version, or it equals the current one', async () => {
     const partner = await receiver(() => ({ status: 204 }));
-    await deliverOne(row(partner.url, { previous_secret_version: null }), { signingKey: KEY, nowSeconds: 1_800_000_000 });
-    await deliverOne(row(partner.url, { previous_secret_version: 3 }), { signingKey: KEY, nowSeconds: 1_800_000_000 });
+    await deliverOne(row(partner.url, { previous_secret_version: null }), {
+      signingKey: KEY,
+      allowLoopback: true,
+      nowSeconds: 1_800_000_000,
+    });
+    await deliverOne(row(partner.url, { previous_secret_version: 3 }), { signingKey: KEY, allowLoopback: true, nowSeconds: 1_800_000_000 });
     for (const req of partner.requests) expect(req.headers['x-webhook-signature']).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
     expect(partner.requests).toHaveLength(2);
   });
 
   it('sends no x-request-id when the row has none', async () => {
     const partner = await receiver(() => ({ status: 200 }));
-    expect(await deliverOne(row(partner.url, { request_id: null }), { signingKey: KEY })).toEqual({ ok: true, status: 200 });
+    expect(await deliverOne(row(partner.url, { request_id: null }), { signingKey: KEY, allowLoopback: true })).toEqual({
+      ok: true,
+      status: 200,
+    });
     expect(partner.requests[0]?.headers).not.toHaveProperty('x-request-id');
   });
 
   it('treats a 3xx as a failure and does not follow it', async () => {
     const target = await receiver(() => ({ status: 200 }));
     const partner = await receiver(() => ({ status: 307, headers: { location: target.url } }));
-    expect(await deliverOne(row(partner.url), { signingKey: KEY })).toEqual({
+    expect(await deliverOne(row(partner.url), { signingKey: KEY, allowLoopback: true })).toEqual({
       ok: false,
       status: 307,
       error: 'HTTP 307: redirect not followed',
@@ -91,14 +99,17 @@ describe('deliverOne', () => {
   it('times out a partner that never answers', async () => {
     const partner = await receiver(() => 'hang');
     const started = Date.now();
-    expect(await deliverOne(row(partner.url), { signingKey: KEY, timeoutMs: 150 })).toEqual({ ok: false, error: 'timeout' });
+    expect(await deliverOne(row(partner.url), { signingKey: KEY, allowLoopback: true, timeoutMs: 150 })).toEqual({
+      ok: false,
+      error: 'timeout',
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('reports a refused connection without a status', async () => {
     const partner = await receiver(() => ({ status: 200 }));
     await partner.close();
-    const result = await deliverOne(row(partner.url), { signingKey: KEY });
+    const result = await deliverOne(row(partner.url), { signingKey: KEY, allowLoopback: true });
     expect(result.ok).toBe(false);
     expect(result).not.toHaveProperty('status');
     expect(!result.ok && result.error).toMatch(/^ECONNREFUSED/);
@@ -106,7 +117,7 @@ describe('deliverOne', () => {
 
   it('keeps at most 200 characters of an error response', async () => {
     const partner = await receiver(() => ({ status: 500, body: `oops ${'y'.repeat(100_000)}` }));
-    const result = await deliverOne(row(partner.url), { signingKey: KEY });
+    const result = await deliverOne(row(partner.url), { signingKey: KEY, allowLoopback: true });
     expect(result).toMatchObject({ ok: false, status: 500 });
     const error = result.ok ? '' : result.error;
     expect(error.startsWith('HTTP 500: oops yyy')).toBe(true);
@@ -115,6 +126,10 @@ describe('deliverOne', () => {
 
   it('counts 4xx as failure with the status alone when the body is empty', async () => {
     const partner = await receiver(() => ({ status: 410 }));
-    expect(await deliverOne(row(partner.url), { signingKey: KEY })).toEqual({ ok: false, status: 410, error: 'HTTP 410' });
+    expect(await deliverOne(row(partner.url), { signingKey: KEY, allowLoopback: true })).toEqual({
+      ok: false,
+      status: 410,
+      error: 'HTTP 410',
+    });
   });
 });

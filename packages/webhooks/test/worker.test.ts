@@ -1,5 +1,6 @@
 // The outbox worker against real Postgres and a real HTTP receiver: retries, giving up, restarts, several workers.
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { FakeClock } from '@partner-oauth/service-kit';
 import { claimDueDeliveries, type Db, endAuthorizations, issueToken, openDatabase } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
@@ -44,7 +45,16 @@ const freshClock = () => new FakeClock(Date.now() + 1_000);
 
 function notifier(opts: Partial<RemovalNotifierOptions> & { clock: FakeClock }) {
   const logger = memoryLogger();
-  const worker = startRemovalNotifier({ db: t.db, signingKey: KEY, logger, autoStart: false, baseDelayMs: 5, maxDelayMs: 50, ...opts });
+  const worker = startRemovalNotifier({
+    db: t.db,
+    signingKey: KEY,
+    allowLoopback: true,
+    logger,
+    autoStart: false,
+    baseDelayMs: 5,
+    maxDelayMs: 50,
+    ...opts,
+  });
   return { worker, logger };
 }
 
@@ -249,7 +259,7 @@ describe('startRemovalNotifier', () => {
   it('stop() waits for the delivery in flight and records it', async () => {
     const partner = await receiver(() => ({ status: 200, delayMs: 200 }));
     const id = await insertDelivery(t.db, partner.url);
-    const worker = startRemovalNotifier({ db: t.db, signingKey: KEY, logger: memoryLogger(), pollIntervalMs: 10 });
+    const worker = startRemovalNotifier({ db: t.db, signingKey: KEY, allowLoopback: true, logger: memoryLogger(), pollIntervalMs: 10 });
     await waitFor(async () => partner.requests.some((r) => r.headers['x-webhook-id'] === id));
     await worker.stop();
     expect(await deliveryRow(t.db, id)).toMatchObject({ status: 'delivered', attempts: 1 });
@@ -262,7 +272,14 @@ describe('startRemovalNotifier', () => {
     const pools: Db[] = [await openDatabase({ databaseUrl: t.url, poolSize: 3 }), await openDatabase({ databaseUrl: t.url, poolSize: 3 })];
     const loggers = pools.map(() => memoryLogger());
     const workers = pools.map((db, i) =>
-      startRemovalNotifier({ db, signingKey: KEY, logger: loggers[i] as ReturnType<typeof memoryLogger>, pollIntervalMs: 5, batchSize: 3 }),
+      startRemovalNotifier({
+        db,
+        signingKey: KEY,
+        allowLoopback: true,
+        logger: loggers[i] as ReturnType<typeof memoryLogger>,
+        pollIntervalMs: 5,
+        batchSize: 3,
+      }),
     );
     try {
       await waitFor(async () => {
@@ -292,5 +309,57 @@ describe('startRemovalNotifier', () => {
     expect(rows.every((r) => r.status === 'delivered' && r.attempts === 1)).toBe(true);
     const delivered = loggers.flatMap((l) => l.lines.filter((x) => x.obj.event === 'webhook.delivered'));
     expect(delivered).toHaveLength(30);
+  });
+});
+
+describe('startRemovalNotifier while Postgres is unreachable', () => {
+  it('backs off (capped exponential), logs down once and up once, and reports both changes', async () => {
+    // A Postgres that resets every connection, until `up` forwards them to the real one.
+    let up = false;
+    let attempts = 0;
+    const gate = createNetServer((client) => {
+      attempts++;
+      if (!up) return client.destroy();
+      const upstream = connect(5432, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const url = new URL(t.url);
+    url.host = `127.0.0.1:${(gate.address() as AddressInfo).port}`;
+    const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 1 });
+    const logger = memoryLogger();
+    const changes: boolean[] = [];
+    const worker = startRemovalNotifier({
+      db,
+      signingKey: KEY,
+      logger,
+      pollIntervalMs: 10,
+      maxTickBackoffMs: 160,
+      onHealthChange: (state) => changes.push(state),
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 1_200));
+      // Without backoff a 10 ms poll makes ~100 attempts in 1.2 s; 20, 40, 80, then 160 ms apart makes about 10.
+      expect(attempts).toBeGreaterThan(3);
+      expect(attempts).toBeLessThan(20);
+      expect(changes).toEqual([false]);
+      up = true;
+      await waitFor(async () => changes.length === 2, 5_000);
+      expect(changes).toEqual([false, true]);
+      const events = logger.lines.map((l) => [l.level, l.obj.event]);
+      expect(events.filter(([, e]) => e === 'webhook.worker_down')).toEqual([['error', 'webhook.worker_down']]);
+      expect(events.filter(([, e]) => e === 'webhook.worker_up')).toEqual([['info', 'webhook.worker_up']]);
+      expect(events.filter(([, e]) => e === 'webhook.tick_failed')).toEqual([]);
+    } finally {
+      await worker.stop();
+      await db.destroy();
+      gate.close();
+    }
   });
 });

@@ -1,6 +1,8 @@
 // The consent experience in Chromium: from Shoplifter's button to a connected app, and back out again.
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { DEV_WEBHOOK_SIGNING_KEY, signWebhook, webhookSigningSecret } from '@partner-oauth/webhooks';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { capture, freePort, launchChromium, type Service, startProcess, stopProcess, watchConsole } from './support.js';
@@ -13,6 +15,13 @@ let ui: string;
 let shoplifter: string;
 let page: Page;
 let problems: string[];
+// token-service runs with the development signing key here; Shoplifter gets the secret the registry would have shown.
+const webhookSecret = webhookSigningSecret(DEV_WEBHOOK_SIGNING_KEY, 'shoplifter', 1);
+const ada = { acmeSales: '', acmeSupport: '' };
+/** Removal notices delivered (2xx from Shoplifter) for an app. */
+const delivered = async (appId: string) =>
+  (await t.db.selectFrom('webhook_deliveries').select('status').where('app_id', '=', appId).where('status', '=', 'delivered').execute())
+    .length;
 
 beforeAll(async () => {
   t = await createTestDatabase(inject('templateDatabase'));
@@ -22,9 +31,12 @@ beforeAll(async () => {
   // Shoplifter listens on a free port here, so its registration follows it.
   await t.db
     .updateTable('clients')
-    .set({ redirect_uris: [`${shoplifter}/callback`], client_uri: shoplifter, remove_url: null })
+    .set({ redirect_uris: [`${shoplifter}/callback`], client_uri: shoplifter, remove_url: `${shoplifter}/removed` })
     .where('client_id', '=', 'shoplifter')
     .execute();
+  const apps = await t.db.selectFrom('apps').select(['id', 'name']).execute();
+  ada.acmeSales = apps.find((a) => a.name === 'Acme Sales')?.id ?? '';
+  ada.acmeSupport = apps.find((a) => a.name === 'Acme Support')?.id ?? '';
   const env = {
     DATABASE_URL: t.url,
     REDIS_URL: redis.url,
@@ -43,6 +55,7 @@ beforeAll(async () => {
       'shoplifter',
       ['node', 'examples/shoplifter/dist/server.js'],
       {
+        WEBHOOK_SECRET: webhookSecret,
         PORT: String(partnerPort),
         AUTHORIZE_URL: `${ui}/oauth/authorize`,
         TOKEN_URL: `http://127.0.0.1:${tokenPort}/oauth/token`,
@@ -126,10 +139,13 @@ describe('an app owner adds Shoplifter', () => {
     expect(await page.getByRole('status').textContent()).toBe('Shoplifter no longer has access to Acme Sales.');
     await capture(page, 'integrations-removed');
 
-    // Shoplifter's token stopped working at once.
+    // The signed removal notice reaches Shoplifter's remove_url, which forgets the connection: it no longer claims one.
     await page.goto(shoplifter);
-    expect(await page.evaluate(() => fetch('/status').then((r) => r.json()))).toEqual({ connected: true, tokenWorks: false });
-  });
+    await expect.poll(() => page.evaluate(() => fetch('/status').then((r) => r.json())), { timeout: 20_000 }).toEqual({ connected: false });
+    await page.reload();
+    expect(await heading()).toBe('Your store’s orders, in your conversations');
+    await expect.poll(() => delivered(ada.acmeSales)).toBe(1);
+  }, 60_000);
 
   it('one app: straight to consent; Deny sends the browser back to Shoplifter not connected', async () => {
     await startAtShoplifter();
@@ -191,6 +207,58 @@ describe('an app owner adds Shoplifter', () => {
     expect(await focused()).toBe('Disconnect');
     await page.keyboard.press('Enter');
     await expect.poll(heading).toBe('Your store’s orders, in your conversations');
+  });
+});
+
+describe('Shoplifter after a removal', () => {
+  async function connect(app: string): Promise<void> {
+    await startAtShoplifter();
+    await signIn('ada@example.com', 'lovelace-1815');
+    await page.getByLabel(app).check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    expect(await heading()).toBe(`Connected to ${app}`);
+  }
+  const status = () => page.evaluate(() => fetch('/status').then((r) => r.json()));
+  const postNotice = (signature: string, body: string) =>
+    page.evaluate(
+      ([signature, body]) =>
+        fetch('/removed', { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-signature': signature }, body }).then(
+          (r) => r.status,
+        ),
+      [signature, body] as const,
+    );
+
+  it('refuses a removal notice that is not signed with its webhook secret, and keeps the connection', async () => {
+    await connect('Acme Support');
+    const body = JSON.stringify({ type: 'authorization.removed', id: 'forged-1', client_id: 'shoplifter', app_id: ada.acmeSupport });
+    const t = Math.floor(Date.now() / 1000);
+    expect(await postNotice(signWebhook('whsec_not-ours', t, body), body)).toBe(401);
+    expect(await postNotice('', body)).toBe(401);
+    // Signed with the right secret but five minutes and more old: a replay.
+    expect(await postNotice(signWebhook(webhookSecret, t - 301, body), body)).toBe(401);
+    expect(await status()).toEqual({ connected: true, tokenWorks: true });
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await expect.poll(heading).toBe('Your store’s orders, in your conversations');
+  });
+
+  it('without a notice (none registered), checks its token with /v2/tokenInfo before claiming a connection', async () => {
+    await t.db.updateTable('clients').set({ remove_url: null }).where('client_id', '=', 'shoplifter').execute();
+    try {
+      await connect('Acme Support');
+      await page.goto(`${ui}/integrations`);
+      await page.getByRole('button', { name: 'Remove Shoplifter from Acme Support' }).click();
+      await page.goto(shoplifter);
+      // The home page asked the platform, was told the token is dead, and forgot it.
+      expect(await heading()).toBe('Your store’s orders, in your conversations');
+      expect(await status()).toEqual({ connected: false });
+    } finally {
+      await t.db
+        .updateTable('clients')
+        .set({ remove_url: `${shoplifter}/removed` })
+        .where('client_id', '=', 'shoplifter')
+        .execute();
+    }
   });
 });
 

@@ -11,9 +11,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'poauth-e2e-'));
 let service: Service | undefined;
 let deployment: Deployment;
 let registryUrl: string;
+let ports: { ui: number; token: number; registry: number; partner: number };
 
 beforeAll(async () => {
   const [ui, token, registry, partner] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  ports = { ui, token, registry, partner };
   const issuer = `http://127.0.0.1:${ui}`;
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
@@ -23,6 +25,8 @@ beforeAll(async () => {
     SHOPLIFTER_PORT: String(partner),
     ISSUER: issuer,
     LOG_LEVEL: 'info',
+    // The default, as a newcomer gets it.
+    LOG_FORMAT: '',
     NODE_ENV: 'development',
   };
   // No DATABASE_URL or REDIS_URL: the embedded default.
@@ -43,12 +47,31 @@ afterAll(async () => {
   if (code !== 0) throw new Error(`standalone did not exit cleanly (${code}):\n${service?.output()}`);
 });
 
-it('says where its data lives and how to try it', () => {
+it('development by default: a banner with the links, demo accounts and development secrets, then readable lines, not JSON', () => {
   const out = service?.output() ?? '';
-  expect(out).toContain('embedded PGlite');
-  expect(out).toContain('the admin API accepts the development admin key');
-  expect(out).toContain(DEV_ADMIN_KEY);
-  expect(out).toContain('ada@example.com');
+  const banner = out.slice(out.indexOf('  Partner OAuth is running (development)'));
+  expect(banner).toMatch(
+    /^ {2}Partner OAuth is running \(development\) in \d+ ms: embedded PGlite in .*\/pglite, codes and sessions in-process$/m,
+  );
+  for (const [label, port] of [
+    ['Try it', ports.partner],
+    ['Sign-in', `${ports.ui}/integrations`],
+    ['Tokens', ports.token],
+    ['Admin API', `${ports.registry}/docs`],
+  ] as const)
+    expect(banner).toMatch(new RegExp(`^ {2}${label} +http://localhost:${port} `, 'm'));
+  expect(banner).toMatch(/^ {4}ada@example\.com \/ lovelace-1815 +two apps: Acme Support, Acme Sales$/m);
+  expect(banner).toMatch(/^ {4}grace@example\.com \/ hopper-1906 +one app: Grace Shop$/m);
+  expect(banner).toMatch(/^ {4}nobody@example\.com \/ nobody-0000 +no app$/m);
+  expect(banner).toContain(`  Admin key  ${DEV_ADMIN_KEY}`);
+  expect(banner).toContain('  ! Development secrets in use');
+  expect(banner).toContain('- SESSION_SECRET is the development value');
+  expect(banner).toContain('- WEBHOOK_SIGNING_KEY is the development key');
+  expect(banner).toContain('the admin API accepts the development admin key');
+  // Log lines read as "HH:MM:SS LEVEL: service: message", one per line; none is a JSON object.
+  const lines = out.split('\n').filter((l) => l.trim() !== '');
+  expect(lines.filter((l) => l.startsWith('{'))).toEqual([]);
+  expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: authorize-ui: Server listening at /m);
 });
 
 it('seeds the development admin key, which the admin API accepts, and nothing else', async () => {

@@ -149,8 +149,10 @@ describe('Redis unreachable', () => {
     await expectUnavailablePage(await decision(browser, consent));
     expectUnavailableToken(await exchange(token, { ...partner, code }));
     expect(Date.now() - started).toBeLessThan(8_000);
+    // The instance stays routable (every instance shares this Redis): the outage shows, by name, in the body.
     const ready = await fetch(`${token}/health/ready`);
-    expect(ready.status).toBe(503);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'degraded', checks: { postgres: 'ok', redis: 'failed', migrations: 'ok' } });
 
     redisProxy.restore();
     // The code was never consumed while Redis was away: it still works, once.
@@ -188,6 +190,8 @@ describe('Postgres unreachable', () => {
     const code = approved.searchParams.get('code') as string;
     const tokensBefore = await tokensInDb();
     const other = await toConsent();
+    // The orchestrator's probes found both instances ready (schema current) before the outage.
+    for (const base of [token, registry]) expect((await fetch(`${base}/health/ready`)).status).toBe(200);
 
     pgProxy.cut();
     await expectUnavailablePage(await fetch(`${ui}/oauth/authorize?${AUTH_QUERY}`, { redirect: 'manual' }));
@@ -201,6 +205,15 @@ describe('Postgres unreachable', () => {
       error: 'temporarily_unavailable',
       message: 'the service is temporarily unavailable, retry later',
     });
+    // The cause, not what follows from it: the schema was found current before the outage and still is.
+    for (const [base, checks] of [
+      [token, { postgres: 'failed', redis: 'ok', migrations: 'ok' }],
+      [registry, { postgres: 'failed', migrations: 'ok' }],
+    ] as const) {
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'degraded', checks });
+    }
 
     pgProxy.restore();
     // Client authentication failed before the code was touched: it is still good, once.

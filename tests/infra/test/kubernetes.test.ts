@@ -1,13 +1,29 @@
-// infra/k8s: every manifest valid against the Kubernetes schemas (kubernetes-models), and consistent with each other.
-import { readdirSync } from 'node:fs';
+// infra/k8s as `kubectl kustomize` renders it: every object valid against the Kubernetes schemas (kubernetes-models),
+// and consistent with each other; the rollout, exposure and secret rules of issue 17 on what is really applied.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as k8s from 'kubernetes-models';
-import { describe, expect, it } from 'vitest';
-import { INFRA, type Match, PORTS, PRIVATE_PATHS, PUBLIC_ROUTES, route, yamlDocuments } from './support.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_PATHS,
+  ADMIN_ROUTES,
+  INFRA,
+  kustomize,
+  type Match,
+  PORTS,
+  PRIVATE_PATHS,
+  PUBLIC_ROUTES,
+  route,
+  run,
+  yamlDocuments,
+} from './support.js';
 
-const FILES = readdirSync(`${INFRA}k8s`).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
-const docs = FILES.flatMap((file) => yamlDocuments(`k8s/${file}`).map((doc) => ({ file, doc })));
-const ofKind = (kind: string) => docs.map((d) => d.doc).filter((d) => d.kind === kind);
+const rendered = kustomize();
+const migrate = kustomize(`${INFRA}k8s/migrate`);
+const ofKind = (kind: string, docs = rendered) => docs.filter((d) => d.kind === kind);
 const APPS = Object.keys(PORTS);
+const kustomization = yamlDocuments('k8s/kustomization.yaml')[0];
 
 /** The kubernetes-models class for an apiVersion and kind, e.g. apps/v1 Deployment -> k8s.apps.v1.Deployment. */
 function modelFor(apiVersion: string, kind: string): (new (data: unknown) => { validate(): void }) | undefined {
@@ -22,13 +38,35 @@ function modelFor(apiVersion: string, kind: string): (new (data: unknown) => { v
   return groupModule?.[version as string]?.[kind];
 }
 
-describe('kubernetes manifests', () => {
+/** The routing table of the Ingress named `name`, each backend's port checked against its service's. */
+function ingressRules(name: string): [Match, string, string][] {
+  const ingress = ofKind('Ingress').find((i) => i.metadata.name === name);
+  return ingress.spec.rules[0].http.paths.map((p: any) => {
+    expect(p.backend.service.port.number).toBe(PORTS[p.backend.service.name]);
+    return [p.pathType === 'Exact' ? 'exact' : 'prefix', p.path, p.backend.service.name];
+  });
+}
+
+/** infra/k8s copied to a scratch directory, so a test can run set-release.sh on it. */
+const scratch: string[] = [];
+function copyOfK8s(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-'));
+  scratch.push(dir);
+  cpSync(`${INFRA}k8s`, dir, { recursive: true });
+  return dir;
+}
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('kubernetes manifests, as kubectl kustomize renders them', () => {
   it('are each valid against the schema of their apiVersion and kind', () => {
-    expect(docs.length).toBeGreaterThan(10);
-    for (const { file, doc } of docs) {
+    expect(rendered.length).toBeGreaterThan(10);
+    for (const doc of [...rendered, ...migrate]) {
       const Model = modelFor(doc.apiVersion, doc.kind);
-      expect(Model, `${file}: no schema for ${doc.apiVersion} ${doc.kind}`).toBeDefined();
-      expect(() => new (Model as NonNullable<typeof Model>)(doc).validate(), `${file}: ${doc.kind} ${doc.metadata?.name}`).not.toThrow();
+      expect(Model, `no schema for ${doc.apiVersion} ${doc.kind}`).toBeDefined();
+      expect(() => new (Model as NonNullable<typeof Model>)(doc).validate(), `${doc.kind} ${doc.metadata?.name}`).not.toThrow();
+      if (doc.kind !== 'Namespace') expect(doc.metadata.namespace, `${doc.kind} ${doc.metadata.name}`).toBe('partner-oauth');
     }
   });
 
@@ -39,9 +77,11 @@ describe('kubernetes manifests', () => {
     expect(() => new Model(deployment).validate()).toThrow(/replicas must be integer/);
   });
 
-  it('are all listed in the kustomization', () => {
-    const [kustomization] = yamlDocuments('k8s/kustomization.yaml');
-    expect([...kustomization.resources].sort()).toEqual([...FILES].sort());
+  it('list every manifest file in a kustomization, the example Secrets excepted', () => {
+    const [migration] = yamlDocuments('k8s/migrate/kustomization.yaml');
+    const files = readdirSync(`${INFRA}k8s`).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect([...kustomization.resources, 'secrets.example.yaml'].sort()).toEqual(files.sort());
+    expect(migration.resources).toEqual(['job.yaml']);
   });
 
   it('run each service with probes on the health endpoints, resource requests and no root', () => {
@@ -78,17 +118,7 @@ describe('kubernetes manifests', () => {
     }
   });
 
-  it('reference only Secrets and keys that exist, and give each secret only to the services that use it', () => {
-    const secrets = new Map(ofKind('Secret').map((s) => [s.metadata.name, Object.keys(s.stringData)]));
-    const workloads = [...ofKind('Deployment'), ...ofKind('Job')];
-    for (const w of workloads) {
-      for (const c of w.spec.template.spec.containers) {
-        for (const e of c.env ?? []) {
-          const ref = e.valueFrom?.secretKeyRef;
-          if (ref) expect(secrets.get(ref.name), `${w.metadata.name}: ${ref.name}/${ref.key}`).toContain(ref.key);
-        }
-      }
-    }
+  it('give each secret only to the services that use it', () => {
     const holders = (name: string) =>
       ofKind('Deployment')
         .filter((d) => d.spec.template.spec.containers[0].env.some((e: any) => e.name === name))
@@ -99,20 +129,132 @@ describe('kubernetes manifests', () => {
     expect(holders('REDIS_URL')).toEqual(['authorize-ui', 'token-service']);
   });
 
-  it('migrate with a Job running the image with the migrate argument', () => {
-    const [job] = ofKind('Job');
-    expect(job.spec.template.spec.containers[0].args).toEqual(['migrate']);
-    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+  it('route through the public Ingress exactly the public paths, to the right services, never /metrics, /health or the admin API', () => {
+    const rules = ingressRules('partner-oauth');
+    for (const [, path, service] of PUBLIC_ROUTES) expect(route(rules, path), path).toBe(service);
+    for (const path of [...PRIVATE_PATHS, ...ADMIN_PATHS]) expect(route(rules, path), path).toBeUndefined();
+    expect(rules).toHaveLength(PUBLIC_ROUTES.length);
+    expect(rules.map(([, , service]) => service)).not.toContain('client-registry');
   });
 
-  it('route through the Ingress exactly the public paths, to the right services, and never /metrics or /health', () => {
-    const [ingress] = ofKind('Ingress');
-    const rules: [Match, string, string][] = ingress.spec.rules[0].http.paths.map((p: any) => {
-      expect(p.backend.service.port.number).toBe(PORTS[p.backend.service.name]);
-      return [p.pathType === 'Exact' ? 'exact' : 'prefix', p.path, p.backend.service.name];
-    });
-    for (const [, path, service] of PUBLIC_ROUTES) expect(route(rules, path), path).toBe(service);
-    for (const path of PRIVATE_PATHS) expect(route(rules, path), path).toBeUndefined();
-    expect(rules).toHaveLength(PUBLIC_ROUTES.length);
+  it('route through the internal admin Ingress the admin API only', () => {
+    const rules = ingressRules('partner-oauth-admin');
+    for (const [, path, service] of ADMIN_ROUTES) expect(route(rules, path), path).toBe(service);
+    for (const path of ADMIN_PATHS) expect(route(rules, path), path).toBe('client-registry');
+    for (const path of [...PRIVATE_PATHS, '/oauth/token', '/login']) expect(route(rules, path), path).toBeUndefined();
   });
 });
+
+describe('issue 17: deployed as documented', () => {
+  it('1. applies no Secret: the placeholders stay out of the kustomization and cannot overwrite the real ones', () => {
+    expect(ofKind('Secret')).toEqual([]);
+    expect(ofKind('Secret', migrate)).toEqual([]);
+    // Every Secret the workloads read is one the example describes (so the docs' create commands cover them all).
+    const example = new Map(yamlDocuments('k8s/secrets.example.yaml').map((s) => [s.metadata.name, Object.keys(s.stringData)]));
+    for (const w of [...ofKind('Deployment'), ...ofKind('Job', migrate)]) {
+      for (const e of w.spec.template.spec.containers[0].env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (ref) expect(example.get(ref.name), `${w.metadata.name}: ${ref.name}/${ref.key}`).toContain(ref.key);
+      }
+    }
+  });
+
+  it('2. migrates with the release image, in a Job named after the release, so each release adds a Job and edits none', () => {
+    const images = (docs: any[]) => new Set(docs.flatMap((d) => d.spec?.template?.spec?.containers?.map((c: any) => c.image) ?? []));
+    const [job] = ofKind('Job', migrate);
+    expect(ofKind('Job')).toEqual([]);
+    expect(job.metadata.name).toBe(`partner-oauth-migrate-${kustomization.images[0].newTag}`);
+    expect(job.spec.template.spec.containers[0].args).toEqual(['migrate']);
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    expect([...images(migrate)]).toEqual([...images(rendered)]);
+    expect(images(rendered).size).toBe(1);
+
+    // The next release, set as docs/operations.md says: the services and the Job move together, under a new Job name.
+    const next = copyOfK8s();
+    run('sh', [join(next, 'set-release.sh'), '1.1.0']);
+    const nextServices = kustomize(next);
+    const nextMigrate = kustomize(join(next, 'migrate'));
+    expect([...images(nextServices)]).toEqual(['registry.example.com/partner-oauth:1.1.0']);
+    expect([...images(nextMigrate)]).toEqual(['registry.example.com/partner-oauth:1.1.0']);
+    expect(ofKind('Job', nextMigrate)[0].metadata.name).toBe('partner-oauth-migrate-1.1.0');
+    // A tag Kubernetes could not carry in a name is refused before anything changes.
+    expect(() => run('sh', [join(next, 'set-release.sh'), 'Release_2'])).toThrow(/not an image tag/);
+  });
+
+  it('3. reaches client-registry only through the internal entry, behind default-deny NetworkPolicies', () => {
+    const backends = (ingress: any) => ingress.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service.name));
+    const [publicIngress, adminIngress] = ['partner-oauth', 'partner-oauth-admin'].map((n) =>
+      ofKind('Ingress').find((i) => i.metadata.name === n),
+    );
+    expect(backends(publicIngress)).not.toContain('client-registry');
+    expect(new Set(backends(adminIngress))).toEqual(new Set(['client-registry']));
+    expect(adminIngress.spec.ingressClassName).not.toBe(publicIngress.spec.ingressClassName);
+    expect(adminIngress.metadata.annotations['nginx.ingress.kubernetes.io/whitelist-source-range']).toMatch(/^\d/);
+    expect(adminIngress.spec.rules[0].host).not.toBe(publicIngress.spec.rules[0].host);
+
+    const policies = ofKind('NetworkPolicy');
+    const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress);
+    expect(deny?.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    /** The namespaces allowed to open a connection to `app` on its port. */
+    const admitted = (app: string) =>
+      policies
+        .filter((p) => p.spec.ingress && selects(p.spec.podSelector, app))
+        .flatMap((p) => p.spec.ingress)
+        .filter((rule: any) => rule.ports.some((port: any) => port.port === PORTS[app]))
+        .flatMap((rule: any) => rule.from.map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']))
+        .sort();
+    expect(admitted('client-registry')).toEqual(['ingress-nginx-internal', 'monitoring']);
+    expect(admitted('authorize-ui')).toEqual(['ingress-nginx', 'monitoring']);
+    expect(admitted('token-service')).toEqual(['ingress-nginx', 'monitoring']);
+    // Egress: DNS and Postgres for every pod (the Job too), Redis for the two that use it, https out for webhooks.
+    const egressPorts = (app: string) =>
+      new Set(
+        policies
+          .filter((p) => p.spec.egress && selects(p.spec.podSelector, app))
+          .flatMap((p) => p.spec.egress.flatMap((r: any) => r.ports.map((x: any) => x.port))),
+      );
+    expect(egressPorts('client-registry')).toEqual(new Set([53, 5432]));
+    expect(egressPorts('authorize-ui')).toEqual(new Set([53, 5432, 6379, 26379]));
+    expect(egressPorts('token-service')).toEqual(new Set([53, 5432, 6379, 26379, 443]));
+    expect(egressPorts('partner-oauth')).toEqual(new Set([53, 5432]));
+  });
+
+  it('7. leaves the replica count to the autoscaler: no Deployment sets replicas', () => {
+    for (const d of ofKind('Deployment')) {
+      expect(ofKind('HorizontalPodAutoscaler').some((h) => h.spec.scaleTargetRef.name === d.metadata.name)).toBe(true);
+      expect(d.spec, d.metadata.name).not.toHaveProperty('replicas');
+    }
+  });
+
+  it('9. rolls the pods on a settings change, evicts one pod at a time, spreads across zones and nodes', () => {
+    const [config] = ofKind('ConfigMap');
+    expect(config.metadata.name).toMatch(/^partner-oauth-config-[a-z0-9]{10}$/);
+    expect(config.data.TRUST_PROXY).toBe('1');
+    for (const d of ofKind('Deployment')) {
+      const pod = d.spec.template.spec;
+      expect(pod.containers[0].envFrom).toEqual([{ configMapRef: { name: config.metadata.name } }]);
+      expect(pod.topologySpreadConstraints.map((t: any) => t.topologyKey).sort()).toEqual([
+        'kubernetes.io/hostname',
+        'topology.kubernetes.io/zone',
+      ]);
+    }
+    for (const pdb of ofKind('PodDisruptionBudget')) {
+      expect(pdb.spec.maxUnavailable).toBe(1);
+      expect(pdb.spec).not.toHaveProperty('minAvailable');
+    }
+    // A different setting renders a different name, so the Deployments' pod templates change and roll.
+    const changed = copyOfK8s();
+    const env = join(changed, 'config.env');
+    writeFileSync(env, readFileSync(env, 'utf8').replace('LOG_LEVEL=info', 'LOG_LEVEL=debug'));
+    expect(ofKind('ConfigMap', kustomize(changed))[0].metadata.name).not.toBe(config.metadata.name);
+  });
+});
+
+/** Whether a NetworkPolicy podSelector selects the pods named `app` (app.kubernetes.io/name), the Job's being `partner-oauth`. */
+function selects(selector: any, app: string): boolean {
+  const labels: Record<string, string> = { 'app.kubernetes.io/name': app };
+  if (app !== 'partner-oauth') labels['app.kubernetes.io/part-of'] = 'partner-oauth';
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e: any) => e.operator === 'In' && e.values.includes(labels[e.key]));
+  return byLabels && byExpressions;
+}

@@ -6,6 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADA,
+  addClient,
   authorizeUrl,
   CALLBACK,
   CSP,
@@ -208,6 +209,24 @@ describe('framing, CSP, referrer', () => {
     }
   });
 
+  it('CSP injection: a redirect URI whose host carries `;frame-ancestors` (stored before the registry refused it) adds nothing to the consent page’s CSP', async () => {
+    await addClient(p.t.db, 'csp-probe', { redirect_uris: ['https://a.example;frame-ancestors/cb'] });
+    const browser = await signedIn(p.ui);
+    const page = await browser.get(authorizeUrl({ client_id: 'csp-probe' }));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toBe(CSP);
+  });
+
+  it('CSP source: a registered partner origin is added to form-action from its parsed parts, port included', async () => {
+    await addClient(p.t.db, 'csp-port', { redirect_uris: ['https://Partner.Example:8443/cb?x=1'] });
+    const browser = await signedIn(p.ui);
+    const page = await browser.get(authorizeUrl({ client_id: 'csp-port' }));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toBe(
+      CSP.replace("form-action 'self'", "form-action 'self' https://partner.example:8443"),
+    );
+  });
+
   it('referrer leak: every page carries Referrer-Policy no-referrer and is never cached', async () => {
     for (const [name, res] of await pages()) {
       expect([name, res.headers['referrer-policy']]).toEqual([name, 'no-referrer']);
@@ -253,6 +272,11 @@ describe('open redirect through return_to', () => {
     ['a tab between the slashes /\\t/evil.example', '/\t/evil.example'],
     ['an encoded tab /%09/evil.example', '/%09/evil.example'],
     ['CR/LF header injection', '/\r\nLocation: https://evil.example/'],
+    ['a dot segment /.//evil.example', '/.//evil.example'],
+    ['a parent segment /..//evil.example', '/..//evil.example'],
+    ['an encoded parent segment /%2e%2e//evil.example', '/%2e%2e//evil.example'],
+    ['a segment and its parent /a/..//evil.example', '/a/..//evil.example'],
+    ['mixed-case encoded dots /%2E./%2e//evil.example', '/%2E./%2e//evil.example'],
   ];
   for (const [attack, returnTo] of attempts) {
     it(`return_to: ${attack} is replaced by / (303, same origin)`, async () => {

@@ -198,7 +198,7 @@ describe('client authentication at POST /oauth/token', () => {
 });
 
 describe('revocation and introspection', () => {
-  it('token revocation by another client answers 200 but the token keeps working (RFC 7009 §2.1)', async () => {
+  it('token revocation by another client is refused with 400 unauthorized_client and the token keeps working (RFC 7009 §2.1)', async () => {
     const res = await redeem(p.tokens, await issueCode(browser));
     const accessToken = res.json().access_token as string;
     const revoke = await postForm(
@@ -207,9 +207,21 @@ describe('revocation and introspection', () => {
       { token: accessToken },
       { authorization: basic(other.client_id, other.client_secret) },
     );
-    expect(revoke.statusCode).toBe(200);
-    expect(revoke.json()).toEqual({});
+    expect(revoke.statusCode).toBe(400);
+    expect(revoke.json()).toEqual({ error: 'unauthorized_client', error_description: 'the token was not issued to this client' });
+    expect(revoke.headers['cache-control']).toBe('no-store');
     expect(await tokenInfoStatus(p.tokens, accessToken)).toBe(200);
+    // An unknown token still answers 200 (§2.2), and the owner's own revocation still works.
+    const unknown = await postForm(
+      p.tokens,
+      '/oauth/revoke',
+      { token: 'poat_never-issued' },
+      { authorization: basic(other.client_id, other.client_secret) },
+    );
+    expect(unknown.statusCode).toBe(200);
+    const own = await postForm(p.tokens, '/oauth/revoke', { token: accessToken }, { authorization: basic('shoplifter', 'secret') });
+    expect(own.statusCode).toBe(200);
+    expect(await tokenInfoStatus(p.tokens, accessToken)).toBe(401);
   });
 
   it('token revocation with a wrong secret is refused with 401 and the token keeps working', async () => {

@@ -82,8 +82,23 @@ describe('authorization codes', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual(INVALID_GRANT);
     expect(await countTokens(p.t.db, sha256(code))).toBe(0);
-    // The stolen code is burnt: its owner cannot use it after the attempt either.
+  });
+
+  it('code burning: another partner presenting a leaked code does not consume it; its own client still redeems it, once', async () => {
+    const code = await issueCode(browser);
+    for (let i = 0; i < 3; i++) {
+      const stolen = await postForm(p.tokens, '/oauth/token', { grant_type: 'authorization_code', code, ...other });
+      expect(stolen.statusCode).toBe(400);
+      expect(stolen.json()).toEqual(INVALID_GRANT);
+    }
+    expect(await redisKeys(p.redis, `code:${sha256(code)}`)).toEqual([`code:${sha256(code)}`]);
+    const own = await redeem(p.tokens, code);
+    expect(own.statusCode).toBe(200);
+    const token = own.json().access_token as string;
+    expect(await tokenInfoStatus(p.tokens, token)).toBe(200);
+    // The replay rule stays: a second redemption by the rightful client ends what the first one got.
     expect((await redeem(p.tokens, code)).statusCode).toBe(400);
+    expect(await tokenInfoStatus(p.tokens, token)).toBe(401);
   });
 
   it('code expiry: a code presented after its life (fake clock) is refused with no token', async () => {

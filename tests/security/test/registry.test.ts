@@ -42,6 +42,11 @@ const dangerous: [string, string, string][] = [
   ['a backslash', 'https://partner.example\\@evil.example/callback', 'must not contain spaces, control characters or backslashes'],
   ['CR/LF', 'https://partner.example/callback\r\nSet-Cookie: a=b', 'must not contain spaces, control characters or backslashes'],
   ['a tab the URL parser would strip', 'https://partner.exa\tmple/callback', 'must not contain spaces, control characters or backslashes'],
+  ['no authority (https:host/path)', 'https:a.example/cb', 'must have an authority (scheme://host/…)'],
+  ['no authority on loopback http', 'http:localhost/cb', 'must have an authority (scheme://host/…)'],
+  ['a host carrying a CSP directive', 'https://a.example;frame-ancestors/cb', 'must name a valid host'],
+  ['a host with a quote', "https://a.example'/cb", 'must name a valid host'],
+  ['a host with an underscore label edge', 'https://-a.example/cb', 'must name a valid host'],
 ];
 
 describe('POST /v1/clients redirect_uris', () => {

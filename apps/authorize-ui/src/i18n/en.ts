@@ -40,7 +40,7 @@ export const en = {
   'noApp.title': 'No app yet',
   'noApp.heading': 'You have no app yet',
   'noApp.body':
-    '{client} is added to an app, and your account does not own or belong to any. Create an app first, or sign in with another account.',
+    '{client} is added to an app by one of its owners, and your account owns none. Ask an owner, create an app, or sign in with another account.',
 
   'signedOut.title': 'Signed out',
   'signedOut.heading': 'You are signed out',
@@ -66,7 +66,7 @@ export const en = {
   'error.expiredRequest.title': 'This request has expired',
   'error.expiredRequest.message': 'The authorization request is no longer valid. Go back to the partner’s site and start again.',
   'error.notMember.title': 'Not your app',
-  'error.notMember.message': 'You are not a member of the app you selected.',
+  'error.notMember.message': 'You are not an owner of the app you selected: only owners connect partners to an app.',
   'error.notOwner.title': 'Not your integration',
   'error.notOwner.message': 'This integration is already removed, or it is on an app you do not own.',
   'error.forbidden.title': 'Request refused',

@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import session from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
+import { isValidHost } from '@partner-oauth/contracts';
 import { type EphemeralStore, RedisStore, SessionStore } from '@partner-oauth/ephemeral-store';
 import type { Clock } from '@partner-oauth/service-kit';
 import { Eta } from 'eta';
@@ -45,11 +46,30 @@ const CSP_DIRECTIVES = {
 };
 
 /**
+ * The CSP source for a redirect URI, built from its parsed parts only: `scheme://host[:port]` for a web
+ * URI whose host is valid, the scheme alone for a private-use one (RFC 8252 §7.1), else null (nothing
+ * added). A source is never copied from the registered text, so no `;` or quote can reach the header.
+ */
+export function formTargetSource(redirectUri: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(redirectUri);
+  } catch {
+    return null;
+  }
+  if (url.protocol === 'https:' || url.protocol === 'http:') {
+    if (!isValidHost(url.hostname)) return null;
+    return `${url.protocol}//${url.hostname}${url.port ? `:${url.port}` : ''}`;
+  }
+  return /^[a-z][a-z0-9+.-]*:$/i.test(url.protocol) ? url.protocol : null;
+}
+
+/**
  * The page's CSP with `origin` added to form-action: browsers apply form-action to the redirect that
  * answers a form, so the consent form must be allowed to end at the partner's redirect URI.
  */
-export function cspAllowingFormTarget(origin: string): string {
-  const directives: Record<string, string[]> = { ...CSP_DIRECTIVES, formAction: ["'self'", origin] };
+export function cspAllowingFormTarget(origin: string | null): string {
+  const directives: Record<string, string[]> = { ...CSP_DIRECTIVES, formAction: origin ? ["'self'", origin] : ["'self'"] };
   return Object.entries(directives)
     .map(([name, values]) => `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${values.join(' ')}`)
     .join(';');

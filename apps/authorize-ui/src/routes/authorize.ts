@@ -14,13 +14,21 @@ import {
   SCOPES,
 } from '@partner-oauth/contracts';
 import type { CodeStore } from '@partner-oauth/ephemeral-store';
-import { type ClientRow, type Db, findClient, findLiveAuthorization, findMemberApp, listAppsForAccount } from '@partner-oauth/storage';
+import {
+  type ClientRow,
+  codeBinding,
+  type Db,
+  findClient,
+  findLiveAuthorization,
+  findManagedApp,
+  listManagedApps,
+} from '@partner-oauth/storage';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { type AuthRequestStore, authorizationResponseUrl, type PendingRequest } from '../auth-requests.js';
 import { formatDate } from '../i18n/index.js';
 import { errorPages, sendErrorPage } from '../pages.js';
-import { cspAllowingFormTarget } from '../plugins/browser.js';
+import { cspAllowingFormTarget, formTargetSource } from '../plugins/browser.js';
 
 export interface AuthorizeRouteDeps {
   db: Db;
@@ -121,8 +129,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     canChooseAnother: boolean,
   ) {
     const site = website(client.client_uri);
-    const target = new URL(pending.redirectUri);
-    reply.header('content-security-policy', cspAllowingFormTarget(target.origin === 'null' ? target.protocol : target.origin));
+    reply.header('content-security-policy', cspAllowingFormTarget(formTargetSource(pending.redirectUri)));
     const live = await findLiveAuthorization(db, client.client_id, app.id);
     return reply.view('consent', {
       client: {
@@ -194,7 +201,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
         codeChallenge: pkce.value,
         accountId,
       };
-      const apps = await listAppsForAccount(db, accountId);
+      const apps = await listManagedApps(db, accountId);
       if (apps.length === 0)
         return reply.view('no-app', {
           client: { name: client.client_name },
@@ -220,7 +227,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
     const client = await activeClient(db, pending.clientId);
     if (!client) return sendErrorPage(reply, errorPages.unknownClient);
-    const chosen = await findMemberApp(db, request.query.app_id, accountId);
+    const chosen = await findManagedApp(db, request.query.app_id, accountId);
     if (!chosen) return sendErrorPage(reply, errorPages.notMember);
     return renderConsent(request, reply, request.query.request_id, pending, client, chosen, true);
   });
@@ -232,7 +239,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
     if (!pending || !accountId || pending.accountId !== accountId) return sendErrorPage(reply, errorPages.expiredRequest);
     const client = await activeClient(db, pending.clientId);
     if (!client) return sendErrorPage(reply, errorPages.unknownClient);
-    const apps = await listAppsForAccount(db, accountId);
+    const apps = await listManagedApps(db, accountId);
     return reply.view('pick-app', {
       client: { name: client.client_name },
       apps,
@@ -272,9 +279,11 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       request.log.info({ event: 'authorization.denied', clientId: client.client_id }, 'authorization denied');
       return respond(reply, 303, pending.redirectUri, { error: 'access_denied', state: pending.state });
     }
-    const chosen = await findMemberApp(db, app_id, accountId);
+    // The code's binding is read alongside the membership check: no added round trip.
+    const [chosen, binding] = await Promise.all([findManagedApp(db, app_id, accountId), codeBinding(db, client.client_id, app_id)]);
     if (!chosen) return sendErrorPage(reply, errorPages.notMember);
     const code = await codes.issue({
+      binding,
       clientId: client.client_id,
       appId: chosen.id,
       accountId,

@@ -1,5 +1,6 @@
-// The operator CLI's commands: admin keys, accounts, apps and members, run against a database handed in.
+// The operator CLI's commands: admin keys, resource servers, accounts, apps and members, run against a database handed in.
 import { parseArgs } from 'node:util';
+import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS } from '@partner-oauth/contracts';
 import { hashPassword, type PasswordHashParams, randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
   addAppMember,
@@ -7,11 +8,16 @@ import {
   createAccount,
   createAdminKey,
   createApp,
+  createResourceServer,
   type Db,
   findAccountByEmail,
   findApp,
+  findResourceServer,
   listAdminKeys,
+  listResourceServers,
   revokeAdminKey,
+  revokeResourceServer,
+  rotateResourceServerSecret,
 } from '@partner-oauth/storage';
 
 export interface CliIo {
@@ -22,9 +28,16 @@ export interface CliIo {
 }
 
 export const USAGE = `usage: pnpm cli <command>
-  admin-keys create --name <name>        create an admin API key; its value is printed once
+  admin-keys create --name <name> [--read-only]
+                                         create an admin API key (read-only: GET only); its value is printed once
   admin-keys list                        list admin keys (never their values)
   admin-keys revoke <id or name>         revoke a key
+  resource-servers create --name <name> [--id <id>]
+                                         a credential for /oauth/introspect; its secret is printed once
+  resource-servers list                  id, name, state; never a secret
+  resource-servers rotate <id> [--overlap <seconds>]
+                                         a new secret, printed once; the old one works for the overlap (default 86400)
+  resource-servers revoke <id>           every secret of it stops working
   accounts create --email <email> --password <password>
   apps create --name <name>              prints the new app's id
   members add --app <app id> --email <email> [--role owner|member]`;
@@ -34,16 +47,17 @@ class UsageError extends Error {}
 /** CLI changes are audited like API ones, under a name that says they came from the operator's shell. */
 const CLI_ACTOR = { adminKeyId: null, adminKeyName: 'cli' };
 
-function flags(args: string[], options: Record<string, { type: 'string' }>): Record<string, string | undefined> {
+function flags(args: string[], options: Record<string, { type: 'string' | 'boolean' }>): Record<string, string | boolean | undefined> {
   try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | undefined>;
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
 }
 
-function required(values: Record<string, string | undefined>, name: string): string {
-  const value = values[name]?.trim();
+function required(values: Record<string, string | boolean | undefined>, name: string): string {
+  const raw = values[name];
+  const value = typeof raw === 'string' ? raw.trim() : undefined;
   if (!value) throw new UsageError(`--${name} is required`);
   return value;
 }
@@ -55,18 +69,20 @@ async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
   const command = `${group ?? ''} ${action ?? ''}`;
   switch (command) {
     case 'admin-keys create': {
-      const name = required(flags(rest, { name: { type: 'string' } }), 'name');
+      const values = flags(rest, { name: { type: 'string' }, 'read-only': { type: 'boolean' } });
+      const name = required(values, 'name');
       if (name.length > 100) throw new UsageError('--name must be at most 100 characters');
+      const access = values['read-only'] === true ? 'read' : 'full';
       const key = randomToken(32, 'poak_');
-      const row = await createAdminKey(db, { name, keyHash: sha256(key) });
+      const row = await createAdminKey(db, { name, keyHash: sha256(key), access });
       await appendAudit(db, {
         ...CLI_ACTOR,
         action: 'admin_key.create',
         targetType: 'admin_key',
         targetId: row.id,
-        after: { id: row.id, name },
+        after: { id: row.id, name, access },
       });
-      io.out(`created admin key ${row.id} (${name}); it is shown this once:`);
+      io.out(`created ${access === 'read' ? 'read-only ' : ''}admin key ${row.id} (${name}); it is shown this once:`);
       io.out(key);
       return;
     }
@@ -75,7 +91,7 @@ async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
       for (const k of await listAdminKeys(db)) {
         const status = k.revoked_at ? `revoked ${new Date(k.revoked_at).toISOString()}` : 'active';
         const used = k.last_used_at ? new Date(k.last_used_at).toISOString() : 'never';
-        io.out(`${k.id}\t${k.name}\t${status}\tcreated ${new Date(k.created_at).toISOString()}\tlast used ${used}`);
+        io.out(`${k.id}\t${k.name}\t${k.access}\t${status}\tcreated ${new Date(k.created_at).toISOString()}\tlast used ${used}`);
       }
       return;
     }
@@ -96,10 +112,74 @@ async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
       }
       return;
     }
+    case 'resource-servers create': {
+      const values = flags(rest, { name: { type: 'string' }, id: { type: 'string' } });
+      const name = required(values, 'name');
+      const id = typeof values.id === 'string' ? values.id : `rs_${randomToken(9)}`;
+      if (name.length > 100 || !/^[A-Za-z0-9._-]{1,64}$/.test(id))
+        throw new UsageError('--name at most 100 characters, --id of [A-Za-z0-9._-]');
+      if (await findResourceServer(db, id)) throw new UsageError(`a resource server with the id ${id} exists`);
+      const secret = randomToken(32, 'pors_');
+      await createResourceServer(db, { id, name, secretHash: sha256(secret) });
+      await appendAudit(db, {
+        ...CLI_ACTOR,
+        action: 'resource_server.create',
+        targetType: 'resource_server',
+        targetId: id,
+        after: { id, name },
+      });
+      io.out(`created resource server ${id} (${name}); introspect with HTTP Basic ${id}:<secret>; the secret is shown this once:`);
+      io.out(secret);
+      return;
+    }
+    case 'resource-servers list': {
+      flags(rest, {});
+      for (const r of await listResourceServers(db)) {
+        const status = r.revoked_at ? `revoked ${new Date(r.revoked_at).toISOString()}` : 'active';
+        io.out(`${r.id}\t${r.name}\t${status}\tcreated ${new Date(r.created_at).toISOString()}`);
+      }
+      return;
+    }
+    case 'resource-servers rotate': {
+      const [id, ...more] = rest;
+      if (!id || id.startsWith('--')) throw new UsageError('give the id of the resource server to rotate');
+      const values = flags(more, { overlap: { type: 'string' } });
+      const overlap = typeof values.overlap === 'string' ? Number(values.overlap) : DEFAULT_ROTATION_OVERLAP_SECONDS;
+      if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_ROTATION_OVERLAP_SECONDS)
+        throw new UsageError(`--overlap must be whole seconds from 0 to ${MAX_ROTATION_OVERLAP_SECONDS}`);
+      const secret = randomToken(32, 'pors_');
+      const rotated = await rotateResourceServerSecret(db, id, sha256(secret), new Date(Date.now() + overlap * 1000));
+      if (!rotated) throw new UsageError(`no active resource server has the id "${id}"`);
+      await appendAudit(db, {
+        ...CLI_ACTOR,
+        action: 'resource_server.rotate',
+        targetType: 'resource_server',
+        targetId: id,
+        after: { id, overlap },
+      });
+      io.out(`rotated resource server ${id}; the old secret works for ${overlap} s more; the new one is shown this once:`);
+      io.out(secret);
+      return;
+    }
+    case 'resource-servers revoke': {
+      const id = rest[0];
+      if (!id || rest.length !== 1) throw new UsageError('give the id of the resource server to revoke');
+      const revoked = await revokeResourceServer(db, id);
+      if (!revoked) throw new UsageError(`no active resource server has the id "${id}"`);
+      await appendAudit(db, {
+        ...CLI_ACTOR,
+        action: 'resource_server.revoke',
+        targetType: 'resource_server',
+        targetId: id,
+        before: { id, name: revoked.name },
+      });
+      io.out(`revoked resource server ${id} (${revoked.name})`);
+      return;
+    }
     case 'accounts create': {
       const values = flags(rest, { email: { type: 'string' }, password: { type: 'string' } });
       const email = required(values, 'email');
-      const password = values.password ?? '';
+      const password = typeof values.password === 'string' ? values.password : '';
       if (!EMAIL.test(email)) throw new UsageError('--email must be an email address');
       if (password.length < 10) throw new UsageError('--password must be at least 10 characters');
       if (await findAccountByEmail(db, email)) throw new UsageError(`an account with the email ${email} already exists`);

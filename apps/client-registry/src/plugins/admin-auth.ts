@@ -14,7 +14,11 @@ export interface AdminAuthOptions {
 export interface AdminIdentity {
   id: string;
   name: string;
+  access: 'full' | 'read';
 }
+
+/** What a read-only key may call: reading never changes anything. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,7 +46,11 @@ async function adminAuth(app: FastifyInstance, opts: AdminAuthOptions): Promise<
     const presented = sha256(match[1] as string);
     const key = await findLiveAdminKey(db, presented);
     if (!key || !safeEqual(presented, key.key_hash)) throw unauthorized('invalid bearer token');
-    request.admin = { id: key.id, name: key.name };
+    request.admin = { id: key.id, name: key.name, access: key.access };
+    // Checked before any handler runs: a read-only key cannot reach code that writes, whatever the route.
+    if (key.access !== 'full' && !READ_METHODS.has(request.method)) {
+      throw new AdminApiError('forbidden', `admin key "${key.name}" is read-only: ${request.method} is not allowed`);
+    }
     // Off the request's path and at most once a minute: a bookkeeping write must neither slow nor fail the call.
     const at = new Date(clock.now());
     if (lastUseIsStale(key.last_used_at, at)) {

@@ -1,5 +1,6 @@
 // Checks on client metadata that JSON Schema cannot express: redirect URI rules, duplicates, https-only URLs, scopes.
 import { isScopeName, parseScope, redirectUriProblem } from '@partner-oauth/contracts';
+import { type OutboundPolicy, outboundUrlProblem } from '@partner-oauth/webhooks';
 import { AdminApiError } from '../errors.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -62,10 +63,12 @@ export function assertClientUrls(urls: {
 }
 
 /** Throws invalid_client_metadata for a remove_url notifications must not be POSTed to; null clears it. */
-export function assertRemoveUrl(value: string | null | undefined): void {
+export function assertRemoveUrl(value: string | null | undefined, policy: OutboundPolicy): void {
   if (value === undefined || value === null) return;
-  // A partner may test notifications against a local server; anything else travels over TLS.
-  const problem = webUrlProblem(value, { allowLoopbackHttp: true, allowFragment: false });
+  // The servers POST to it: besides the shape rules, it must not aim them at this machine or a private network
+  // (loopback only in development, where a partner tests against a local server; delivery checks the address again).
+  const problem =
+    webUrlProblem(value, { allowLoopbackHttp: policy.allowLoopback, allowFragment: false }) ?? outboundUrlProblem(value, policy);
   if (problem) throw new AdminApiError('invalid_client_metadata', `remove_url: ${problem}`);
 }
 

@@ -19,6 +19,7 @@ import {
   findClient,
   findClientForUpdate,
   listClientSecrets,
+  newCodeEpoch,
   revokeClientSecret,
   rotateClientSecret,
   rotateWebhookSecret,
@@ -72,6 +73,8 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       const result = await db.transaction().execute(async (trx) => {
         if (!(await findClientForUpdate(trx, clientId))) return undefined;
         const rotated = await rotateClientSecret(trx, clientId, sha256(secret), oldExpiresAt);
+        // Without overlap the old secret is taken as compromised: codes issued while it was live stop redeeming too.
+        if (overlap === 0) await newCodeEpoch(trx, clientId);
         await audit(trx, request, {
           action: 'client_secret.rotate',
           targetType: 'client_secret',

@@ -19,10 +19,12 @@ import {
   type Db,
   deleteClient,
   endAuthorizations,
+  endWithin,
   findClient,
   findClientForUpdate,
   listClients,
   newClientId,
+  newCodeEpoch,
   updateClient,
 } from '@partner-oauth/storage';
 import { webhookSigningSecret } from '@partner-oauth/webhooks';
@@ -45,6 +47,8 @@ export interface ClientRoutesOptions {
   db: Db;
   /** Derives each client's webhook secret, shown once at creation. */
   webhookSigningKey: string;
+  /** WEBHOOK_ALLOW_LOOPBACK as it applies: whether remove_url may name this machine (development). */
+  allowLoopbackRemoveUrl: boolean;
 }
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -53,13 +57,25 @@ const DEFAULT_PAGE_SIZE = 50;
 const DEFAULT_ALLOWED_SCOPES = ['app:read'];
 
 /** Every error status a route can answer, so error bodies are serialized through the same contract. */
-export const errors = { 400: AdminError, 401: AdminError, 500: AdminError } as const;
+export const errors = { 400: AdminError, 401: AdminError, 403: AdminError, 500: AdminError } as const;
 export const errorsWith404 = { ...errors, 404: AdminError } as const;
 const preconditionErrors = { ...errorsWith404, 412: AdminError, 428: AdminError } as const;
 
 export const clientNotFound = (): AdminApiError => new AdminApiError('not_found', 'client not found');
 
-export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app, { db, webhookSigningKey }) => {
+/**
+ * Disabling is a kill switch, not a pause: every authorization ends with its tokens (the partner is notified),
+ * and a new code epoch voids the codes in flight, so re-enabling revives nothing: owners consent again.
+ */
+async function killSwitch(trx: Db, clientId: string, requestId: string): Promise<void> {
+  await endWithin(trx, { clientId }, 'admin_removed', requestId);
+  await newCodeEpoch(trx, clientId);
+}
+
+export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (
+  app,
+  { db, webhookSigningKey, allowLoopbackRemoveUrl },
+) => {
   app.post(
     '/v1/clients',
     { schema: { tags: ['clients'], body: ClientCreateBody, response: { 201: ClientCreated, ...errors } } },
@@ -67,7 +83,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
       const body = request.body;
       assertRedirectUris(body.redirect_uris);
       assertClientUrls(body);
-      assertRemoveUrl(body.remove_url);
+      assertRemoveUrl(body.remove_url, { allowLoopback: allowLoopbackRemoveUrl });
       const allowed = body.scope === undefined ? DEFAULT_ALLOWED_SCOPES : parseAllowedScopes(body.scope);
       const defaults = body.default_scope === undefined ? allowed : parseDefaultScope(body.default_scope, allowed);
       const secret = randomToken(32, 'pocs_');
@@ -155,7 +171,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
       const body = request.body;
       if (body.redirect_uris !== undefined) assertRedirectUris(body.redirect_uris);
       assertClientUrls(body);
-      assertRemoveUrl(body.remove_url);
+      assertRemoveUrl(body.remove_url, { allowLoopback: allowLoopbackRemoveUrl });
       const allowed = body.scope === undefined ? undefined : parseAllowedScopes(body.scope);
       const clientId = request.params.client_id;
       // Locked read then write: the If-Match check and the scope rules see the row the update replaces.
@@ -186,6 +202,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
           remove_url: body.remove_url,
         });
         if (!updated) return undefined;
+        if (body.status === 'disabled' && current.status !== 'disabled') await killSwitch(trx, clientId, request.id);
         const action =
           body.status !== undefined && body.status !== current.status
             ? `client.${body.status === 'active' ? 'enable' : 'disable'}`

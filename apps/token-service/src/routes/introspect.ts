@@ -13,14 +13,15 @@ const SERVER_CACHE_MS = 5_000;
 
 const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = async (app, { db, issuer }) => {
   // Every platform API call introspects; its credential need not cost a query each time.
-  const servers = new Map<string, { hash: string | undefined; until: number }>();
-  async function serverSecretHash(id: string): Promise<string | undefined> {
+  const servers = new Map<string, { hashes: string[]; until: number }>();
+  /** The secret hashes that authenticate `id` (two during a rotation's overlap); none for an unknown or revoked id. */
+  async function serverSecretHashes(id: string): Promise<string[]> {
     const cached = servers.get(id);
-    if (cached && cached.until > Date.now()) return cached.hash;
-    const hash = (await findLiveResourceServer(db, id))?.secret_hash;
+    if (cached && cached.until > Date.now()) return cached.hashes;
+    const hashes = (await findLiveResourceServer(db, id))?.hashes ?? [];
     if (servers.size > 1000) servers.clear();
-    servers.set(id, { hash, until: Date.now() + SERVER_CACHE_MS });
-    return hash;
+    servers.set(id, { hashes, until: Date.now() + SERVER_CACHE_MS });
+    return hashes;
   }
 
   app.post(
@@ -34,13 +35,15 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = 
       if (creds.method !== 'client_secret_basic') throw failed();
       // Both lookups at once; the token's state is used only once the caller is authenticated.
       const token = params.token;
-      const [serverHash, active] = await Promise.all([
-        serverSecretHash(creds.clientId),
+      const [serverHashes, active] = await Promise.all([
+        serverSecretHashes(creds.clientId),
         token ? findActiveToken(db, sha256(token)) : undefined,
       ]);
       // Compare even for an unknown id, so timing does not tell which ids exist.
-      const matches = safeEqual(sha256(creds.clientSecret), serverHash ?? '');
-      if (serverHash === undefined || !matches) throw failed();
+      const presented = sha256(creds.clientSecret);
+      let matches = safeEqual(presented, serverHashes[0] ?? '');
+      for (const hash of serverHashes.slice(1)) matches = safeEqual(presented, hash) || matches;
+      if (serverHashes.length === 0 || !matches) throw failed();
       required(params, 'token');
       if (!active) return { active: false };
       return {

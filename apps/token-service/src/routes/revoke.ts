@@ -1,9 +1,9 @@
-// POST /oauth/revoke (RFC 7009): a partner gives a token back; unknown tokens and other clients' tokens answer 200 too.
+// POST /oauth/revoke (RFC 7009): a partner gives a token back; unknown tokens answer 200, another client's token unauthorized_client (§2.1).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EmptyObject, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
+import { EmptyObject, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
 import type { FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, sha256 } from '@partner-oauth/service-kit';
-import { type Db, revokeClientToken } from '@partner-oauth/storage';
+import { type Db, revokeClientToken, tokenClientId } from '@partner-oauth/storage';
 import { authenticateThrottled, readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
 
@@ -26,7 +26,14 @@ const revokeRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; throttles:
       const { clientId } = await authenticateThrottled(db, creds, new Date(clock.now()), throttles.clientAuth, request.ip);
       const token = required(params, 'token');
       // token_type_hint is only a hint (§2.1); access tokens are the only kind issued.
-      const revoked = await revokeClientToken(db, sha256(token), clientId, request.id);
+      const tokenHash = sha256(token);
+      const revoked = await revokeClientToken(db, tokenHash, clientId, request.id);
+      // §2.1: a token issued to another client is refused and the caller told so; that token stays as it was.
+      if (!revoked) {
+        const owner = await tokenClientId(db, tokenHash);
+        if (owner !== undefined && owner !== clientId)
+          throw new OAuthError('unauthorized_client', 'the token was not issued to this client');
+      }
       if (revoked) app.serviceMetrics.tokensRevoked.inc({ by: 'client' });
       if (revoked) request.log.info({ event: 'token.revoked', clientId }, 'token revoked by its client');
       return {};

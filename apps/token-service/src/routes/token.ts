@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isPkceValue, OAuthError, OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
 import type { CodeStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
-import { type Db, issueToken, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
+import { type Db, issueTokenFromCode, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
 import { authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
 
@@ -37,7 +37,12 @@ type GrantHandler = (params: Params, clientId: string, deps: GrantDeps) => Promi
 
 async function authorizationCodeGrant(params: Params, clientId: string, deps: GrantDeps): Promise<TokenResponse> {
   const code = required(params, 'code');
-  const grant = await deps.codes.redeem(code);
+  const grant = await deps.codes.redeem(code, clientId);
+  if (grant === 'wrong_client') {
+    // Checked before the code is consumed (one script in Redis): the rightful client can still redeem it.
+    deps.metrics.codesRefused.inc({ reason: 'wrong_client' });
+    throw invalidGrant();
+  }
   if (!grant) {
     // Unknown, expired or already used: if it was used, nothing issued from it may keep working.
     const codeHash = sha256(code);
@@ -47,10 +52,6 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
     if (revoked > 0) deps.metrics.tokensRevoked.inc({ by: 'replay' }, revoked);
     throw invalidGrant();
   }
-  if (grant.clientId !== clientId) {
-    deps.metrics.codesRefused.inc({ reason: 'wrong_client' });
-    throw invalidGrant();
-  }
   // RFC 6749 §4.1.3: a redirect_uri sent at authorize must be repeated, identical.
   const redirectUri = params.redirect_uri;
   if (grant.redirectUriSent ? redirectUri !== grant.redirectUri : redirectUri !== undefined && redirectUri !== grant.redirectUri) {
@@ -58,14 +59,22 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
   }
   checkPkce(grant.codeChallenge, params.code_verifier);
   const accessToken = randomToken(32, ACCESS_TOKEN_PREFIX);
-  const { tokenId } = await issueToken(deps.db, {
+  // Issued only while what the code is bound to still holds (client, redirect URI, epoch, the pair's grant).
+  const issued = await issueTokenFromCode(deps.db, {
     clientId,
     appId: grant.appId,
     accountId: grant.accountId,
     scope: grant.scope,
     tokenHash: sha256(accessToken),
     codeHash: grant.codeHash,
+    redirectUri: grant.redirectUri,
+    binding: grant.binding ?? null,
   });
+  if (!issued) {
+    deps.metrics.codesRefused.inc({ reason: 'grant_ended' });
+    throw invalidGrant();
+  }
+  const { tokenId } = issued;
   let replayed: boolean;
   try {
     replayed = await deps.codes.wasReplayed(grant.codeHash);

@@ -5,10 +5,13 @@ import type { AdminKeyRow } from '../schema.js';
 import { LAST_USED_RESOLUTION_MS } from './clients.js';
 import { newId } from './ids.js';
 
-export async function createAdminKey(db: Db, input: { name: string; keyHash: string; id?: string }): Promise<AdminKeyRow> {
+export async function createAdminKey(
+  db: Db,
+  input: { name: string; keyHash: string; id?: string; access?: 'full' | 'read' },
+): Promise<AdminKeyRow> {
   return db
     .insertInto('admin_keys')
-    .values({ id: input.id ?? newId(), name: input.name, key_hash: input.keyHash })
+    .values({ id: input.id ?? newId(), name: input.name, key_hash: input.keyHash, access: input.access ?? 'full' })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -20,6 +23,17 @@ export function findLiveAdminKey(db: Db, keyHash: string): Promise<AdminKeyRow |
 
 export function listAdminKeys(db: Db): Promise<AdminKeyRow[]> {
   return db.selectFrom('admin_keys').selectAll().orderBy('created_at').orderBy('id').execute();
+}
+
+/** Revokes the live key with this id (the API's form: names are not unique); returns it when there was one. */
+export function revokeAdminKeyById(db: Db, id: string): Promise<AdminKeyRow | undefined> {
+  return db
+    .updateTable('admin_keys')
+    .set({ revoked_at: sql`now()` })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Revokes the key named by id or name; returns what it revoked (nothing when no live key matched). */

@@ -42,6 +42,37 @@ export function findMemberApp(db: Db, appId: string, accountId: string): Promise
     .executeTakeFirst();
 }
 
+/**
+ * Who may connect a partner to an app, see it among the app's integrations and remove it: one role, used by
+ * the app picker, the consent decision and /integrations alike, so nobody grants what they cannot take back.
+ */
+export const INTEGRATION_MANAGER_ROLE = 'owner' as const;
+
+/** The apps whose integrations `accountId` may manage: the only ones the app picker offers. */
+export function listManagedApps(db: Db, accountId: string): Promise<AppView[]> {
+  return db
+    .selectFrom('apps')
+    .innerJoin('app_members', 'app_members.app_id', 'apps.id')
+    .select(['apps.id', 'apps.name'])
+    .where('app_members.account_id', '=', accountId)
+    .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE)
+    .orderBy('apps.name')
+    .orderBy('apps.id')
+    .execute();
+}
+
+/** The app, if `accountId` may manage its integrations (and so connect a partner to it). */
+export function findManagedApp(db: Db, appId: string, accountId: string): Promise<AppView | undefined> {
+  return db
+    .selectFrom('apps')
+    .innerJoin('app_members', 'app_members.app_id', 'apps.id')
+    .select(['apps.id', 'apps.name'])
+    .where('apps.id', '=', appId)
+    .where('app_members.account_id', '=', accountId)
+    .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE)
+    .executeTakeFirst();
+}
+
 export function findApp(db: Db, appId: string): Promise<AppView | undefined> {
   return db.selectFrom('apps').select(['id', 'name']).where('id', '=', appId).executeTakeFirst();
 }

@@ -18,8 +18,12 @@ export interface IssueTokenInput {
 
 /*
  * One statement: join the live authorization of this partner on this app (updating who granted it and
- * its scope only when they changed, so the common case takes no row lock), or create it; then insert
+ * its scope only when they changed, so the common case takes only a share lock), or create it; then insert
  * the token under it. (A data-modifying CTE runs whether or not the main query reads it.) Two first consents racing meet in ON CONFLICT, which returns the winner's row.
+ * FOR SHARE, because the foreign key's KEY SHARE lock does not conflict with ending the authorization (an
+ * update of a non-key column): without it a token could join an authorization being ended and be inserted
+ * after the end revoked its tokens, staying live under an ended authorization. With it the two take turns;
+ * if the end commits first, the row no longer matches `revoked_at is null` and a new authorization is made.
  */
 export const issueTokenQuery = precompiled(
   (
@@ -48,6 +52,7 @@ export const issueTokenQuery = precompiled(
       sql<{ authorization_id: string }>`
         with existing as (
           select id from authorizations where client_id = ${clientId} and app_id = ${appId} and revoked_at is null
+          for share
         ), changed as (
           update authorizations set granted_by = ${accountId}, scope = ${scope}
           where id in (select id from existing) and (granted_by, scope) is distinct from (${accountId}, ${scope})
@@ -140,7 +145,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * Ends live authorizations and every token under them, and queues a removal notification for each
  * partner with a remove_url, all in the caller's transaction: nothing is ended without its notice.
  */
-async function endWithin(
+export async function endWithin(
   trx: Executor,
   match: { authorizationId: string } | { clientId: string; appId?: string },
   reason: RemovalReason,
@@ -216,6 +221,18 @@ export function endAuthorizations(
  */
 export async function revokeClientToken(db: Db, tokenHash: string, clientId: string, requestId?: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
+    const found = await trx
+      .selectFrom('access_tokens')
+      .select('authorization_id')
+      .where('token_hash', '=', tokenHash)
+      .where('client_id', '=', clientId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!found) return false;
+    // The authorization first, then its token: the order endWithin takes them, so a revocation racing an admin
+    // ending the same authorization waits instead of deadlocking. The lock also makes a token issued
+    // concurrently under it count below.
+    await trx.selectFrom('authorizations').select('id').where('id', '=', found.authorization_id).forUpdate().execute();
     const token = await trx
       .updateTable('access_tokens')
       .set({ revoked_at: sql`now()` })
@@ -224,9 +241,8 @@ export async function revokeClientToken(db: Db, tokenHash: string, clientId: str
       .where('revoked_at', 'is', null)
       .returning(['authorization_id'])
       .executeTakeFirst();
+    // Ended meanwhile with its authorization.
     if (!token) return false;
-    // Lock the authorization so a token issued concurrently under it is counted.
-    await trx.selectFrom('authorizations').select('id').where('id', '=', token.authorization_id).forUpdate().execute();
     const others = await trx
       .selectFrom('access_tokens')
       .select('id')

@@ -1,5 +1,6 @@
 // Connected integrations: the partners with live access to the apps an account owns, as app owners see them.
 import type { Db } from '../db.js';
+import { INTEGRATION_MANAGER_ROLE } from './apps.js';
 
 export interface ConnectedIntegration {
   authorizationId: string;
@@ -18,7 +19,7 @@ export function listConnectedIntegrations(db: Db, accountId: string): Promise<Co
   return db
     .selectFrom('authorizations as a')
     .innerJoin('app_members as m', (join) =>
-      join.onRef('m.app_id', '=', 'a.app_id').on('m.account_id', '=', accountId).on('m.role', '=', 'owner'),
+      join.onRef('m.app_id', '=', 'a.app_id').on('m.account_id', '=', accountId).on('m.role', '=', INTEGRATION_MANAGER_ROLE),
     )
     .innerJoin('apps as p', 'p.id', 'a.app_id')
     .innerJoin('clients as c', 'c.client_id', 'a.client_id')
@@ -49,7 +50,7 @@ export function findOwnedAuthorization(
   return db
     .selectFrom('authorizations as a')
     .innerJoin('app_members as m', (join) =>
-      join.onRef('m.app_id', '=', 'a.app_id').on('m.account_id', '=', accountId).on('m.role', '=', 'owner'),
+      join.onRef('m.app_id', '=', 'a.app_id').on('m.account_id', '=', accountId).on('m.role', '=', INTEGRATION_MANAGER_ROLE),
     )
     .innerJoin('apps as p', 'p.id', 'a.app_id')
     .innerJoin('clients as c', 'c.client_id', 'a.client_id')

@@ -1,5 +1,6 @@
 // The outbox of removal notifications (webhook_deliveries): queued in the transaction that ends an
-// authorization, claimed under a lease by any number of workers, each outcome recorded fenced on the claim.
+// authorization, claimed under a lease by any number of workers, each outcome recorded fenced on the claim;
+// and its backlog, read for the metrics.
 import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Db } from '../db.js';
 import type { Database, WebhookDeliveryRow, WebhookDeliveryTable } from '../schema.js';
@@ -61,4 +62,15 @@ export async function recordDeliveryOutcome(
     .where('next_attempt_at', '=', claimed.next_attempt_at)
     .executeTakeFirst();
   return res.numUpdatedRows > 0n;
+}
+
+/** The outbox's backlog: notifications not yet delivered nor given up, and how long the oldest has waited (0 when none). */
+export async function outboxBacklog(db: Db, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => [eb.fn.countAll<string>().as('pending'), eb.fn.min('created_at').as('oldest')])
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  const oldest = row.oldest ? new Date(row.oldest as Date | string) : undefined;
+  return { pending: Number(row.pending), oldestSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0 };
 }
