@@ -1,6 +1,5 @@
 // The consent experience in Chromium: from Shoplifter's button to a connected app, and back out again.
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { DEV_WEBHOOK_SIGNING_KEY, signWebhook, webhookSigningSecret } from '@partner-oauth/webhooks';
 import type { Browser, Page } from 'playwright-core';
