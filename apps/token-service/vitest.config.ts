@@ -1,5 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: { include: ['test/**/*.test.ts'], globalSetup: ['./test/global-setup.ts'], testTimeout: 20_000, hookTimeout: 30_000 },
-});
+// Tests against the real Postgres and Redis: one migrated template per run, one clone per test file.
+export { databaseTests as default } from '@partner-oauth/vitest-config';

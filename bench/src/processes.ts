@@ -1,29 +1,18 @@
-// Starting the product's services as separate processes, and reading their peak memory.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+// The benchmark's services as processes (started by @partner-oauth/test-support, as the e2e tests start them),
+// and their peak memory.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { type Service, startProcess, stopProcess } from '@partner-oauth/test-support/processes';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort, ROOT } from '@partner-oauth/test-support/processes';
 
 export interface Proc {
   name: string;
   url: string;
-  child: ChildProcess;
+  child: Service['process'];
   log: () => string;
 }
 
+/** Starts `node [nodeArgs] script` on `port`; under load only the last 4000 characters of stderr are kept. */
 export async function start(
   name: string,
   script: string,
@@ -31,28 +20,14 @@ export async function start(
   port: number,
   opts: { healthPath?: string; nodeArgs?: string[] } = {},
 ): Promise<Proc> {
-  const healthPath = opts.healthPath ?? '/health/live';
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    log = (log + d.toString()).slice(-4000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${log}`);
-    try {
-      if ((await fetch(`${url}${healthPath}`)).ok) return { name, url, child, log: () => log };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} did not start: ${log}`);
+  const service = await startProcess(
+    name,
+    [process.execPath, ...(opts.nodeArgs ?? []), script],
+    { ...env, PORT: String(port) },
+    [`http://127.0.0.1:${port}`],
+    { keepLast: 4000, ...(opts.healthPath ? { healthPath: opts.healthPath } : {}) },
+  );
+  return { name, url: service.url, child: service.process, log: service.output };
 }
 
 /** Peak resident set size (VmHWM) of a process since it started, in MB. */
@@ -68,7 +43,5 @@ export function peakRssMb(pid: number | undefined): number {
 }
 
 export async function stop(proc: Proc | undefined): Promise<void> {
-  if (!proc || proc.child.exitCode !== null) return;
-  proc.child.kill('SIGTERM');
-  await once(proc.child, 'exit');
+  if (proc) await stopProcess({ name: proc.name, url: proc.url, process: proc.child, output: proc.log });
 }

@@ -1,3 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({ test: { include: ['test/**/*.test.ts'] } });
+// Unit tests: no store.
+export { unitTests as default } from '@partner-oauth/vitest-config';

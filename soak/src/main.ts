@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { hashPassword, sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
+import { hashPassword, sha256 } from '@partner-oauth/service-kit';
 import {
   addAppMember,
   createAccount,
@@ -17,7 +17,7 @@ import {
   openDatabase,
   seedDemoData,
 } from '@partner-oauth/storage';
-import { verifyWebhookSignature } from '@partner-oauth/webhooks';
+import { verifyWebhookSignature, webhookSigningSecret } from '@partner-oauth/webhooks';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type ProcSample, type Sample, sampleProcess, verdict } from './sample.js';

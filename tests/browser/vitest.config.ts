@@ -1,12 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // One Chromium and one set of services at a time: a 2-core machine stays responsive.
-    fileParallelism: false,
-  },
-});
+// Tests that start the services as processes: see @partner-oauth/vitest-config.
+export { processTests as default } from '@partner-oauth/vitest-config';

@@ -1,12 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Each file starts its own processes; one file at a time keeps a 2-core machine responsive.
-    fileParallelism: false,
-  },
-});
+// Tests that start the services as processes: see @partner-oauth/vitest-config.
+export { processTests as default } from '@partner-oauth/vitest-config';

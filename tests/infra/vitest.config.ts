@@ -1,10 +1,13 @@
-import { defineConfig } from 'vitest/config';
+// Unit tests: no store. A fresh machine installs kubectl, nginx, promtool and docker-compose from Debian first.
+import { unitTests } from '@partner-oauth/vitest-config';
+import { defineConfig, mergeConfig } from 'vitest/config';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
-    // A fresh machine installs kubectl, nginx, promtool and docker-compose from Debian first.
-    hookTimeout: 900_000,
-  },
-});
+export default mergeConfig(
+  unitTests,
+  defineConfig({
+    test: {
+      globalSetup: ['./test/global-setup.ts'],
+      hookTimeout: 900_000,
+    },
+  }),
+);

@@ -1,12 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 90_000,
-    // Each file starts several processes; one file at a time keeps a 2-core machine responsive.
-    fileParallelism: false,
-  },
-});
+// Tests that cut stores, crash or scale the services as processes: see @partner-oauth/vitest-config.
+export { slowProcessTests as default } from '@partner-oauth/vitest-config';

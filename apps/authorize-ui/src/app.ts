@@ -5,7 +5,6 @@ import {
   baseServerOptions,
   type Clock,
   isStoreUnavailable,
-  metadataRoutes,
   observabilityPlugin,
   reportOnly,
   systemClock,
@@ -22,6 +21,7 @@ import browser from './plugins/browser.js';
 import authorizeRoutes from './routes/authorize.js';
 import integrationRoutes from './routes/integrations.js';
 import loginRoutes from './routes/login.js';
+import metadataRoutes from './routes/metadata.js';
 
 export interface AuthorizeUiDeps {
   config: AuthorizeUiConfig;

@@ -1,4 +1,5 @@
 // authorize-ui configuration, validated once at start-up; unsafe development defaults refused in production.
+import { CodeConfig } from '@partner-oauth/ephemeral-store';
 import { CommonConfig, ConfigError, loadConfig, sharedProductionProblems, Type } from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
@@ -7,6 +8,7 @@ export const DEV_SESSION_SECRET = 'dev-session-secret-not-for-production-0000000
 
 export const AuthorizeUiConfig = Type.Object({
   ...CommonConfig,
+  ...CodeConfig,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   /** Issuer identifier (RFC 8414 §2, RFC 9207): the public origin of this server, from config only. */
   ISSUER: Type.String({ format: 'uri', default: 'http://localhost:3000' }),
@@ -24,7 +26,6 @@ export const AuthorizeUiConfig = Type.Object({
   LOGIN_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
   /** How long an app owner has to finish an authorization request. */
   AUTH_REQUEST_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
-  CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
 });
 export type AuthorizeUiConfig = Static<typeof AuthorizeUiConfig>;
 

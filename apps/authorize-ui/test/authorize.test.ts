@@ -1,11 +1,11 @@
 // The browser side of the flow through inject(), against real Postgres and Redis.
 import { CodeStore } from '@partner-oauth/ephemeral-store';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
-import { Browser, hidden } from './browser.js';
 
 let t: TestDatabase;
 const redis = createTestRedis();
@@ -264,18 +264,11 @@ describe('consent', () => {
   });
 
   it('escapes partner-supplied text', async () => {
-    await t.db
-      .insertInto('clients')
-      .values({
-        client_id: 'xss',
-        client_name: '<script>alert(1)</script>',
-        description: '<img src=x onerror=alert(2)>',
-        redirect_uris: ['https://xss.example/cb'],
-        allowed_scopes: ['app:read'],
-        default_scope: 'app:read',
-        status: 'active',
-      })
-      .execute();
+    await addTestClient(t.db, 'xss', {
+      client_name: '<script>alert(1)</script>',
+      description: '<img src=x onerror=alert(2)>',
+      redirect_uris: ['https://xss.example/cb'],
+    });
     const browser = await signedIn('grace@example.com', 'hopper-1906');
     const res = await browser.get('/oauth/authorize?client_id=xss&response_type=code');
     expect(res.statusCode).toBe(200);

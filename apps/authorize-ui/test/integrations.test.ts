@@ -3,11 +3,11 @@ import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { sha256 } from '@partner-oauth/service-kit';
 import { findActiveToken, issueToken } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { negotiateLocale } from '../src/i18n/index.js';
 import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
-import { Browser, hidden } from './browser.js';
 
 let t: TestDatabase;
 const redis = createTestRedis();

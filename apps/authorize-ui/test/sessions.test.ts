@@ -2,10 +2,10 @@
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { FakeClock } from '@partner-oauth/service-kit';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
-import { Browser, hidden } from './browser.js';
 
 let t: TestDatabase;
 const redis = createTestRedis();

@@ -1,7 +1,8 @@
 // Builds the client-registry Fastify app: the one factory both the server and the tests call.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { baseServerOptions, observabilityPlugin, validatorCompiler, webhookAllowsLoopback } from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, observabilityPlugin, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
+import { webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { RegistryConfig } from './config.js';
 import { registerErrorHandlers } from './errors.js';
@@ -20,13 +21,13 @@ export interface AppDeps {
   db: Db;
   /** Overrides the pino options of baseServerOptions; tests pass `false`. */
   logger?: boolean | Record<string, unknown>;
-  /** The clock of secret expiries and last-used records; tests pass a fake one. */
-  now?: () => Date;
+  /** The clock of secret expiries and last-used records; tests pass a FakeClock. */
+  clock?: Clock;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const app = Fastify(
     baseServerOptions({
       logLevel: config.LOG_LEVEL,
@@ -53,18 +54,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Everything registered in this scope sits behind an admin key; routes outside it are public by construction.
   await app.register(async (admin) => {
-    await admin.register(adminAuth, { db, now });
+    await admin.register(adminAuth, { db, clock });
     await admin.register(clientRoutes, {
       db,
       webhookSigningKey: config.WEBHOOK_SIGNING_KEY,
       allowLoopbackRemoveUrl: webhookAllowsLoopback(config),
     });
-    await admin.register(secretRoutes, { db, webhookSigningKey: config.WEBHOOK_SIGNING_KEY, now });
+    await admin.register(secretRoutes, { db, webhookSigningKey: config.WEBHOOK_SIGNING_KEY, clock });
     await admin.register(authorizationRoutes, { db });
     await admin.register(buttonRoutes, { db, issuer: config.ISSUER });
     await admin.register(auditRoutes, { db });
     await admin.register(adminKeyRoutes, { db });
-    await admin.register(resourceServerRoutes, { db, now });
+    await admin.register(resourceServerRoutes, { db, clock });
   });
 
   return app;

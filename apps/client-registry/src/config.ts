@@ -1,14 +1,6 @@
 // client-registry configuration: one TypeBox schema, read once at start-up.
-import {
-  CommonConfig,
-  ConfigError,
-  DEV_WEBHOOK_SIGNING_KEY,
-  loadConfig,
-  sharedProductionProblems,
-  Type,
-  WebhookSigningConfig,
-  webhookAllowsLoopback,
-} from '@partner-oauth/service-kit';
+import { CommonConfig, ConfigError, loadConfig, sharedProductionProblems, Type } from '@partner-oauth/service-kit';
+import { DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { Static } from 'typebox';
 
 export const DEV_WEBHOOK_SIGNING_KEY_WARNING =

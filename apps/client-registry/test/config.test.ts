@@ -1,5 +1,7 @@
 // Configuration: defaults, the development signing key outside production, and refusal in production.
-import { ConfigError, DEV_WEBHOOK_SIGNING_KEY } from '@partner-oauth/service-kit';
+
+import { ConfigError } from '@partner-oauth/service-kit';
+import { DEV_WEBHOOK_SIGNING_KEY } from '@partner-oauth/webhooks';
 import { describe, expect, it } from 'vitest';
 import { loadRegistryConfig } from '../src/config.js';
 

@@ -1,5 +1,7 @@
 // POST /v1/clients: the created client, its one-time secret, and every refusal.
-import { sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
+
+import { sha256 } from '@partner-oauth/service-kit';
+import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_ID, ISO_DATE, useApp, validClient, WEBHOOK_SIGNING_KEY } from './helpers.js';
 

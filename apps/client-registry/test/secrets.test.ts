@@ -1,6 +1,8 @@
 // Client secrets and the webhook secret: rotation with overlap, listing without values, revocation.
-import { sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
+
+import { sha256 } from '@partner-oauth/service-kit';
 import { liveSecretHashes, webhookSecretVersions } from '@partner-oauth/storage';
+import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import { describe, expect, it } from 'vitest';
 import { ISO_DATE, useApp, validClient, WEBHOOK_SIGNING_KEY } from './helpers.js';
 

@@ -4,9 +4,18 @@ import { buildApp as buildAuthorizeUi, DEV_SESSION_SECRET, loadAuthorizeUiConfig
 import { buildApp as buildClientRegistry, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadRegistryConfig } from '@partner-oauth/client-registry';
 import { openEphemeralStore } from '@partner-oauth/ephemeral-store';
 import { buildShoplifter } from '@partner-oauth/example-shoplifter';
-import { ConfigError, drainAndClose, webhookSigningSecret } from '@partner-oauth/service-kit';
-import { DEV_ADMIN_KEY, migrateToLatest, openDatabase, seedDemoData, seedDevAdminKey, webhookSecretVersions } from '@partner-oauth/storage';
+import { ConfigError, drainAndClose } from '@partner-oauth/service-kit';
+import {
+  DEV_ADMIN_KEY,
+  embeddedDataDir,
+  migrateToLatest,
+  openDatabase,
+  seedDemoData,
+  seedDevAdminKey,
+  webhookSecretVersions,
+} from '@partner-oauth/storage';
 import { buildApp as buildTokenService, loadTokenServiceConfig } from '@partner-oauth/token-service';
+import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { devBanner } from './banner.js';
 
@@ -24,7 +33,7 @@ async function main(): Promise<void> {
   if (production && !uiConfig.DATABASE_URL)
     throw new ConfigError('DATABASE_URL: required in production (the embedded database is for development)');
 
-  const db = await openDatabase({ databaseUrl: uiConfig.DATABASE_URL, dataDir: `${env.DATA_DIR ?? '.data'}/pglite` });
+  const db = await openDatabase({ databaseUrl: uiConfig.DATABASE_URL, dataDir: embeddedDataDir(env.DATA_DIR) });
   const store = openEphemeralStore({ redisUrl: uiConfig.REDIS_URL, keyPrefix: uiConfig.REDIS_KEY_PREFIX });
   await migrateToLatest(db);
   if (!production) {
@@ -59,7 +68,7 @@ async function main(): Promise<void> {
   for (const [, app, port] of apps) await app.listen({ host: uiConfig.HOST, port });
 
   const log = apps[0]?.[1].log;
-  const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${env.DATA_DIR ?? '.data'}/pglite`;
+  const where = uiConfig.DATABASE_URL ? 'Postgres at DATABASE_URL' : `embedded PGlite in ${embeddedDataDir(env.DATA_DIR)}`;
   const codes = uiConfig.REDIS_URL ? 'in Redis' : 'in-process';
   const ms = Math.round(performance.now() - started);
   const devSecrets: string[] = [];

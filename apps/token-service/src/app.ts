@@ -2,27 +2,20 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import {
-  baseServerOptions,
-  type Clock,
-  metadataRoutes,
-  observabilityPlugin,
-  reportOnly,
-  systemClock,
-  validatorCompiler,
-  webhookAllowsLoopback,
-} from '@partner-oauth/service-kit';
+import { baseServerOptions, type Clock, observabilityPlugin, reportOnly, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
-import { startRemovalNotifier } from '@partner-oauth/webhooks';
+import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
 import oauthErrors from './plugins/oauth-errors.js';
 import { startRetention } from './retention.js';
+import authorizationRoutes from './routes/authorization.js';
 import introspectRoutes from './routes/introspect.js';
-import partnerRoutes from './routes/partner.js';
+import metadataRoutes from './routes/metadata.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
-import { countingWebhookLogger, registerWebhookBacklog } from './webhook-metrics.js';
+import tokenInfoRoutes from './routes/token-info.js';
+import { registerWebhookBacklog } from './webhook-metrics.js';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -63,7 +56,8 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
   await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER });
-  await app.register(partnerRoutes, { db: deps.db });
+  await app.register(tokenInfoRoutes, { db: deps.db });
+  await app.register(authorizationRoutes, { db: deps.db });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
 
   if (config.WEBHOOK_WORKER) {
@@ -77,7 +71,8 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
       notifier = startRemovalNotifier({
         db: deps.db,
         signingKey: config.WEBHOOK_SIGNING_KEY,
-        logger: countingWebhookLogger(app.log, app.serviceMetrics),
+        logger: app.log,
+        onOutcome: (outcome) => app.serviceMetrics.webhookDeliveries.inc({ outcome }),
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
         allowLoopback: webhookAllowsLoopback(config),
         clock,

@@ -1,5 +1,8 @@
 // Reading a Bearer token from the Authorization header (RFC 6750 §2.1) and its error answers (§3).
-import { OAuthError } from '@partner-oauth/service-kit';
+import { OAuthError } from '@partner-oauth/contracts';
+import { sha256 } from '@partner-oauth/service-kit';
+import { type ActiveToken, type Db, findActiveToken } from '@partner-oauth/storage';
+import type { FastifyRequest } from 'fastify';
 
 const REALM = 'partner-oauth';
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -29,4 +32,11 @@ export function bearerToken(authorization: string | undefined): string {
 
 export function invalidToken(description = 'the access token is invalid, expired or revoked'): OAuthError {
   return new OAuthError('invalid_token', description, { status: 401, headers: challenge('invalid_token', description) });
+}
+
+/** The live token behind the request's Bearer credentials, or the §3.1 answer (invalid_request or invalid_token). */
+export async function activeBearerToken(db: Db, request: FastifyRequest): Promise<ActiveToken> {
+  const active = await findActiveToken(db, sha256(bearerToken(request.headers.authorization)));
+  if (!active) throw invalidToken();
+  return active;
 }

@@ -1,6 +1,7 @@
 // Client authentication at the token endpoint: client_secret_basic and client_secret_post (RFC 6749 §2.3.1).
+import { OAuthError } from '@partner-oauth/contracts';
 import type { FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { OAuthError, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { safeEqual, sha256 } from '@partner-oauth/service-kit';
 import {
   type ClientCredentialsRecord,
   type Db,

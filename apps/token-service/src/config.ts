@@ -1,29 +1,22 @@
 // token-service configuration, validated once at start-up.
-import {
-  CommonConfig,
-  ConfigError,
-  DEV_WEBHOOK_SIGNING_KEY,
-  loadConfig,
-  sharedProductionProblems,
-  Type,
-  WebhookSigningConfig,
-  webhookAllowsLoopback,
-} from '@partner-oauth/service-kit';
+import { CodeConfig } from '@partner-oauth/ephemeral-store';
+import { CommonConfig, ConfigError, loadConfig, sharedProductionProblems, Type } from '@partner-oauth/service-kit';
+import { DEFAULT_MAX_ATTEMPTS, DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { Static } from 'typebox';
 
 export const TokenServiceConfig = Type.Object({
   ...CommonConfig,
+  ...CodeConfig,
   ...WebhookSigningConfig,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** The authorization server's issuer identifier (RFC 8414 §2); from config, never from a request. */
   ISSUER: Type.String({ format: 'uri', default: 'http://localhost:3000' }),
   /** The public base URL of this service, as partners reach it (metadata endpoints are built from it). */
   TOKEN_SERVICE_PUBLIC_URL: Type.String({ format: 'uri', default: 'http://localhost:3001' }),
-  CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
   /** Whether this instance delivers removal notifications from the outbox (any number may). */
   WEBHOOK_WORKER: Type.Boolean({ default: true }),
-  /** Delivery attempts before a removal notification is given up: 20 spreads them over up to ~9 hours (2 s doubling, capped at 1 h, full jitter). */
-  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 40, default: 20 }),
+  /** Delivery attempts before a removal notification is given up (see DEFAULT_MAX_ATTEMPTS in @partner-oauth/webhooks). */
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 40, default: DEFAULT_MAX_ATTEMPTS }),
   /** Ended rows (revoked tokens, ended authorizations, delivered or failed removal notices) are deleted this long after they ended. */
   RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 30 * 86_400 }),
   /** Admin audit entries are deleted this long after they were written. */

@@ -1,5 +1,5 @@
 // Form parameters of the OAuth endpoints: each at most once (RFC 6749 §3.1, §3.2), required ones present.
-import { OAuthError } from '@partner-oauth/service-kit';
+import { OAuthError } from '@partner-oauth/contracts';
 import type { FastifyRequest } from 'fastify';
 
 export type Params = Record<string, string | undefined>;

@@ -1,35 +1,6 @@
-// Webhook metrics: outcomes counted from the worker's own structured log lines (so the worker needs no metrics API), and the outbox backlog.
+// Webhook metrics read at scrape time: the outbox backlog (delivery outcomes come from the worker's onOutcome, in app.ts).
 import { type Clock, Gauge, type ServiceMetrics } from '@partner-oauth/service-kit';
-import type { Db } from '@partner-oauth/storage';
-import { outboxBacklog, type WebhookLogger } from '@partner-oauth/webhooks';
-
-const OUTCOMES: Record<string, string> = {
-  'webhook.delivered': 'delivered',
-  'webhook.retry': 'retry',
-  'webhook.failed': 'failed',
-};
-
-/** A logger that passes every line on to `log` and counts the delivery outcomes among them. */
-export function countingWebhookLogger(log: WebhookLogger, metrics: ServiceMetrics): WebhookLogger {
-  const count = (obj: object) => {
-    const outcome = OUTCOMES[(obj as { event?: string }).event ?? ''];
-    if (outcome) metrics.webhookDeliveries.inc({ outcome });
-  };
-  return {
-    info: (obj, msg) => {
-      count(obj);
-      log.info(obj, msg);
-    },
-    warn: (obj, msg) => {
-      count(obj);
-      log.warn(obj, msg);
-    },
-    error: (obj, msg) => {
-      count(obj);
-      log.error(obj, msg);
-    },
-  };
-}
+import { type Db, outboxBacklog } from '@partner-oauth/storage';
 
 /**
  * The outbox's backlog as gauges, read from Postgres at each scrape: webhook_outbox_pending and

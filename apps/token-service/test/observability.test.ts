@@ -1,13 +1,11 @@
 // token-service health and metrics: readiness per dependency, and the domain counters moved by real exchanges.
 import { type CodeGrant, CodeStore, openEphemeralStore } from '@partner-oauth/ephemeral-store';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { createServiceMetrics } from '@partner-oauth/service-kit';
 import { openDatabase } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
-import { countingWebhookLogger } from '../src/webhook-metrics.js';
 
 let t: TestDatabase;
 const redis = createTestRedis();
@@ -110,24 +108,6 @@ describe('metrics', () => {
       metric(after, 'http_request_duration_seconds_count{service="token-service",method="POST",route="/oauth/token",status_code="400"}'),
     ).toBe(2);
     expect(metric(after, 'dependency_up{dependency="redis",service="token-service"}')).toBe(1);
-  });
-
-  it('counts webhook delivery outcomes from the worker log lines and still logs them', async () => {
-    const metrics = createServiceMetrics('token-service');
-    const lines: string[] = [];
-    const sink = { info: (o: object) => lines.push(`info ${JSON.stringify(o)}`), warn: () => {}, error: () => {} };
-    const logger = countingWebhookLogger(sink, metrics);
-    logger.info({ event: 'webhook.delivered', deliveryId: 'd1' }, 'delivered');
-    logger.info({ event: 'something.else' });
-    logger.warn({ event: 'webhook.retry' });
-    logger.error({ event: 'webhook.failed' });
-    expect(lines).toEqual(['info {"event":"webhook.delivered","deliveryId":"d1"}', 'info {"event":"something.else"}']);
-    const counted = (await metrics.webhookDeliveries.get()).values.map((v) => [v.labels.outcome, v.value]);
-    expect(counted).toEqual([
-      ['delivered', 1],
-      ['retry', 1],
-      ['failed', 1],
-    ]);
   });
 });
 

@@ -3,9 +3,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CodeStore } from '@partner-oauth/ephemeral-store';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { webhookSigningSecret } from '@partner-oauth/service-kit';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import { verifyWebhookSignature } from '@partner-oauth/webhooks';
+import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { verifyWebhookSignature, webhookSigningSecret } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
@@ -65,14 +64,7 @@ describe('throttling', () => {
 
 describe('code brute force', () => {
   it('slows a client that keeps presenting codes that do not exist', async () => {
-    await t.db
-      .insertInto('clients')
-      .values({ client_id: 'prober', client_name: 'Prober', description: '', redirect_uris: ['https://p.example/cb'], status: 'active' })
-      .execute();
-    await t.db
-      .insertInto('client_secrets')
-      .values({ id: 'prober-s', client_id: 'prober', secret_hash: (await import('@partner-oauth/service-kit')).sha256('p-secret') })
-      .execute();
+    await addTestClient(t.db, 'prober', { client_name: 'Prober', redirect_uris: ['https://p.example/cb'], secret: 'p-secret' });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
       statuses.push(
@@ -153,6 +145,10 @@ describe('removal notifications', () => {
       const secret = webhookSigningSecret(SIGNING_KEY, 'shoplifter', 1);
       expect(verifyWebhookSignature(secret, last.headers['x-webhook-signature'] as string, last.body)).toBe(true);
       expect(last.headers['x-request-id']).toBe('req-remove-1');
+      // The worker reports each outcome; the service counts them (webhooks' onOutcome, not its log lines).
+      const metrics = (await app.inject('/metrics')).body;
+      expect(metrics).toContain('webhook_deliveries_total{outcome="retry",service="token-service"} 1');
+      expect(metrics).toContain('webhook_deliveries_total{outcome="delivered",service="token-service"} 1');
     } finally {
       receiver.close();
     }

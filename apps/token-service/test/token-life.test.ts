@@ -2,8 +2,7 @@
 import { createHash } from 'node:crypto';
 import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { sha256 } from '@partner-oauth/service-kit';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
@@ -33,14 +32,7 @@ beforeAll(async () => {
     redirectUriSent: false,
     scope: 'app:read',
   };
-  await t.db
-    .insertInto('clients')
-    .values({ client_id: 'other', client_name: 'Other', description: '', redirect_uris: ['https://o.example/cb'], status: 'active' })
-    .execute();
-  await t.db
-    .insertInto('client_secrets')
-    .values({ id: 'other-s', client_id: 'other', secret_hash: sha256('other-secret') })
-    .execute();
+  await addTestClient(t.db, 'other', { client_name: 'Other', redirect_uris: ['https://o.example/cb'], secret: 'other-secret' });
 });
 afterAll(async () => {
   await app.close();

@@ -2,7 +2,7 @@
 import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { sha256 } from '@partner-oauth/service-kit';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
@@ -111,14 +111,7 @@ describe('POST /oauth/token', () => {
 
   it('refuses an unknown code and another client’s code', async () => {
     expect((await post({ code: 'nope', grant_type: 'authorization_code', ...creds })).json().error).toBe('invalid_grant');
-    await t.db
-      .insertInto('clients')
-      .values({ client_id: 'other', client_name: 'Other', description: '', redirect_uris: ['https://o.example/cb'], status: 'active' })
-      .execute();
-    await t.db
-      .insertInto('client_secrets')
-      .values({ id: 'other-s', client_id: 'other', secret_hash: sha256('other-secret') })
-      .execute();
+    await addTestClient(t.db, 'other', { client_name: 'Other', redirect_uris: ['https://o.example/cb'], secret: 'other-secret' });
     const code = await codes.issue(grant);
     const res = await post({ code, grant_type: 'authorization_code', client_id: 'other', client_secret: 'other-secret' });
     expect(res.statusCode).toBe(400);

@@ -1,8 +1,6 @@
 // Wire shapes of authorize-ui: the authorization request (RFC 6749 §4.1.1), login and consent forms.
 import { type Static, Type } from 'typebox';
-
-/** A query parameter as the parser hands it over: once, or repeated (an array). */
-const Param = Type.Union([Type.String(), Type.Array(Type.String())]);
+import { LooseParam as Param } from './params.js';
 
 /**
  * RFC 6749 §4.1.1. Every field is accepted loosely here so the handler, not the

@@ -4,6 +4,8 @@ export * from './authorize.js';
 export * from './introspection.js';
 export * from './metadata.js';
 export * from './oauth-errors.js';
+export * from './params.js';
+export * from './pkce.js';
 export * from './redirect-uri.js';
 export * from './registry.js';
 export * from './registry-admin.js';

@@ -1,7 +1,6 @@
 // Token introspection (RFC 7662), token info and revocation (RFC 7009) wire shapes.
 import { type Static, Type } from 'typebox';
-
-const Param = Type.Union([Type.String({ maxLength: 4096 }), Type.Array(Type.String({ maxLength: 4096 }))]);
+import { Param } from './params.js';
 
 /** Form body of POST /oauth/introspect and POST /oauth/revoke; loose so the steps give RFC errors. */
 export const TokenParamRequest = Type.Object(

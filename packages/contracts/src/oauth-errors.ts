@@ -54,3 +54,25 @@ export const OAuthErrorResponse = Type.Object(
   { $id: 'OAuthErrorResponse' },
 );
 export type OAuthErrorResponse = Static<typeof OAuthErrorResponse>;
+
+/**
+ * An OAuth error as a value carrying code, description and status (RFC 6749 §5.2, RFC 6750 §3.1):
+ * thrown by a handler, answered by its service's error handler as the JSON body above.
+ */
+export class OAuthError extends Error {
+  readonly error: OAuthErrorCode;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+
+  constructor(error: OAuthErrorCode, description: string, options: { status?: number; headers?: Record<string, string> } = {}) {
+    super(description);
+    this.name = 'OAuthError';
+    this.error = error;
+    this.status = options.status ?? oauthErrorStatus[error];
+    this.headers = options.headers ?? {};
+  }
+
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.message };
+  }
+}

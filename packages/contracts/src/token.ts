@@ -1,7 +1,6 @@
 // Wire shapes of token-service: the token request and response (RFC 6749 §4.1.3, §5.1).
 import { type Static, Type } from 'typebox';
-
-const Param = Type.Union([Type.String({ maxLength: 4096 }), Type.Array(Type.String({ maxLength: 4096 }))]);
+import { Param } from './params.js';
 
 /**
  * The form body of POST /oauth/token. Loose on purpose: the endpoint's own steps

@@ -1,5 +1,5 @@
 // Authorization codes (RFC 6749 §4.1.2, §10.5): stored under their hash, single use, short-lived.
-import { type Clock, randomToken, sha256, systemClock } from '@partner-oauth/service-kit';
+import { type Clock, randomToken, sha256, systemClock, Type } from '@partner-oauth/service-kit';
 import type { EphemeralStore } from './store.js';
 
 /** The request a code belongs to: everything the token endpoint needs, nothing from the browser. */
@@ -27,6 +27,14 @@ export interface RedeemedCode extends CodeGrant {
 
 export const DEFAULT_CODE_TTL_MS = 5 * 60_000;
 export const MAX_CODE_TTL_MS = 10 * 60_000;
+
+/**
+ * The code-life setting, spread into the config of the service that issues codes (authorize-ui) and of
+ * the one that redeems them (token-service: a replayed code's marker lives as long).
+ */
+export const CodeConfig = {
+  CODE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: MAX_CODE_TTL_MS / 1000, default: DEFAULT_CODE_TTL_MS / 1000 }),
+};
 
 export class CodeStore {
   readonly ttlMs: number;

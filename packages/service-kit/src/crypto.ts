@@ -1,5 +1,5 @@
 // Secrets: CSPRNG values, SHA-256 for high-entropy secrets, scrypt for passwords, constant-time compares.
-import { createHash, createHmac, randomBytes, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 
 /** A URL-safe random value of `bytes` bytes of entropy, with an optional recognisable prefix. */
 export function randomToken(bytes = 32, prefix = ''): string {
@@ -86,18 +86,4 @@ let decoyHash: Promise<string> | undefined;
 export function decoyPasswordHash(): Promise<string> {
   decoyHash ??= hashPassword(randomToken(16));
   return decoyHash;
-}
-
-/**
- * A client's webhook signing secret, derived from the deployment's signing key: nothing per-client
- * is stored, and bumping `version` rotates it. HMAC-SHA256 as a PRF (RFC 2104).
- */
-export function webhookSigningSecret(signingKey: string, clientId: string, version: number): string {
-  return `whsec_${createHmac('sha256', signingKey).update(`webhook-secret:${clientId}:${version}`).digest('base64url')}`;
-}
-
-/** The signature header value of a removal notification: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${mac}`;
 }

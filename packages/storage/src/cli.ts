@@ -1,5 +1,5 @@
 // `pnpm db:migrate` and `pnpm db:seed`: against DATABASE_URL, or the embedded database under DATA_DIR.
-import { openDatabase } from './db.js';
+import { embeddedDataDir, openDatabase } from './db.js';
 import { migrateToLatest } from './migrate.js';
 import { seedDemoData } from './seed.js';
 
@@ -16,7 +16,7 @@ if (command === 'seed' && process.env.NODE_ENV === 'production') {
 // While `pnpm start` holds the embedded database, openDatabase refuses (one sentence) before touching it.
 const db = await openDatabase({
   databaseUrl: process.env.DATABASE_URL,
-  dataDir: `${process.env.DATA_DIR ?? '.data'}/pglite`,
+  dataDir: embeddedDataDir(),
   queryTimeoutMs: 0,
 }).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

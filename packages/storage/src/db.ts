@@ -1,5 +1,6 @@
 // Opens the database: Postgres through pg when a URL is given, else embedded PGlite under a data folder.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { settleWithin, trackPool } from '@partner-oauth/service-kit';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -21,6 +22,14 @@ export interface DbOptions {
    * silent server is noticed too); 0 for none, as migrations want.
    */
   queryTimeoutMs?: number;
+}
+
+/**
+ * The embedded database's folder: `pglite` under DATA_DIR (default `.data`). Every command that opens the
+ * embedded database (pnpm start, db:migrate, db:seed, cli) asks here, so DATA_DIR means one thing.
+ */
+export function embeddedDataDir(dataDir: string | undefined = process.env.DATA_DIR): string {
+  return join(dataDir || '.data', 'pglite');
 }
 
 /** How long a connection attempt may take before the request fails as unavailable. */
@@ -62,7 +71,7 @@ export async function openDatabase(options: DbOptions): Promise<Db> {
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new NulGuardPlugin()] });
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  const dataDir = options.dataDir ?? '.data/pglite';
+  const dataDir = options.dataDir ?? embeddedDataDir();
   if (dataDir.startsWith('memory://')) {
     const pglite = await PGlite.create(dataDir);
     return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new NulGuardPlugin()] });

@@ -1,34 +1,46 @@
 // Hot-path queries built and compiled once per database, then run with new parameters: the query
 // builder's per-request work (tree building, plugin walks, SQL generation) is done at start-up.
+// Rules and what they buy: packages/storage/README.md ("Precompiled queries").
 import { type Compilable, CompiledQuery } from 'kysely';
 import type { Db } from './db.js';
 import { assertStorable } from './nul-guard.js';
 
-type Slot = { arg: number } | { value: unknown };
+type Slot = { param: string } | { value: unknown };
+
+/** A precompiled query: run it with its parameters; `build` is the Kysely query it stands for (tests compare the two). */
+export interface PrecompiledQuery<P extends Record<string, unknown>, R> {
+  (db: Db, params: P): Promise<R[]>;
+  readonly build: (db: Db, params: P) => Compilable<R>;
+}
 
 /**
- * Wraps a fixed-shape query. `build` must use each argument only as a value (never to choose the
- * query's shape): it runs once with placeholders, and their positions among the parameters are kept.
+ * Wraps a fixed-shape query taking its parameters as one object (every key present on every call).
+ * `build` must use each parameter only as a value (never to choose the query's shape): it runs once
+ * with placeholders, and their positions among the query's parameters are kept.
  */
-export function precompiled<A extends unknown[], R>(build: (db: Db, ...args: A) => Compilable<R>): (db: Db, ...args: A) => Promise<R[]> {
+export function precompiled<P extends Record<string, unknown>, R>(build: (db: Db, params: P) => Compilable<R>): PrecompiledQuery<P, R> {
   const templates = new WeakMap<Db, { sql: string; slots: Slot[] }>();
-  return async (db: Db, ...args: A): Promise<R[]> => {
+  const run = async (db: Db, params: P): Promise<R[]> => {
     let template = templates.get(db);
     if (!template) {
-      const placeholders = args.map((_, i) => `\u0001precompiled-arg-${i}\u0001`);
-      const compiled = build(db, ...(placeholders as A)).compile();
+      const keys = Object.keys(params);
+      const placeholders = Object.fromEntries(keys.map((k) => [k, `\u0001precompiled-${k}\u0001`]));
+      const byPlaceholder = new Map(keys.map((k) => [placeholders[k], k]));
+      const compiled = build(db, placeholders as P).compile();
       const slots = compiled.parameters.map((p): Slot => {
-        const index = placeholders.indexOf(p as string);
-        return index >= 0 ? { arg: index } : { value: p };
+        const key = typeof p === 'string' ? byPlaceholder.get(p) : undefined;
+        return key !== undefined ? { param: key } : { value: p };
       });
-      const used = new Set(slots.flatMap((s) => ('arg' in s ? [s.arg] : [])));
-      if (used.size !== args.length) throw new Error('precompiled: every argument must appear as a query parameter');
+      const used = new Set(slots.flatMap((s) => ('param' in s ? [s.param] : [])));
+      if (used.size !== keys.length) throw new Error('precompiled: every parameter must appear as a query parameter');
       template = { sql: compiled.sql, slots };
       templates.set(db, template);
     }
-    const parameters = template.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
+    const parameters = template.slots.map((s) => ('param' in s ? params[s.param] : s.value));
+    // Kysely plugins (the NUL guard among them) do not run on a precompiled query: check here.
     assertStorable(parameters);
     const result = await db.executeQuery<R>(CompiledQuery.raw(template.sql, parameters));
     return result.rows;
   };
+  return Object.assign(run, { build });
 }

@@ -1,10 +1,12 @@
 // Test databases on the real Postgres: one migrated template per test run, one clone per test file.
 import { randomBytes } from 'node:crypto';
+import { sha256 } from '@partner-oauth/service-kit';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type {} from 'vitest';
 import { type Db, openDatabase } from './db.js';
 import { migrateToLatest } from './migrate.js';
+import { type ClientInput, createClient } from './repositories/clients.js';
 import { type SeededIds, seedDemoData } from './seed.js';
 
 /** The server tests run against; trust auth on loopback by default. */
@@ -97,6 +99,38 @@ export async function setupTemplateDatabase(project: {
   const template = await createTemplateDatabase();
   project.provide('templateDatabase', template.name);
   return template.drop;
+}
+
+export interface TestClient {
+  client_id: string;
+  client_secret: string;
+}
+
+/**
+ * Registers a partner straight in storage, the way the registry does (createClient, secret hashed), so a
+ * test can involve "another client" without the admin API. Defaults: `Client <id>`, one callback on
+ * https://<id>.example, scope app:read, secret `<id>-secret`.
+ */
+export async function addTestClient(
+  db: Db,
+  clientId: string,
+  overrides: Partial<Omit<ClientInput, 'client_id'>> & { secret?: string } = {},
+): Promise<TestClient> {
+  const { secret = `${clientId}-secret`, ...input } = overrides;
+  await createClient(
+    db,
+    {
+      client_name: `Client ${clientId}`,
+      redirect_uris: [`https://${clientId}.example/callback`],
+      allowed_scopes: ['app:read'],
+      default_scope: 'app:read',
+      require_pkce: false,
+      ...input,
+      client_id: clientId,
+    },
+    sha256(secret),
+  );
+  return { client_id: clientId, client_secret: secret };
 }
 
 declare module 'vitest' {

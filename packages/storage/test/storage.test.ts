@@ -301,7 +301,7 @@ describe('the development admin key', () => {
 });
 
 describe('storage on embedded PGlite', () => {
-  it('runs the same migrations and seed', { timeout: 90_000 }, async () => {
+  it('runs the same migrations and seed', { timeout: 120_000 }, async () => {
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
       expect(await migrateToLatest(db)).toEqual([
@@ -356,5 +356,6 @@ describe('storage on embedded PGlite', () => {
     } finally {
       await db.destroy();
     }
+    // PGlite starts, migrates and seeds in WebAssembly: seconds alone, tens of seconds on a loaded machine.
   });
 });

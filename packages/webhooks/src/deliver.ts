@@ -1,7 +1,8 @@
 // One attempt at delivering a removal notification: a signed POST of the stored body, no redirects.
-import { signWebhook, webhookSigningSecret } from '@partner-oauth/service-kit';
+
 import type { WebhookDeliveryRow } from '@partner-oauth/storage';
 import { guardedFetch, type Resolver } from './outbound.js';
+import { signWebhook, webhookSigningSecret } from './signing.js';
 
 export const USER_AGENT = 'partner-oauth-webhooks/1';
 export const DEFAULT_TIMEOUT_MS = 5_000;

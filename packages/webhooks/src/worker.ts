@@ -1,6 +1,13 @@
 // The outbox relay for removal notifications: claim due rows under a lease, deliver, record, retry with backoff.
 import { type Clock, systemClock } from '@partner-oauth/service-kit';
-import { type Db, type WebhookDeliveryRow, type WebhookDeliveryTable, webhookSecretVersions } from '@partner-oauth/storage';
+import {
+  claimDueDeliveries,
+  type Db,
+  recordDeliveryOutcome,
+  type WebhookDeliveryRow,
+  type WebhookDeliveryTable,
+  webhookSecretVersions,
+} from '@partner-oauth/storage';
 import type { Updateable } from 'kysely';
 import { DEFAULT_TIMEOUT_MS, type DeliveryResult, deliverOne } from './deliver.js';
 
@@ -10,6 +17,12 @@ export interface WebhookLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
+
+/**
+ * Delivery attempts before a notification is given up: 20 spreads them over up to ~9 hours (2 s doubling,
+ * capped at 1 h, full jitter). The default of WEBHOOK_MAX_ATTEMPTS too.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 20;
 
 export interface RemovalNotifierOptions {
   db: Db;
@@ -38,11 +51,16 @@ export interface RemovalNotifierOptions {
   random?: () => number;
   /** False to poll only through runOnce() (tests). */
   autoStart?: boolean;
+  /** Told each recorded outcome (a service counts them in its metrics); not told of lost leases. */
+  onOutcome?: (outcome: DeliveryOutcome) => void;
   /** Longest wait between ticks while ticks fail (the outbox cannot be reached): capped exponential from pollIntervalMs. */
   maxTickBackoffMs?: number;
   /** Called once when ticks start failing (false) and once when one succeeds again (true): a metric, not a log per tick. */
   onHealthChange?: (up: boolean) => void;
 }
+
+/** What became of one recorded attempt. */
+export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
 
 export interface RemovalNotifier {
   /** Stops polling and waits for the tick in flight, if any. */
@@ -65,37 +83,6 @@ export function backoffDelay(attempts: number, { baseDelayMs, maxDelayMs }: Back
   return Math.floor(ceiling * random());
 }
 
-/**
- * Claims up to `limit` due rows: locks them (skipping rows another worker holds), moves their
- * next_attempt_at to `leaseUntil` so no other worker sees them as due, and commits. The returned
- * rows carry the lease, which recordOutcome uses as a fencing token.
- */
-export async function claimDueDeliveries(db: Db, opts: { now: Date; leaseUntil: Date; limit: number }): Promise<WebhookDeliveryRow[]> {
-  return db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .selectFrom('webhook_deliveries')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', opts.now)
-      .orderBy('next_attempt_at')
-      .limit(opts.limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    if (rows.length === 0) return [];
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({ next_attempt_at: opts.leaseUntil })
-      .where(
-        'id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .execute();
-    return rows.map((r) => ({ ...r, next_attempt_at: opts.leaseUntil }));
-  });
-}
-
 export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNotifier {
   const {
     db,
@@ -103,7 +90,7 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
     logger,
     pollIntervalMs = 1_000,
     batchSize = 20,
-    maxAttempts = 8,
+    maxAttempts = DEFAULT_MAX_ATTEMPTS,
     baseDelayMs = 2_000,
     maxDelayMs = 3_600_000,
     timeoutMs = DEFAULT_TIMEOUT_MS,
@@ -113,6 +100,7 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
     allowLoopback = false,
     random = Math.random,
     autoStart = true,
+    onOutcome,
     maxTickBackoffMs = 30_000,
     onHealthChange,
   } = options;
@@ -142,10 +130,13 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
     const base = { id: row.id, client_id: row.client_id, attempt: attemptNo, status: result.status ?? null, duration_ms: durationMs };
     let update: Updateable<WebhookDeliveryTable>;
     let log: () => void;
+    let outcome: DeliveryOutcome;
     if (result.ok) {
+      outcome = 'delivered';
       update = { status: 'delivered', attempts: attemptNo, last_status: result.status, last_error: null, completed_at: new Date(now) };
       log = () => logger.info({ event: 'webhook.delivered', ...base }, 'removal notification delivered');
     } else if (attemptNo >= maxAttempts) {
+      outcome = 'failed';
       update = {
         status: 'failed',
         attempts: attemptNo,
@@ -155,6 +146,7 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
       };
       log = () => logger.error({ event: 'webhook.failed', ...base, error: result.error }, 'removal notification failed, giving up');
     } else {
+      outcome = 'retry';
       const next = new Date(now + backoffDelay(attemptNo, { baseDelayMs, maxDelayMs }, random));
       update = { attempts: attemptNo, last_status: result.status ?? null, last_error: result.error, next_attempt_at: next };
       log = () =>
@@ -164,19 +156,12 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
         );
     }
     // Fenced on the claim: if our lease ran out and another worker took the row, its outcome stands.
-    const res = await db
-      .updateTable('webhook_deliveries')
-      .set(update)
-      .where('id', '=', row.id)
-      .where('status', '=', 'pending')
-      .where('attempts', '=', row.attempts)
-      .where('next_attempt_at', '=', row.next_attempt_at)
-      .executeTakeFirst();
-    if (res.numUpdatedRows === 0n) {
+    if (!(await recordDeliveryOutcome(db, row, update))) {
       logger.warn({ event: 'webhook.lease_lost', ...base }, 'delivery outcome not recorded: the row was claimed again');
       return;
     }
     log();
+    onOutcome?.(outcome);
   }
 
   async function tick(): Promise<number> {
@@ -254,15 +239,4 @@ export function startRemovalNotifier(options: RemovalNotifierOptions): RemovalNo
 
 function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).slice(0, 200);
-}
-
-/** The outbox's backlog: notifications not yet delivered nor given up, and how long the oldest has waited (0 when none). */
-export async function outboxBacklog(db: Db, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
-  const row = await db
-    .selectFrom('webhook_deliveries')
-    .select((eb) => [eb.fn.countAll<string>().as('pending'), eb.fn.min('created_at').as('oldest')])
-    .where('status', '=', 'pending')
-    .executeTakeFirstOrThrow();
-  const oldest = row.oldest ? new Date(row.oldest as Date | string) : undefined;
-  return { pending: Number(row.pending), oldestSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0 };
 }

@@ -1,7 +1,6 @@
 // One delivery attempt against a real HTTP receiver: headers, signature, and what counts as failure.
-import { webhookSigningSecret } from '@partner-oauth/service-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DeliverableRow, deliverOne, verifyWebhookSignature } from '../src/index.js';
+import { type DeliverableRow, deliverOne, verifyWebhookSignature, webhookSigningSecret } from '../src/index.js';
 import { type Receiver, startReceiver } from './helpers.js';
 
 const KEY = 'test-webhook-signing-key-0123456789abcdef';

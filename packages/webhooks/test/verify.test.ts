@@ -1,7 +1,6 @@
 // The partner-side signature check: what passes and what must not.
-import { signWebhook, webhookSigningSecret } from '@partner-oauth/service-kit';
 import { describe, expect, it } from 'vitest';
-import { verifyWebhookSignature } from '../src/index.js';
+import { signWebhook, verifyWebhookSignature, webhookSigningSecret } from '../src/index.js';
 
 const secret = webhookSigningSecret('test-webhook-signing-key-0123456789abcdef', 'shoplifter', 1);
 const body = JSON.stringify({ type: 'authorization.removed', id: 'abc', client_id: 'shoplifter', app_id: 'app', reason: 'admin_removed' });

@@ -1,11 +1,17 @@
 // The outbox worker against real Postgres and a real HTTP receiver: retries, giving up, restarts, several workers.
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
-import { FakeClock, webhookSigningSecret } from '@partner-oauth/service-kit';
-import { type Db, endAuthorizations, issueToken, openDatabase } from '@partner-oauth/storage';
+import { FakeClock } from '@partner-oauth/service-kit';
+import { claimDueDeliveries, type Db, endAuthorizations, issueToken, openDatabase } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { claimDueDeliveries, type RemovalNotifierOptions, startRemovalNotifier, verifyWebhookSignature } from '../src/index.js';
+import {
+  type DeliveryOutcome,
+  type RemovalNotifierOptions,
+  startRemovalNotifier,
+  verifyWebhookSignature,
+  webhookSigningSecret,
+} from '../src/index.js';
 import { deliveryRow, insertDelivery, memoryLogger, type Receiver, startReceiver, waitFor } from './helpers.js';
 
 const KEY = 'test-webhook-signing-key-0123456789abcdef';
@@ -142,6 +148,32 @@ describe('startRemovalNotifier', () => {
     expect(partner.requests).toHaveLength(4);
     expect(logger.lines.map((l) => l.obj.event)).toEqual(['webhook.retry', 'webhook.retry', 'webhook.retry', 'webhook.failed']);
     expect(logger.lines.at(-1)).toMatchObject({ level: 'error', obj: { id, client_id: 'shoplifter', attempt: 4, status: 500 } });
+  });
+
+  it('tells onOutcome each recorded outcome (what token-service counts in its metrics)', async () => {
+    const partner = await receiver((_req, i) => (i === 0 ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' }));
+    const failing = await receiver(() => ({ status: 500, body: 'no' }));
+    await insertDelivery(t.db, partner.url);
+    const clock = freshClock();
+    const outcomes: DeliveryOutcome[] = [];
+    const { worker } = notifier({ clock, maxAttempts: 1, onOutcome: (o) => outcomes.push(o) });
+    expect(await worker.runOnce()).toBe(1);
+    expect(outcomes).toEqual(['failed']);
+    await worker.stop();
+
+    await insertDelivery(t.db, failing.url);
+    const again = notifier({ clock, maxAttempts: 2, onOutcome: (o) => outcomes.push(o) });
+    expect(await again.worker.runOnce()).toBe(1);
+    clock.advance(50);
+    expect(await again.worker.runOnce()).toBe(1);
+    await again.worker.stop();
+    expect(outcomes).toEqual(['failed', 'retry', 'failed']);
+
+    await insertDelivery(t.db, partner.url);
+    const third = notifier({ clock, onOutcome: (o) => outcomes.push(o) });
+    expect(await third.worker.runOnce()).toBe(1);
+    await third.worker.stop();
+    expect(outcomes).toEqual(['failed', 'retry', 'failed', 'delivered']);
   });
 
   it('records a timeout and a redirect as failed attempts', async () => {

@@ -1,7 +1,7 @@
 // The consent experience in Chromium: from Shoplifter's button to a connected app, and back out again.
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { DEV_WEBHOOK_SIGNING_KEY, signWebhook, webhookSigningSecret } from '@partner-oauth/service-kit';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { DEV_WEBHOOK_SIGNING_KEY, signWebhook, webhookSigningSecret } from '@partner-oauth/webhooks';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { capture, freePort, launchChromium, type Service, startProcess, stopProcess, watchConsole } from './support.js';
@@ -46,9 +46,12 @@ beforeAll(async () => {
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
   };
   const [authorizeUi, tokenService, partner, browser] = await Promise.all([
-    startProcess(['node', 'apps/authorize-ui/dist/server.js'], { ...env, PORT: String(uiPort) }, ui),
-    startProcess(['node', 'apps/token-service/dist/server.js'], { ...env, PORT: String(tokenPort) }, `http://127.0.0.1:${tokenPort}`),
+    startProcess('authorize-ui', ['node', 'apps/authorize-ui/dist/server.js'], { ...env, PORT: String(uiPort) }, [ui]),
+    startProcess('token-service', ['node', 'apps/token-service/dist/server.js'], { ...env, PORT: String(tokenPort) }, [
+      `http://127.0.0.1:${tokenPort}`,
+    ]),
     startProcess(
+      'shoplifter',
       ['node', 'examples/shoplifter/dist/server.js'],
       {
         WEBHOOK_SECRET: webhookSecret,
@@ -58,7 +61,7 @@ beforeAll(async () => {
         CLIENT_ID: 'shoplifter',
         CLIENT_SECRET: 'secret',
       },
-      shoplifter,
+      [shoplifter],
     ),
     launchChromium(),
   ]);

@@ -1,64 +1,13 @@
 // Browser test support: the services as processes (as tests/e2e starts them), Chromium from Debian, axe and screenshots.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '@partner-oauth/test-support/processes';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { freePort, type Service, startProcess, stopProcess } from '@partner-oauth/test-support/processes';
 export const ARTIFACTS = `${ROOT}test-artifacts/browser`;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-export interface Service {
-  process: ChildProcess;
-  output: () => string;
-}
-
-/** Spawns `command`, resolving once `url`/health/live answers. */
-export async function startProcess(command: string[], env: Record<string, string>, url: string): Promise<Service> {
-  const [file, ...args] = command as [string, ...string[]];
-  const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${file} ${args.join(' ')} exited with ${child.exitCode}:\n${log}`);
-    if (
-      await fetch(`${url}/health/live`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return { process: child, output: () => log };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error(`${url} did not come up:\n${log}`);
-}
-
-export async function stopProcess(service: Service | undefined): Promise<void> {
-  if (!service || service.process.exitCode !== null) return;
-  service.process.kill('SIGTERM');
-  await once(service.process, 'exit');
-}
 
 /** Debian's Chromium, headless; nothing is downloaded. */
 export function launchChromium(): Promise<Browser> {

@@ -1,73 +1,8 @@
 // End-to-end support: starts the real services as processes and drives them over HTTP like a browser and a partner.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { freePort, ROOT, type Service, startProcess, stopProcess } from '@partner-oauth/test-support/processes';
 export const CALLBACK = 'http://localhost:4000/callback';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-export interface Service {
-  name: string;
-  url: string;
-  process: ChildProcess;
-  output: () => string;
-}
-
-async function waitUntilUp(url: string, child: ChildProcess, output: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}:\n${output()}`);
-    try {
-      const res = await fetch(`${url}/health/live`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up in ${timeoutMs} ms:\n${output()}`);
-}
-
-/** Spawns `command` with `env`, resolving once every URL in `urls` answers /health/live. */
-export async function startProcess(
-  name: string,
-  command: string[],
-  env: Record<string, string>,
-  urls: string[],
-  upWithinMs = 30_000,
-): Promise<Service> {
-  const [file, ...args] = command as [string, ...string[]];
-  const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  const output = () => log;
-  for (const url of urls) await waitUntilUp(url, child, output, upWithinMs);
-  return { name, url: urls[0] as string, process: child, output };
-}
-
-export async function stopProcess(service: Service | undefined): Promise<number | null> {
-  if (!service || service.process.exitCode !== null) return service?.process.exitCode ?? null;
-  service.process.kill('SIGTERM');
-  const [code] = (await once(service.process, 'exit')) as [number | null];
-  return code;
-}
 
 /** A browser: a cookie jar, redirects left to the test, forms read from pages. */
 export class Browser {

@@ -1,9 +1,9 @@
 // RFC 9700 §4.4, §4.7, §4.11, §4.12, RFC 6749 §10.12-§10.13: attacks through the browser (CSRF, tampering, framing, XSS, open redirects).
 import { sha256 } from '@partner-oauth/service-kit';
 import { updateClient } from '@partner-oauth/storage';
+import { Browser, heading, hidden } from '@partner-oauth/test-support/browser';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, heading, hidden } from './support/browser.js';
 import {
   ADA,
   addClient,

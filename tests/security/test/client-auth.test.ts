@@ -1,9 +1,9 @@
 // RFC 6749 §2.3.1, §3.2.1, §10.2, RFC 7009 §2.1, RFC 7662 §2.1: attacks on client authentication.
 import { sha256 } from '@partner-oauth/service-kit';
 import { updateClient } from '@partner-oauth/storage';
+import type { Browser } from '@partner-oauth/test-support/browser';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from './support/browser.js';
 import {
   addClient,
   basic,

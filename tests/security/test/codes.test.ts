@@ -1,8 +1,8 @@
 // RFC 6749 §4.1.2, §10.5, RFC 7636, RFC 9700 §2.1.1 and §4.5: attacks on authorization codes at the token endpoint.
 import { createHash } from 'node:crypto';
 import { sha256 } from '@partner-oauth/service-kit';
+import type { Browser } from '@partner-oauth/test-support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from './support/browser.js';
 import {
   addClient,
   authorizeUrl,

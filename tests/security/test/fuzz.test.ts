@@ -1,7 +1,8 @@
 // Property-based fuzzing (fast-check) of GET /oauth/authorize and POST /oauth/token: no input yields a 5xx or a foreign redirect.
+
+import type { Browser } from '@partner-oauth/test-support/browser';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from './support/browser.js';
 import { basic, CALLBACK, countTokens, type Product, signedIn, startProduct } from './support/product.js';
 
 let p: Product;

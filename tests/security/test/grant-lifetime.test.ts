@@ -1,8 +1,8 @@
 // Codes that outlive their grant (RFC 6749 §4.1.2, §10.5; RFC 9700 §4.5): a code redeems only while what it was issued
 // under still holds: the integration, the client's status, its redirect URI and its secret.
 import { sha256 } from '@partner-oauth/service-kit';
+import { type Browser, hidden } from '@partner-oauth/test-support/browser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Browser, hidden } from './support/browser.js';
 import {
   ADMIN_TOKEN,
   addClient,

@@ -1,7 +1,7 @@
 // RFC 9700 §4.x (mix-up, RFC 9207), RFC 8414 §3: forged Host and X-Forwarded-* never change a redirect, a form, `iss` or the metadata.
 import { authorizationServerMetadata } from '@partner-oauth/contracts';
+import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, hidden } from './support/browser.js';
 import {
   authorizeUrl,
   CALLBACK,

@@ -1,8 +1,8 @@
 // RFC 6819 §5.1.4.2, RFC 6749 §3.1-§3.2: hostile inputs (SQL injection, sizes, content types, methods, bytes) get a plain 4xx.
 import { sha256 } from '@partner-oauth/service-kit';
+import { Browser, heading, hidden } from '@partner-oauth/test-support/browser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, heading, hidden } from './support/browser.js';
 import {
   ADMIN_TOKEN,
   authorizeUrl,

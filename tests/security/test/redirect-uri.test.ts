@@ -1,7 +1,8 @@
 // RFC 9700 §4.1, RFC 6749 §10.6 and §4.1.2.1: every way of smuggling another destination past the redirect URI check.
+
+import type { Browser } from '@partner-oauth/test-support/browser';
+import { heading } from '@partner-oauth/test-support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from './support/browser.js';
-import { heading } from './support/browser.js';
 import { addClient, CALLBACK, type Product, redisKeys, signedIn, startProduct } from './support/product.js';
 
 let p: Product;

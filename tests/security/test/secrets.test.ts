@@ -1,7 +1,8 @@
 // RFC 6819 §5.1.4.1, RFC 9700 §4.14 / ARCHITECTURE: secrets never stored in clear and never written to any log line.
+
+import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, hidden } from './support/browser.js';
 import { ADMIN_TOKEN, basic, GRACE, type Product, postForm, registryPost, startProduct } from './support/product.js';
 
 const lines: string[] = [];

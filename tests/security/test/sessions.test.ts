@@ -1,7 +1,8 @@
 // RFC 9700 §4.1-§4.2 and OWASP session management: cookie flags, fixation, logout, expiry, sign-in throttling.
+
+import { Browser, heading, hidden } from '@partner-oauth/test-support/browser';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, heading, hidden } from './support/browser.js';
 import { authorizeUrl, GRACE, type Product, redisKeys, signedIn, startProduct } from './support/product.js';
 
 let p: Product;

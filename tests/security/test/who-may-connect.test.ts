@@ -1,8 +1,8 @@
 // Who may connect a partner to an app: one rule for the app picker, the decision and /integrations, so nobody
 // grants what they cannot see and take back (RFC 6749 §10.2's "resource owner" is the one who can revoke).
 import { addAppMember } from '@partner-oauth/storage';
+import { hidden } from '@partner-oauth/test-support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hidden } from './support/browser.js';
 import { authorizeUrl, countTokens, GRACE, type Product, redisKeys, signedIn, startProduct } from './support/product.js';
 
 let p: Product;

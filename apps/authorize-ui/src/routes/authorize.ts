@@ -7,6 +7,7 @@ import {
   DecisionForm,
   disallowedScopes,
   formatScope,
+  isPkceValue,
   isScopeName,
   PickAppQuery,
   parseScope,
@@ -88,7 +89,7 @@ function pkceChallenge(
     return client.require_pkce ? { error: 'this client must use PKCE (code_challenge with S256)' } : { value: undefined };
   }
   if (method !== 'S256') return { error: 'code_challenge_method must be S256' };
-  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge)) return { error: 'malformed code_challenge' };
+  if (!isPkceValue(challenge)) return { error: 'malformed code_challenge' };
   return { value: challenge };
 }
 

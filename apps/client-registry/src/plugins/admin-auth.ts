@@ -1,5 +1,5 @@
 // Bearer authentication of every admin request by a named admin API key (RFC 6750 §2.1).
-import { safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, safeEqual, sha256, systemClock } from '@partner-oauth/service-kit';
 import { type Db, findLiveAdminKey, lastUseIsStale, markAdminKeyUsed } from '@partner-oauth/storage';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -7,7 +7,7 @@ import { AdminApiError } from '../errors.js';
 
 export interface AdminAuthOptions {
   db: Db;
-  now?: () => Date;
+  clock?: Clock;
 }
 
 /** The key that authenticated the request: recorded in the audit log of every change it makes. */
@@ -34,7 +34,7 @@ function unauthorized(message: string): AdminApiError {
 
 async function adminAuth(app: FastifyInstance, opts: AdminAuthOptions): Promise<void> {
   const { db } = opts;
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
   app.decorateRequest('admin', null as unknown as AdminIdentity);
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
@@ -52,7 +52,7 @@ async function adminAuth(app: FastifyInstance, opts: AdminAuthOptions): Promise<
       throw new AdminApiError('forbidden', `admin key "${key.name}" is read-only: ${request.method} is not allowed`);
     }
     // Off the request's path and at most once a minute: a bookkeeping write must neither slow nor fail the call.
-    const at = now();
+    const at = new Date(clock.now());
     if (lastUseIsStale(key.last_used_at, at)) {
       markAdminKeyUsed(db, key.id, at).catch((err: unknown) => request.log.warn({ err }, 'could not record admin key use'));
     }

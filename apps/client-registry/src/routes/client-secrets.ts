@@ -1,4 +1,5 @@
 // Client secrets and the webhook signing secret: list, rotate with overlap, revoke; a new value is shown once.
+
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AdminError,
@@ -11,7 +12,7 @@ import {
   SecretParams,
   WebhookSecretRotated,
 } from '@partner-oauth/contracts';
-import { randomToken, sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
+import { type Clock, randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
   type ClientSecretRow,
   type Db,
@@ -23,6 +24,7 @@ import {
   rotateClientSecret,
   rotateWebhookSecret,
 } from '@partner-oauth/storage';
+import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import { audit } from '../audit.js';
 import { AdminApiError } from '../errors.js';
 import { clientNotFound, errorsWith404 } from './clients.js';
@@ -30,7 +32,7 @@ import { clientNotFound, errorsWith404 } from './clients.js';
 export interface SecretRoutesOptions {
   db: Db;
   webhookSigningKey: string;
-  now: () => Date;
+  clock: Clock;
 }
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
@@ -47,14 +49,14 @@ function toSecretView(row: ClientSecretRow, now: Date): ClientSecret {
   };
 }
 
-export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = async (app, { db, webhookSigningKey, now }) => {
+export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = async (app, { db, webhookSigningKey, clock }) => {
   app.get(
     '/v1/clients/:client_id/secrets',
     { schema: { tags: ['secrets'], params: ClientParams, response: { 200: ClientSecretList, ...errorsWith404 } } },
     async (request) => {
       const clientId = request.params.client_id;
       if (!(await findClient(db, clientId))) throw clientNotFound();
-      const at = now();
+      const at = new Date(clock.now());
       return { items: (await listClientSecrets(db, clientId)).map((r) => toSecretView(r, at)) };
     },
   );
@@ -64,7 +66,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
     { schema: { tags: ['secrets'], params: ClientParams, body: RotateBody, response: { 201: ClientSecretCreated, ...errorsWith404 } } },
     async (request, reply) => {
       const clientId = request.params.client_id;
-      const at = now();
+      const at = new Date(clock.now());
       const overlap = request.body?.old_secret_expires_in ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
       const oldExpiresAt = new Date(at.getTime() + overlap * 1000);
       const secret = randomToken(32, 'pocs_');
@@ -94,7 +96,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
     { schema: { tags: ['secrets'], params: SecretParams, response: { 200: ClientSecret, ...errorsWith404, 409: AdminError } } },
     async (request) => {
       const { client_id: clientId, secret_id: secretId } = request.params;
-      const at = now();
+      const at = new Date(clock.now());
       const row = await db.transaction().execute(async (trx) => {
         if (!(await findClientForUpdate(trx, clientId))) throw clientNotFound();
         const secrets = await listClientSecrets(trx, clientId);
@@ -129,7 +131,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
     },
     async (request, reply) => {
       const clientId = request.params.client_id;
-      const at = now();
+      const at = new Date(clock.now());
       const overlap = request.body?.old_secret_expires_in ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
       const previousExpiresAt = new Date(at.getTime() + overlap * 1000);
       const row = await db.transaction().execute(async (trx) => {

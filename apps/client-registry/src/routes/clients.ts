@@ -1,4 +1,5 @@
 // /v1/clients: register, list, read, update and delete partner OAuth clients (field names after RFC 7591 §2).
+
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AdminError,
@@ -12,7 +13,7 @@ import {
   formatScope,
   IfMatchHeaders,
 } from '@partner-oauth/contracts';
-import { randomToken, sha256, webhookSigningSecret } from '@partner-oauth/service-kit';
+import { randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
   createClient,
   type Db,
@@ -24,11 +25,12 @@ import {
   listClients,
   newClientId,
   newCodeEpoch,
-  toClientView,
   updateClient,
 } from '@partner-oauth/storage';
+import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import { Type } from 'typebox';
 import { audit } from '../audit.js';
+import { toClientView } from '../client-view.js';
 import { AdminApiError } from '../errors.js';
 import {
   assertClientUrls,

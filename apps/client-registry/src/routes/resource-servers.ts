@@ -11,7 +11,7 @@ import {
   ResourceServerSecretShown,
   RotateBody,
 } from '@partner-oauth/contracts';
-import { randomToken, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
   createResourceServer,
   type Db,
@@ -41,12 +41,12 @@ export function toResourceServerView(row: ResourceServerRow, now: Date): Resourc
 
 const notFound = () => new AdminApiError('not_found', 'resource server not found (or revoked)');
 
-export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; now: () => Date }> = async (app, { db, now }) => {
+export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
   app.get(
     '/v1/resource-servers',
     { schema: { tags: ['resource servers'], response: { 200: ResourceServerList, ...errors } } },
     async () => {
-      const at = now();
+      const at = new Date(clock.now());
       return { items: (await listResourceServers(db)).map((r) => toResourceServerView(r, at)) };
     },
   );
@@ -70,14 +70,14 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; now: () =
           action: 'resource_server.create',
           targetType: 'resource_server',
           targetId: id,
-          after: toResourceServerView(created, now()),
+          after: toResourceServerView(created, new Date(clock.now())),
         });
         return created;
       });
       return reply
         .code(201)
         .header('cache-control', 'no-store')
-        .send({ ...toResourceServerView(row, now()), secret });
+        .send({ ...toResourceServerView(row, new Date(clock.now())), secret });
     },
   );
 
@@ -92,7 +92,7 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; now: () =
       },
     },
     async (request, reply) => {
-      const at = now();
+      const at = new Date(clock.now());
       const overlap = request.body?.old_secret_expires_in ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
       const secret = randomToken(32, 'pors_');
       const row = await db.transaction().execute(async (trx) => {
@@ -126,13 +126,13 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; now: () =
             action: 'resource_server.revoke',
             targetType: 'resource_server',
             targetId: revoked.id,
-            after: toResourceServerView(revoked, now()),
+            after: toResourceServerView(revoked, new Date(clock.now())),
           });
         }
         return revoked;
       });
       if (!row) throw notFound();
-      return toResourceServerView(row, now());
+      return toResourceServerView(row, new Date(clock.now()));
     },
   );
 };

@@ -1,5 +1,6 @@
 // One serializer for errors: RFC 6749 §5.2 JSON for OAuth errors, invalid_request for malformed input, 503 while a store is down, no detail on 500.
-import { isStoreUnavailable, OAuthError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@partner-oauth/service-kit';
+import { OAuthError } from '@partner-oauth/contracts';
+import { isStoreUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@partner-oauth/service-kit';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 

@@ -1,7 +1,7 @@
 // POST /oauth/introspect (RFC 7662) for the platform's own APIs, authenticated by a resource-server credential.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { IntrospectionResponse, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
-import { OAuthError, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { IntrospectionResponse, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
+import { safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, findActiveToken, findLiveResourceServer } from '@partner-oauth/storage';
 import { readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';

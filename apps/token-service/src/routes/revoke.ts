@@ -1,8 +1,8 @@
 // POST /oauth/revoke (RFC 7009): a partner gives a token back; unknown tokens answer 200, another client's token unauthorized_client (§2.1).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EmptyObject, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
+import { EmptyObject, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
 import type { FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { type Clock, OAuthError, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, sha256 } from '@partner-oauth/service-kit';
 import { type Db, revokeClientToken, tokenClientId } from '@partner-oauth/storage';
 import { authenticateThrottled, readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';

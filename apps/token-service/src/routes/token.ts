@@ -1,9 +1,9 @@
 // POST /oauth/token (RFC 6749 §3.2, §4.1.3, RFC 7636 §4.6): an ordered list of small steps, grants keyed by grant_type.
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
+import { isPkceValue, OAuthError, OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
 import type { CodeStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { type Clock, OAuthError, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, issueTokenFromCode, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
 import { authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
@@ -21,16 +21,13 @@ export interface TokenRouteDeps {
 const invalidGrant = (description = 'the code is invalid, expired, already used or was issued to another client') =>
   new OAuthError('invalid_grant', description);
 
-/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
-const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
-
 function checkPkce(challenge: string | undefined, verifier: string | undefined): void {
   if (challenge === undefined) {
     // A verifier for a code issued without a challenge is a downgrade attempt (RFC 9700 §2.1.1).
     if (verifier !== undefined) throw invalidGrant('code_verifier sent for a code issued without code_challenge');
     return;
   }
-  if (verifier === undefined || !VERIFIER.test(verifier)) throw invalidGrant('a valid code_verifier is required');
+  if (verifier === undefined || !isPkceValue(verifier)) throw invalidGrant('a valid code_verifier is required');
   const computed = createHash('sha256').update(verifier, 'ascii').digest('base64url');
   if (!safeEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
 }

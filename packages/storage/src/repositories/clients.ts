@@ -1,5 +1,4 @@
 // Partner clients and their hashed secrets.
-import type { Client } from '@partner-oauth/contracts';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Db } from '../db.js';
@@ -23,26 +22,6 @@ export interface ClientInput {
 }
 
 export type ClientPatch = Partial<Omit<ClientInput, 'client_id'>> & { status?: 'active' | 'disabled' };
-
-export function toClientView(row: ClientRow): Client {
-  return {
-    client_id: row.client_id,
-    client_name: row.client_name,
-    description: row.description,
-    client_uri: row.client_uri,
-    logo_uri: row.logo_uri,
-    redirect_uris: row.redirect_uris,
-    status: row.status,
-    scope: row.allowed_scopes.join(' '),
-    default_scope: row.default_scope,
-    require_pkce: row.require_pkce,
-    remove_url: row.remove_url,
-    policy_uri: row.policy_uri,
-    tos_uri: row.tos_uri,
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString(),
-  };
-}
 
 /** Runs `fn` in a transaction, or in the caller's when `db` already is one (Kysely has no nested transactions). */
 function inTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
@@ -148,7 +127,7 @@ export interface ClientCredentialsRecord {
   secrets: { id: string; secret_hash: string; last_used_at: Date | null }[];
 }
 
-const clientCredentialsQuery = precompiled((db: Db, clientId: string, now: Date) =>
+export const clientCredentialsQuery = precompiled((db: Db, { clientId, now }: { clientId: string; now: Date }) =>
   db
     .selectFrom('clients as c')
     .leftJoin('client_secrets as s', (join) =>
@@ -163,7 +142,7 @@ const clientCredentialsQuery = precompiled((db: Db, clientId: string, now: Date)
 
 /** The client and its secrets live at `now`, in one round trip: what client authentication needs. */
 export async function findClientCredentials(db: Db, clientId: string, now: Date): Promise<ClientCredentialsRecord | undefined> {
-  const rows = await clientCredentialsQuery(db, clientId, now);
+  const rows = await clientCredentialsQuery(db, { clientId, now });
   const first = rows[0];
   if (!first) return undefined;
   const secrets = rows.flatMap((r) =>

@@ -14,7 +14,7 @@ export interface CodeBinding {
   endedGrants: number;
 }
 
-const bindingQuery = precompiled((db: Db, clientId: string, appId: string) =>
+export const bindingQuery = precompiled((db: Db, { clientId, appId }: { clientId: string; appId: string }) =>
   db
     .selectFrom('clients as c')
     .select((eb) => [
@@ -32,7 +32,7 @@ const bindingQuery = precompiled((db: Db, clientId: string, appId: string) =>
 
 /** The binding a code for `clientId` on `appId` gets now; undefined when the client does not exist. */
 export async function codeBinding(db: Db, clientId: string, appId: string): Promise<CodeBinding | undefined> {
-  const [row] = await bindingQuery(db, clientId, appId);
+  const [row] = await bindingQuery(db, { clientId, appId });
   return row ? { epoch: row.epoch, endedGrants: Number(row.ended ?? 0) } : undefined;
 }
 
@@ -49,20 +49,34 @@ export interface CodeTokenInput extends IssueTokenInput {
  * statement that issues the token, so a code checked is a code spent in one round trip (the primary-key read
  * of the client and an index count of the pair's ended grants are the added cost).
  */
-const issueFromCodeQuery = precompiled(
+export const issueFromCodeQuery = precompiled(
   (
     db: Db,
-    authId: string,
-    tokenId: string,
-    clientId: string,
-    appId: string,
-    accountId: string,
-    scope: string,
-    tokenHash: string,
-    codeHash: string | null,
-    redirectUri: string,
-    epoch: string | null,
-    endedGrants: number | null,
+    {
+      authId,
+      tokenId,
+      clientId,
+      appId,
+      accountId,
+      scope,
+      tokenHash,
+      codeHash,
+      redirectUri,
+      epoch,
+      endedGrants,
+    }: {
+      authId: string;
+      tokenId: string;
+      clientId: string;
+      appId: string;
+      accountId: string;
+      scope: string;
+      tokenHash: string;
+      codeHash: string | null;
+      redirectUri: string;
+      epoch: string | null;
+      endedGrants: number | null;
+    },
   ) => ({
     compile: () =>
       sql<{ authorization_id: string }>`
@@ -105,20 +119,19 @@ const issueFromCodeQuery = precompiled(
  */
 export async function issueTokenFromCode(db: Db, input: CodeTokenInput): Promise<{ authorizationId: string; tokenId: string } | null> {
   const tokenId = newId();
-  const [row] = await issueFromCodeQuery(
-    db,
-    newId(),
+  const [row] = await issueFromCodeQuery(db, {
+    authId: newId(),
     tokenId,
-    input.clientId,
-    input.appId,
-    input.accountId,
-    input.scope,
-    input.tokenHash,
-    input.codeHash,
-    input.redirectUri,
-    input.binding?.epoch ?? null,
-    input.binding?.endedGrants ?? null,
-  );
+    clientId: input.clientId,
+    appId: input.appId,
+    accountId: input.accountId,
+    scope: input.scope,
+    tokenHash: input.tokenHash,
+    codeHash: input.codeHash,
+    redirectUri: input.redirectUri,
+    epoch: input.binding?.epoch ?? null,
+    endedGrants: input.binding?.endedGrants ?? null,
+  });
   return row ? { authorizationId: row.authorization_id, tokenId } : null;
 }
 

@@ -5,6 +5,7 @@ import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
 import { newId } from './ids.js';
+import { queueDeliveries } from './outbox.js';
 
 export interface IssueTokenInput {
   clientId: string;
@@ -24,17 +25,28 @@ export interface IssueTokenInput {
  * after the end revoked its tokens, staying live under an ended authorization. With it the two take turns;
  * if the end commits first, the row no longer matches `revoked_at is null` and a new authorization is made.
  */
-const issueTokenQuery = precompiled(
+export const issueTokenQuery = precompiled(
   (
     db: Db,
-    authId: string,
-    tokenId: string,
-    clientId: string,
-    appId: string,
-    accountId: string,
-    scope: string,
-    tokenHash: string,
-    codeHash: string | null,
+    {
+      authId,
+      tokenId,
+      clientId,
+      appId,
+      accountId,
+      scope,
+      tokenHash,
+      codeHash,
+    }: {
+      authId: string;
+      tokenId: string;
+      clientId: string;
+      appId: string;
+      accountId: string;
+      scope: string;
+      tokenHash: string;
+      codeHash: string | null;
+    },
   ) => ({
     compile: () =>
       sql<{ authorization_id: string }>`
@@ -66,17 +78,16 @@ const issueTokenQuery = precompiled(
  */
 export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ authorizationId: string; tokenId: string }> {
   const tokenId = newId();
-  const [row] = await issueTokenQuery(
-    db,
-    newId(),
+  const [row] = await issueTokenQuery(db, {
+    authId: newId(),
     tokenId,
-    input.clientId,
-    input.appId,
-    input.accountId,
-    input.scope,
-    input.tokenHash,
-    input.codeHash,
-  );
+    clientId: input.clientId,
+    appId: input.appId,
+    accountId: input.accountId,
+    scope: input.scope,
+    tokenHash: input.tokenHash,
+    codeHash: input.codeHash,
+  });
   if (!row) throw new Error('issueToken: no row returned');
   return { authorizationId: row.authorization_id, tokenId };
 }
@@ -93,7 +104,7 @@ export interface ActiveToken {
   createdAt: Date;
 }
 
-const activeTokenQuery = precompiled((db: Db, tokenHash: string) =>
+export const activeTokenQuery = precompiled((db: Db, { tokenHash }: { tokenHash: string }) =>
   db
     .selectFrom('access_tokens as t')
     .innerJoin('authorizations as a', 'a.id', 't.authorization_id')
@@ -118,7 +129,7 @@ const activeTokenQuery = precompiled((db: Db, tokenHash: string) =>
 
 /** The token behind `tokenHash` if it, its authorization and its client are all live. */
 export async function findActiveToken(db: Db, tokenHash: string): Promise<ActiveToken | undefined> {
-  const [row] = await activeTokenQuery(db, tokenHash);
+  const [row] = await activeTokenQuery(db, { tokenHash });
   return row;
 }
 
@@ -190,7 +201,7 @@ export async function endWithin(
       },
     ];
   });
-  if (deliveries.length > 0) await trx.insertInto('webhook_deliveries').values(deliveries).execute();
+  await queueDeliveries(trx, deliveries);
   return ended;
 }
 

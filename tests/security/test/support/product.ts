@@ -3,12 +3,15 @@ import { buildApp as buildAuthorizeUi, loadAuthorizeUiConfig } from '@partner-oa
 import { buildApp as buildRegistry, loadRegistryConfig } from '@partner-oauth/client-registry';
 import { createTestRedis, type TestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { FakeClock, sha256 } from '@partner-oauth/service-kit';
-import { createAdminKey, createClient, type Db } from '@partner-oauth/storage';
+import { createAdminKey, type Db } from '@partner-oauth/storage';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+
+export { addTestClient as addClient } from '@partner-oauth/storage/testing';
+
+import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { buildApp as buildTokenService, loadTokenServiceConfig } from '@partner-oauth/token-service';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect, inject } from 'vitest';
-import { Browser, hidden } from './browser.js';
 
 export const ISSUER = 'http://localhost:3000';
 export const CALLBACK = 'http://localhost:4000/callback';
@@ -115,28 +118,6 @@ export async function startProduct(
       await t.drop();
     },
   };
-}
-
-/** Registers a second partner straight in storage, so attacks can involve "another client". */
-export async function addClient(
-  db: Db,
-  clientId: string,
-  overrides: { redirect_uris?: string[]; secret?: string; require_pkce?: boolean } = {},
-): Promise<{ client_id: string; client_secret: string }> {
-  const secret = overrides.secret ?? `${clientId}-secret`;
-  await createClient(
-    db,
-    {
-      client_id: clientId,
-      client_name: `Client ${clientId}`,
-      redirect_uris: overrides.redirect_uris ?? [`https://${clientId}.example/callback`],
-      allowed_scopes: ['app:read'],
-      default_scope: 'app:read',
-      require_pkce: overrides.require_pkce ?? false,
-    },
-    sha256(secret),
-  );
-  return { client_id: clientId, client_secret: secret };
 }
 
 export async function signedIn(app: FastifyInstance, who = GRACE): Promise<Browser> {

@@ -1,0 +1,18 @@
+// GET /.well-known/oauth-authorization-server (RFC 8414 §3): the document built once from configuration;
+// authorize-ui serves it at the issuer's origin, where RFC 8414 §3 puts it.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AuthorizationServerMetadata, authorizationServerMetadata } from '@partner-oauth/contracts';
+
+const metadataRoutes: FastifyPluginAsyncTypebox<{ issuer: string; tokenServiceUrl: string }> = async (app, opts) => {
+  const document = authorizationServerMetadata(opts);
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    { schema: { response: { 200: AuthorizationServerMetadata } } },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=3600');
+      return document;
+    },
+  );
+};
+
+export default metadataRoutes;

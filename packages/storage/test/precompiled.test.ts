@@ -1,0 +1,186 @@
+// The precompiled hot-path queries return exactly what their Kysely builders return, and the layer's rules hold.
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Db } from '../src/db.js';
+import {
+  activeTokenQuery,
+  bindingQuery,
+  clientCredentialsQuery,
+  codeBinding,
+  endAuthorizations,
+  issueFromCodeQuery,
+  issueToken,
+  issueTokenQuery,
+  newId,
+  UnstorableTextError,
+} from '../src/index.js';
+import { type PrecompiledQuery, precompiled } from '../src/precompiled.js';
+import { addTestClient, createTestDatabase, type TestDatabase } from '../src/testing.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase(inject('templateDatabase'));
+});
+afterAll(() => t.drop());
+
+/** What the query builder returns for these parameters: the built query compiled (plugins included) and run. */
+async function viaBuilder<P extends Record<string, unknown>, R>(db: Db, query: PrecompiledQuery<P, R>, params: P): Promise<R[]> {
+  return (await db.executeQuery<R>(query.build(db, params).compile())).rows;
+}
+
+/** Runs `fn` in a transaction that is rolled back, returning what it returned. */
+async function rolledBack<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+  let out: T | undefined;
+  const rollback = new Error('rollback');
+  await t.db
+    .transaction()
+    .execute(async (trx) => {
+      out = await fn(trx);
+      throw rollback;
+    })
+    .catch((err) => {
+      if (err !== rollback) throw err;
+    });
+  return out as T;
+}
+
+const hash = () => randomBytes(16).toString('hex');
+const grant = () => ({
+  clientId: 'shoplifter',
+  appId: t.ids.apps['Acme Sales'] as string,
+  accountId: t.ids.accounts['ada@example.com'] as string,
+  scope: 'app:read',
+});
+
+describe('precompiled queries return what the builder returns', () => {
+  it('activeTokenQuery: a live token, an unknown one, a revoked one', async () => {
+    const live = hash();
+    await issueToken(t.db, { ...grant(), tokenHash: live, codeHash: null });
+    const revoked = hash();
+    await issueToken(t.db, { ...grant(), tokenHash: revoked, codeHash: null });
+    await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', revoked).execute();
+    for (const tokenHash of [live, hash(), revoked]) {
+      const params = { tokenHash };
+      expect(await activeTokenQuery(t.db, params)).toEqual(await viaBuilder(t.db, activeTokenQuery, params));
+    }
+    expect(await activeTokenQuery(t.db, { tokenHash: live })).toHaveLength(1);
+    expect(await activeTokenQuery(t.db, { tokenHash: revoked })).toEqual([]);
+  });
+
+  it('clientCredentialsQuery: a client with secrets, one whose secret expired, a disabled one, an unknown one', async () => {
+    const expiring = await addTestClient(t.db, 'pc-expiring');
+    await t.db
+      .updateTable('client_secrets')
+      .set({ expires_at: new Date(Date.now() + 60_000) })
+      .where('client_id', '=', expiring.client_id)
+      .execute();
+    await addTestClient(t.db, 'pc-disabled');
+    await t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'pc-disabled').execute();
+    const now = new Date();
+    const later = new Date(Date.now() + 3_600_000);
+    for (const params of [
+      { clientId: 'shoplifter', now },
+      { clientId: 'pc-expiring', now },
+      { clientId: 'pc-expiring', now: later },
+      { clientId: 'pc-disabled', now },
+      { clientId: 'nobody', now },
+    ]) {
+      expect(await clientCredentialsQuery(t.db, params)).toEqual(await viaBuilder(t.db, clientCredentialsQuery, params));
+    }
+    expect((await clientCredentialsQuery(t.db, { clientId: 'pc-expiring', now })).map((r) => r.id)).not.toEqual([null]);
+    expect((await clientCredentialsQuery(t.db, { clientId: 'pc-expiring', now: later })).map((r) => r.id)).toEqual([null]);
+  });
+
+  it('issueTokenQuery: a first consent, one joining the live authorization, one changing its scope; with and without a code', async () => {
+    const appId = t.ids.apps['Grace Shop'] as string;
+    const accountId = t.ids.accounts['grace@example.com'] as string;
+    const cases = [
+      { clientId: 'shoplifter', appId, accountId, scope: 'app:read', codeHash: null },
+      { clientId: 'shoplifter', appId, accountId, scope: 'app:read', codeHash: hash() },
+      { clientId: 'shoplifter', appId, accountId, scope: 'app:read conversations:read', codeHash: null },
+    ];
+    // Each case twice over the same state (rolled back), once per path, after the previous cases were kept.
+    for (const c of cases) {
+      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash() };
+      const state = async (trx: Db) =>
+        trx
+          .selectFrom('authorizations')
+          .select(['id', 'granted_by', 'scope', 'revoked_at'])
+          .where('client_id', '=', c.clientId)
+          .where('app_id', '=', appId)
+          .orderBy('id')
+          .execute();
+      const fast = await rolledBack(async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueTokenQuery, params), after: await state(trx) }));
+      expect(fast).toEqual(built);
+      expect(fast.rows).toHaveLength(1);
+      await issueTokenQuery(t.db, params);
+    }
+  });
+});
+
+describe('precompiled queries of the code exchange return what the builder returns', () => {
+  it('bindingQuery: a client with ended grants on the app, one without, an unknown one', async () => {
+    const appId = t.ids.apps['Acme Sales'] as string;
+    await addTestClient(t.db, 'pc-ended');
+    await issueToken(t.db, { ...grant(), clientId: 'pc-ended', appId, tokenHash: hash(), codeHash: null });
+    await endAuthorizations(t.db, { clientId: 'pc-ended', appId }, 'partner_revoked');
+    await addTestClient(t.db, 'pc-binding');
+    for (const params of [
+      { clientId: 'pc-ended', appId },
+      { clientId: 'pc-binding', appId },
+      { clientId: 'nobody', appId },
+    ]) {
+      expect(await bindingQuery(t.db, params)).toEqual(await viaBuilder(t.db, bindingQuery, params));
+    }
+    expect(Number((await bindingQuery(t.db, { clientId: 'pc-ended', appId }))[0]?.ended)).toBe(1);
+    expect(await bindingQuery(t.db, { clientId: 'nobody', appId })).toEqual([]);
+  });
+
+  it('issueFromCodeQuery: a binding that holds, none, a moved epoch, a grant ended since, an unregistered redirect URI', async () => {
+    const appId = t.ids.apps['Grace Shop'] as string;
+    const accountId = t.ids.accounts['grace@example.com'] as string;
+    const client = await addTestClient(t.db, 'pc-code', { redirect_uris: ['https://pc.example/cb'] });
+    const binding = await codeBinding(t.db, client.client_id, appId);
+    if (!binding) throw new Error('no binding');
+    const base = { clientId: client.client_id, appId, accountId, scope: 'app:read', redirectUri: 'https://pc.example/cb' };
+    const cases = [
+      { ...base, epoch: binding.epoch, endedGrants: binding.endedGrants, issues: true },
+      { ...base, epoch: null, endedGrants: null, issues: true },
+      { ...base, epoch: '00000000-0000-4000-8000-000000000000', endedGrants: binding.endedGrants, issues: false },
+      { ...base, epoch: binding.epoch, endedGrants: binding.endedGrants + 1, issues: false },
+      { ...base, redirectUri: 'https://elsewhere.example/cb', epoch: binding.epoch, endedGrants: binding.endedGrants, issues: false },
+    ];
+    for (const { issues, ...c } of cases) {
+      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash(), codeHash: hash() };
+      const state = async (trx: Db) =>
+        trx
+          .selectFrom('access_tokens')
+          .select(['id', 'authorization_id', 'scope', 'code_hash'])
+          .where('client_id', '=', c.clientId)
+          .orderBy('id')
+          .execute();
+      const fast = await rolledBack(async (trx) => ({ rows: await issueFromCodeQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueFromCodeQuery, params), after: await state(trx) }));
+      expect(fast).toEqual(built);
+      expect(fast.rows).toHaveLength(issues ? 1 : 0);
+    }
+  });
+});
+
+describe('the rules of the layer', () => {
+  it('refuses a parameter that chooses the query shape instead of being a value', async () => {
+    const shapeByParam = precompiled((db: Db, { clientId, active }: { clientId: string; active: string }) => {
+      const q = db.selectFrom('clients').select('client_id').where('client_id', '=', clientId);
+      return active ? q.where('status', '=', 'active') : q;
+    });
+    await expect(shapeByParam(t.db, { clientId: 'shoplifter', active: 'yes' })).rejects.toThrow(/every parameter must appear/);
+  });
+
+  it('refuses text with NUL as the NUL guard plugin does on the builder path (plugins do not run on precompiled queries)', async () => {
+    const params = { tokenHash: 'a\u0000b' };
+    await expect(activeTokenQuery(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);
+    await expect(viaBuilder(t.db, activeTokenQuery, params)).rejects.toBeInstanceOf(UnstorableTextError);
+  });
+});
