@@ -38,7 +38,7 @@ started=$SECONDS
 base=$(infra/image-base.sh "${podman_cmd[@]:1}")
 echo "image: base $base ready after $((SECONDS - started)) s"
 image=localhost/partner-oauth:image-test
-"${podman_cmd[@]}" build --isolation chroot --network host --file infra/Dockerfile --ignorefile infra/Dockerfile.dockerignore \
+"${podman_cmd[@]}" build --format docker --isolation chroot --network host --file infra/Dockerfile --ignorefile infra/Dockerfile.dockerignore \
   --build-arg NODE_IMAGE="$base" --tag "$image" . >"$store/build.log" 2>&1 || {
   tail -n 80 "$store/build.log"
   echo "image: the build failed"
@@ -47,7 +47,12 @@ image=localhost/partner-oauth:image-test
 echo "image: $image built after $((SECONDS - started)) s ($("${podman_cmd[@]}" image inspect --format '{{.Size}}' "$image") bytes)"
 
 "${pg[@]}" -c "CREATE DATABASE $database"
-IMAGE_TEST_IMAGE=$image IMAGE_TEST_PODMAN="${podman_cmd[*]}" \
+# podman 4.3 sets nofile 1048576 and nproc 32768 even with `--ulimit host`, and a limit above the machine's own is
+# refused (EPERM): ask for the machine's open-files limit and a process limit a service never reaches.
+nofile=$(ulimit -Hn)
+if [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; then nofile=65536; fi
+IMAGE_TEST_RUN_OPTIONS="--ulimit nofile=$nofile:$nofile --ulimit nproc=4096:4096" \
+  IMAGE_TEST_IMAGE=$image IMAGE_TEST_PODMAN="${podman_cmd[*]}" \
   DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database" REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX="$prefix" \
   pnpm --filter @partner-oauth/e2e exec vitest run --config vitest.image.config.ts
 echo "image: passed in $((SECONDS - started)) s"
