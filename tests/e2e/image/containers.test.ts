@@ -28,9 +28,10 @@ const started: string[] = [];
 /** Generated as an operator would (`openssl rand -base64 48`): production refuses placeholders and predictable values. */
 const secret = () => randomBytes(48).toString('base64');
 
-function podman(args: string[], timeoutMs = 120_000): { status: number | null; out: string } {
+/** `out`: stdout and stderr, for messages; `stdout` alone, for what a command prints (podman warns on stderr). */
+function podman(args: string[], timeoutMs = 120_000): { status: number | null; out: string; stdout: string } {
   const r = spawnSync(PODMAN, [...PODMAN_OPTIONS, ...args], { encoding: 'utf8', timeout: timeoutMs });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
 }
 
 const envArgs = (env: Record<string, string>) => Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
@@ -56,7 +57,7 @@ async function startService(service: string, port: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (await answers(port)) return;
-    const state = podman(['inspect', '--format', '{{.State.Status}}', name]).out.trim();
+    const state = podman(['inspect', '--format', '{{.State.Status}}', name]).stdout.trim();
     if (state !== 'running') throw new Error(`${service} is ${state}:\n${podman(['logs', name]).out}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -124,7 +125,7 @@ it('the three services start as containers in production mode and answer readine
     startService('client-registry', ports.registry),
   ]);
   for (const name of started) {
-    const config = podman(['inspect', '--format', '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}', name]).out.trim();
+    const config = podman(['inspect', '--format', '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}', name]).stdout.trim();
     expect(config).toBe('node true');
   }
 }, 200_000);
@@ -209,7 +210,7 @@ it('the code in the image is not writable by the service user, even without the 
     console.log(JSON.stringify(result));`;
   const r = podman([...RUN, '--rm', '--entrypoint', 'node', IMAGE, '-e', probe]);
   expect(r.status, r.out).toBe(0);
-  const result = JSON.parse(r.out.trim().split('\n').at(-1) as string);
+  const result = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
   expect(result.uid).toBe(1000);
   for (const [path, outcome] of Object.entries(result)) if (path.startsWith('/')) expect(outcome, path).toBe('EACCES');
   // Nothing anywhere under /app is writable by that user (find -writable asks the kernel, as the user).
@@ -219,6 +220,6 @@ it('the code in the image is not writable by the service user, even without the 
 it('each service exits 0 on SIGTERM (podman stop)', () => {
   for (const name of started) {
     podman(['stop', '--time', '30', name], 60_000);
-    expect(podman(['inspect', '--format', '{{.State.ExitCode}}', name]).out.trim(), name).toBe('0');
+    expect(podman(['inspect', '--format', '{{.State.ExitCode}}', name]).stdout.trim(), name).toBe('0');
   }
 }, 200_000);
