@@ -4,9 +4,10 @@
 # loopback Postgres and Redis in a database and key prefix of its own. Bounded by IMAGE_TEST_TIMEOUT seconds (900).
 # Run as root from anywhere: infra/image-test.sh. Everything it makes (image store, database, keys) is removed after.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self=$(realpath "$0")
+cd "$(dirname "$self")/.."
 if [ -z "${IMAGE_TEST_BOUNDED:-}" ]; then
-  exec timeout --kill-after=30 "${IMAGE_TEST_TIMEOUT:-900}" env IMAGE_TEST_BOUNDED=1 "$0" "$@"
+  exec timeout --kill-after=30 "${IMAGE_TEST_TIMEOUT:-900}" env IMAGE_TEST_BOUNDED=1 "$self" "$@"
 fi
 . scripts/toolchain.sh
 
