@@ -146,6 +146,16 @@ describe('Redis unreachable', () => {
     await expectUnavailablePage(await fetch(`${ui}/oauth/authorize?${AUTH_QUERY}`, { redirect: 'manual' }));
     // Regression: GET /login used to leak Fastify's JSON and the ioredis message after 16 s.
     await expectUnavailablePage(await fetch(`${ui}/login`));
+    // The sign-in POST, which the per-address rate limit guards (its counters live in Redis too): our page, not
+    // the limiter's error as Fastify's JSON.
+    await expectUnavailablePage(
+      await fetch(`${ui}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ email: 'ada@example.com', password: 'lovelace-1815', return_to: '/', _csrf: 'x' }).toString(),
+        redirect: 'manual',
+      }),
+    );
     await expectUnavailablePage(await decision(browser, consent));
     expectUnavailableToken(await exchange(token, { ...partner, code }));
     expect(Date.now() - started).toBeLessThan(8_000);
