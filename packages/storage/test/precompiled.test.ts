@@ -9,7 +9,6 @@ import {
   clientCredentialsQuery,
   codeBinding,
   endAuthorizations,
-  issueFromCodeQuery,
   issueToken,
   issueTokenQuery,
   newId,
@@ -92,7 +91,7 @@ describe('precompiled queries return what the builder returns', () => {
     expect((await clientCredentialsQuery(t.db, { clientId: 'pc-expiring', now: later })).map((r) => r.id)).toEqual([null]);
   });
 
-  it('issueTokenQuery: a first consent, one joining the live authorization, one changing its scope; with and without a code', async () => {
+  it('issueTokenQuery without a guard: a first consent, one joining the live authorization, one changing its scope; with and without a code', async () => {
     const appId = t.ids.apps['Grace Shop'] as string;
     const accountId = t.ids.accounts['grace@example.com'] as string;
     const cases = [
@@ -102,7 +101,7 @@ describe('precompiled queries return what the builder returns', () => {
     ];
     // Each case twice over the same state (rolled back), once per path, after the previous cases were kept.
     for (const c of cases) {
-      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash() };
+      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash(), redirectUri: null, epoch: null, endedGrants: null };
       const state = async (trx: Db) =>
         trx
           .selectFrom('authorizations')
@@ -138,7 +137,7 @@ describe('precompiled queries of the code exchange return what the builder retur
     expect(await bindingQuery(t.db, { clientId: 'nobody', appId })).toEqual([]);
   });
 
-  it('issueFromCodeQuery: a binding that holds, none, a moved epoch, a grant ended since, an unregistered redirect URI', async () => {
+  it('issueTokenQuery guarded for a code: a binding that holds, none, a moved epoch, a grant ended since, an unregistered redirect URI', async () => {
     const appId = t.ids.apps['Grace Shop'] as string;
     const accountId = t.ids.accounts['grace@example.com'] as string;
     const client = await addTestClient(t.db, 'pc-code', { redirect_uris: ['https://pc.example/cb'] });
@@ -161,8 +160,8 @@ describe('precompiled queries of the code exchange return what the builder retur
           .where('client_id', '=', c.clientId)
           .orderBy('id')
           .execute();
-      const fast = await rolledBack(async (trx) => ({ rows: await issueFromCodeQuery(trx, params), after: await state(trx) }));
-      const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueFromCodeQuery, params), after: await state(trx) }));
+      const fast = await rolledBack(async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueTokenQuery, params), after: await state(trx) }));
       expect(fast).toEqual(built);
       expect(fast.rows).toHaveLength(issues ? 1 : 0);
     }

@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
-import type { IssueTokenInput } from './grants.js';
+import { type IssueTokenInput, issueTokenQuery } from './grants.js';
 import { newId } from './ids.js';
 
 /** Stamped into a code when it is issued; the exchange refuses the code once either has moved. */
@@ -43,83 +43,13 @@ export interface CodeTokenInput extends IssueTokenInput {
   binding: CodeBinding | null;
 }
 
-/*
- * issueToken's statement behind one guard: the client is active, still registers the code's redirect URI,
- * is in the code's epoch, and no authorization of the pair ended since the code was issued. Folded into the
- * statement that issues the token, so a code checked is a code spent in one round trip (the primary-key read
- * of the client and an index count of the pair's ended grants are the added cost).
- */
-export const issueFromCodeQuery = precompiled(
-  (
-    db: Db,
-    {
-      authId,
-      tokenId,
-      clientId,
-      appId,
-      accountId,
-      scope,
-      tokenHash,
-      codeHash,
-      redirectUri,
-      epoch,
-      endedGrants,
-    }: {
-      authId: string;
-      tokenId: string;
-      clientId: string;
-      appId: string;
-      accountId: string;
-      scope: string;
-      tokenHash: string;
-      codeHash: string | null;
-      redirectUri: string;
-      epoch: string | null;
-      endedGrants: number | null;
-    },
-  ) => ({
-    compile: () =>
-      sql<{ authorization_id: string }>`
-        with guard as (
-          select 1 from clients c
-          where c.client_id = ${clientId} and c.status = 'active'
-            and ${redirectUri}::text = any(c.redirect_uris)
-            and (${epoch}::uuid is null or c.code_epoch = ${epoch}::uuid)
-            and (${endedGrants}::int is null or ${endedGrants}::int = (
-              select count(*) from authorizations e
-              where e.client_id = ${clientId} and e.app_id = ${appId} and e.revoked_at is not null))
-        ), existing as (
-          -- FOR SHARE, as in issueToken: a token must not join an authorization that is being ended.
-          select id from authorizations
-          where client_id = ${clientId} and app_id = ${appId} and revoked_at is null and exists (select 1 from guard)
-          for share
-        ), changed as (
-          update authorizations set granted_by = ${accountId}, scope = ${scope}
-          where id in (select id from existing) and (granted_by, scope) is distinct from (${accountId}, ${scope})
-          returning id
-        ), created as (
-          insert into authorizations (id, client_id, app_id, granted_by, scope)
-          select ${authId}, ${clientId}, ${appId}, ${accountId}, ${scope}
-          where not exists (select 1 from existing) and exists (select 1 from guard)
-          on conflict (client_id, app_id) where revoked_at is null do update set granted_by = excluded.granted_by, scope = excluded.scope
-          returning id
-        ), auth as (
-          select id from existing union all select id from created
-        )
-        insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash)
-        select ${tokenId}, ${tokenHash}, auth.id, ${clientId}, ${appId}, ${scope}, ${codeHash} from auth
-        limit 1
-        returning authorization_id`.compile(db),
-  }),
-);
-
 /**
  * issueToken for a redeemed code: the token and its authorization are recorded only while what the code
  * was bound to still holds; null (nothing written) once the grant behind the code has ended.
  */
 export async function issueTokenFromCode(db: Db, input: CodeTokenInput): Promise<{ authorizationId: string; tokenId: string } | null> {
   const tokenId = newId();
-  const [row] = await issueFromCodeQuery(db, {
+  const [row] = await issueTokenQuery(db, {
     authId: newId(),
     tokenId,
     clientId: input.clientId,

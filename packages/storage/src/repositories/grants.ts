@@ -24,6 +24,10 @@ export interface IssueTokenInput {
  * update of a non-key column): without it a token could join an authorization being ended and be inserted
  * after the end revoked its tokens, staying live under an ended authorization. With it the two take turns;
  * if the end commits first, the row no longer matches `revoked_at is null` and a new authorization is made.
+ * Behind one guard (no row written when it fails): the client is active and, for a redeemed code
+ * (RFC 6749 §4.1.2, §10.5; see code-grants.ts), still registers the code's redirect URI, is in the code's
+ * epoch, and no authorization of the pair ended since the code was issued. A null guard value is not checked.
+ * The guard costs a primary-key read of the client and an index count of the pair's ended grants.
  */
 export const issueTokenQuery = precompiled(
   (
@@ -37,6 +41,9 @@ export const issueTokenQuery = precompiled(
       scope,
       tokenHash,
       codeHash,
+      redirectUri,
+      epoch,
+      endedGrants,
     }: {
       authId: string;
       tokenId: string;
@@ -46,12 +53,24 @@ export const issueTokenQuery = precompiled(
       scope: string;
       tokenHash: string;
       codeHash: string | null;
+      redirectUri: string | null;
+      epoch: string | null;
+      endedGrants: number | null;
     },
   ) => ({
     compile: () =>
       sql<{ authorization_id: string }>`
-        with existing as (
-          select id from authorizations where client_id = ${clientId} and app_id = ${appId} and revoked_at is null
+        with guard as (
+          select 1 from clients c
+          where c.client_id = ${clientId} and c.status = 'active'
+            and (${redirectUri}::text is null or ${redirectUri}::text = any(c.redirect_uris))
+            and (${epoch}::uuid is null or c.code_epoch = ${epoch}::uuid)
+            and (${endedGrants}::int is null or ${endedGrants}::int = (
+              select count(*) from authorizations e
+              where e.client_id = ${clientId} and e.app_id = ${appId} and e.revoked_at is not null))
+        ), existing as (
+          select id from authorizations
+          where client_id = ${clientId} and app_id = ${appId} and revoked_at is null and exists (select 1 from guard)
           for share
         ), changed as (
           update authorizations set granted_by = ${accountId}, scope = ${scope}
@@ -59,7 +78,8 @@ export const issueTokenQuery = precompiled(
           returning id
         ), created as (
           insert into authorizations (id, client_id, app_id, granted_by, scope)
-          select ${authId}, ${clientId}, ${appId}, ${accountId}, ${scope} where not exists (select 1 from existing)
+          select ${authId}, ${clientId}, ${appId}, ${accountId}, ${scope}
+          where not exists (select 1 from existing) and exists (select 1 from guard)
           on conflict (client_id, app_id) where revoked_at is null do update set granted_by = excluded.granted_by, scope = excluded.scope
           returning id
         ), auth as (
@@ -87,8 +107,11 @@ export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ auth
     scope: input.scope,
     tokenHash: input.tokenHash,
     codeHash: input.codeHash,
+    redirectUri: null,
+    epoch: null,
+    endedGrants: null,
   });
-  if (!row) throw new Error('issueToken: no row returned');
+  if (!row) throw new Error('issueToken: no row returned (is the client active?)');
   return { authorizationId: row.authorization_id, tokenId };
 }
 
