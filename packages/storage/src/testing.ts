@@ -138,3 +138,15 @@ declare module 'vitest' {
     templateDatabase: string;
   }
 }
+
+/** Ids of live tokens whose authorization has ended: a token that outlives its partner's removal. Always [] when sound. */
+export async function liveTokensUnderEndedAuthorizations(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectFrom('access_tokens as k')
+    .innerJoin('authorizations as a', 'a.id', 'k.authorization_id')
+    .select('k.id')
+    .where('k.revoked_at', 'is', null)
+    .where('a.revoked_at', 'is not', null)
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { DEV_ADMIN_KEY, seedDevAdminKey } from '@partner-oauth/storage';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { createTestDatabase, liveTokensUnderEndedAuthorizations, type TestDatabase } from '@partner-oauth/storage/testing';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { Browser, CALLBACK, freePort, hidden, type Service, startProcess } from '../../e2e/test/support.js';
 import { type RoundRobinProxy, startRoundRobinProxy } from '../../scale/test/proxy.js';
@@ -413,14 +413,7 @@ it('survives store cuts and restarts under load: no crash, only right answers or
     .execute();
   expect(orphanTokens).toEqual([]);
   // A live token under an ended authorization would outlive the partner's removal.
-  const liveUnderEnded = await t.db
-    .selectFrom('access_tokens as k')
-    .innerJoin('authorizations as a', 'a.id', 'k.authorization_id')
-    .select('k.id')
-    .where('k.revoked_at', 'is', null)
-    .where('a.revoked_at', 'is not', null)
-    .execute();
-  expect(liveUnderEnded).toEqual([]);
+  expect(await liveTokensUnderEndedAuthorizations(t.db)).toEqual([]);
   // Every ended authorization has its removal notice in the outbox.
   const endedWithoutNotice = await t.db
     .selectFrom('authorizations as a')
