@@ -5,8 +5,14 @@ import { ConfigError } from './config.js';
 /** Words found in example and development values, never in a generated secret (`openssl rand -base64 48`). */
 const PLACEHOLDER = /change.?me|placeholder|replace.?me|your.?(secret|key|password)|not.?for.?production|example|<[^>]*>|\.\.\./i;
 
-/** Bits a generated secret must carry at least, estimated from its own characters (128-bit keys, with margin for the estimate). */
-export const MIN_SECRET_BITS = 100;
+/*
+ * Floors for the estimate from a value's own characters. The estimate undercounts short values over a small
+ * alphabet: a random 32-character hex key (128 bits) sometimes estimates under 100 bits, so the floors sit where
+ * no generated value falls (a random 32-hex estimates at least ~90 bits and shows ~14 distinct characters), and
+ * still refuse a value made of a few characters ("aaaa…bbbb…" estimates 32 bits, 2 distinct).
+ */
+export const MIN_SECRET_BITS = 64;
+export const MIN_DISTINCT_CHARACTERS = 8;
 
 /** Shannon entropy of the value's character distribution times its length: a rough upper bound on its randomness. */
 export function estimatedBits(value: string): number {
@@ -29,7 +35,7 @@ function period(value: string): number {
 /** Why `value` cannot be the secret named `name` in production, as a config problem line; undefined when it may. */
 export function weakSecretProblem(name: string, value: string): string | undefined {
   if (PLACEHOLDER.test(value)) return `${name}: looks like a placeholder; set a generated secret (openssl rand -base64 48)`;
-  if (period(value) < value.length || estimatedBits(value) < MIN_SECRET_BITS)
+  if (period(value) < value.length || new Set(value).size < MIN_DISTINCT_CHARACTERS || estimatedBits(value) < MIN_SECRET_BITS)
     return `${name}: too predictable to be a generated secret; set one from openssl rand -base64 48`;
   return undefined;
 }
