@@ -1,8 +1,9 @@
-// Container entry point: the first argument names the service to run (or the migration job).
+// Container entry point: the first argument names the service to run (or the migration job). Each service starts
+// from its production bundle (dist/bundle/server.js, made by its build with scripts/bundle.mjs).
 const entries = {
-  'authorize-ui': '../apps/authorize-ui/dist/server.js',
-  'token-service': '../apps/token-service/dist/server.js',
-  'client-registry': '../apps/client-registry/dist/server.js',
+  'authorize-ui': '../apps/authorize-ui/dist/bundle/server.js',
+  'token-service': '../apps/token-service/dist/bundle/server.js',
+  'client-registry': '../apps/client-registry/dist/bundle/server.js',
 };
 
 const [name] = process.argv.slice(2);

@@ -37,8 +37,11 @@ const PRETTY_OPTIONS = {
   singleLine: true,
 };
 
-/** Resolved here so the apps need not depend on pino-pretty themselves. */
-const PRETTY_TARGET = createRequire(import.meta.url).resolve('pino-pretty');
+/**
+ * Resolved here so the apps need not depend on pino-pretty themselves; only when pretty lines are asked for, so a
+ * service bundled without node_modules beside it (scripts/bundle.mjs) starts with JSON lines.
+ */
+const prettyTarget = () => createRequire(import.meta.url).resolve('pino-pretty');
 
 export function loggerOptions(
   level: string,
@@ -50,7 +53,7 @@ export function loggerOptions(
     ...(format === 'pretty'
       ? {
           // One line per entry, led by the service, so three services in one terminal stay readable.
-          transport: { target: PRETTY_TARGET, options: PRETTY_OPTIONS },
+          transport: { target: prettyTarget(), options: PRETTY_OPTIONS },
         }
       : {}),
     base: { service },

@@ -1,4 +1,5 @@
-// The three services as separate processes against real Postgres and Redis.
+// The three services as separate processes against real Postgres and Redis, each started from its production
+// bundle (dist/bundle/server.js, made by its build: scripts/bundle.mjs) as the image and the bench start them.
 
 import { execFileSync } from 'node:child_process';
 import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
@@ -25,7 +26,7 @@ beforeAll(async () => {
     ISSUER: issuer,
   };
   const start = (name: string, port: number) =>
-    startProcess(name, ['node', `apps/${name}/dist/server.js`], { ...env, PORT: String(port) }, [`http://127.0.0.1:${port}`]);
+    startProcess(name, ['node', `apps/${name}/dist/bundle/server.js`], { ...env, PORT: String(port) }, [`http://127.0.0.1:${port}`]);
   services.push(...(await Promise.all([start('authorize-ui', ui), start('token-service', token), start('client-registry', registry)])));
   deployment = {
     authorizeUrl: issuer,
@@ -101,4 +102,17 @@ it('an admin key made with the CLI registers a partner over HTTP, and that partn
   expect(disabled.status).toBe(200);
   const info = await fetch(`${deployment.tokenUrl}/v2/tokenInfo`, { headers: { authorization: `Bearer ${token.body.access_token}` } });
   expect(info.status).toBe(401);
+});
+
+it('the bundled registry serves its API docs with their assets (@fastify/swagger-ui stays in node_modules)', async () => {
+  const page = await fetch(`${registryUrl}/docs/`);
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  const script = /src="\.\/([^"]+\.js)"/.exec(html)?.[1];
+  expect(script).toBeTruthy();
+  const asset = await fetch(`${registryUrl}/docs/${script}`);
+  expect(asset.status).toBe(200);
+  expect((await asset.text()).length).toBeGreaterThan(1000);
+  const logo = await fetch(`${registryUrl}/docs/static/logo.svg`);
+  expect(logo.status).toBe(200);
 });

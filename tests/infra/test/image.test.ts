@@ -27,6 +27,9 @@ describe('Dockerfile', () => {
     expect(lastStage).not.toMatch(/^USER (root|0)$/m);
     expect(lastStage).toMatch(/^HEALTHCHECK .*\n\s+CMD \[.*\/health\/live/m);
     expect(lastStage).toContain('ENV NODE_ENV=production');
+    // The heap bounds and the malloc setting the bench measures the services with (docs/performance.md).
+    expect(lastStage).toContain('--max-semi-space-size=4 --max-old-space-size=96');
+    expect(lastStage).toMatch(/MALLOC_MMAP_THRESHOLD_=1048576/);
     expect(lastStage).toContain('ENTRYPOINT ["node", "/app/infra/start.mjs"]');
   });
 
@@ -38,9 +41,10 @@ describe('Dockerfile', () => {
 
 describe('start.mjs', () => {
   const start = read('start.mjs');
-  it('maps each service to the server entry point its package builds', () => {
+  it('maps each service to the production bundle its package builds', () => {
     for (const app of Object.keys(PORTS)) {
-      expect(start).toContain(`'${app}': '../apps/${app}/dist/server.js'`);
+      expect(start).toContain(`'${app}': '../apps/${app}/dist/bundle/server.js'`);
+      expect(JSON.parse(read(`../apps/${app}/package.json`)).scripts.build).toContain('scripts/bundle.mjs');
       expect(existsSync(`${INFRA}../apps/${app}/src/server.ts`)).toBe(true);
     }
     expect(start).toContain("await import('../packages/storage/dist/cli.js')");
