@@ -91,8 +91,10 @@ export class RedisStore implements EphemeralStore {
       keyPrefix,
       // Fail fast while Redis is unreachable: every command settles within a second.
       maxRetriesPerRequest: 1,
-      // Commands issued by concurrent requests in one tick leave in one write: fewer syscalls under load.
-      enableAutoPipelining: true,
+      // Each command is written when issued. Auto-pipelining (commands of one tick batched into one write) cost
+      // token-service a quarter more CPU per exchange at one connection and saved nothing measurable at 16
+      // (docs/performance.md, "What was changed").
+      enableAutoPipelining: false,
       enableOfflineQueue: true,
       connectTimeout: 1_000,
       commandTimeout: COMMAND_TIMEOUT_MS,

@@ -6,8 +6,20 @@ import pg from 'pg';
 /** Statements prepared per connection before new ones run unnamed (a bound on server memory). */
 const MAX_PREPARED_PER_CONNECTION = 500;
 
+/**
+ * Names already computed, by statement text: the hot paths send a few texts over and over, and hashing a
+ * 1–2 kB text on every query showed in token-service's CPU profile (docs/performance.md). Bounded like the
+ * prepared statements themselves: past the bound, names are computed each time.
+ */
+const names = new Map<string, string>();
+
 function statementName(text: string): string {
-  return `k_${createHash('sha1').update(text).digest('base64url').slice(0, 22)}`;
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `k_${createHash('sha1').update(text).digest('base64url').slice(0, 22)}`;
+    if (names.size < MAX_PREPARED_PER_CONNECTION) names.set(text, name);
+  }
+  return name;
 }
 
 /** A pg Client that sends `query(text, values)` calls as named prepared statements. */

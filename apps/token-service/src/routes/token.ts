@@ -119,7 +119,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
       const params = formParams(request);
       const creds = readCredentials(request.headers.authorization, params);
       const now = new Date(deps.clock.now());
-      // The refused-codes throttle is read alongside authentication (one pipelined Redis trip, not two).
+      // The refused-codes throttle is read alongside authentication (both in flight at once: one Redis round trip, not two).
       const [{ clientId }, throttled] = await Promise.all([
         authenticateThrottled(deps.db, creds, now, deps.throttles.clientAuth, request.ip),
         deps.throttles.grants.state(creds.clientId),
