@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/te
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { loadRegistryConfig } from '../src/config.js';
+import { loadClientRegistryConfig } from '../src/config.js';
 
 export const ADMIN_TOKEN = 'poak_test-admin-key-0123456789abcdefghijklmnop';
 export const ADMIN_KEY_NAME = 'test-suite';
@@ -26,7 +26,7 @@ export function useApp(): Harness {
   beforeAll(async () => {
     harness.testDb = await createTestDatabase(inject('templateDatabase'));
     harness.adminKeyId = (await createAdminKey(harness.testDb.db, { name: ADMIN_KEY_NAME, keyHash: sha256(ADMIN_TOKEN) })).id;
-    const config = loadRegistryConfig({ NODE_ENV: 'test', WEBHOOK_SIGNING_KEY });
+    const config = loadClientRegistryConfig({ NODE_ENV: 'test', WEBHOOK_SIGNING_KEY });
     harness.app = await buildApp({ config, db: harness.testDb.db, logger: false });
     harness.call = (opts) => harness.app.inject({ ...opts, headers: { ...AUTH, ...opts.headers } });
   });
