@@ -4,10 +4,13 @@
 // `--external=NAME` (repeatable) leaves a package to be loaded from node_modules at run time: one that reads files of
 // its own folder (client-registry's @fastify/swagger-ui serves its static assets from there).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 
 const app = process.cwd();
+// esbuild is each service's own devDependency (at the root it would give vite, an optional peer of esbuild, a second
+// copy for some packages and split vitest's types in two).
+const { build } = createRequire(join(app, 'package.json'))('esbuild');
 const externals = process.argv.filter((a) => a.startsWith('--external=')).map((a) => a.slice('--external='.length));
 const result = await build({
   entryPoints: [join(app, 'dist/server.js')],
