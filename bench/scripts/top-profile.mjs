@@ -50,9 +50,15 @@ for (const [id, n] of counts) {
   const pkg = f.url === '' ? f.functionName : where.split('/').slice(0, 2).join('/');
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + n);
 }
-const pct = (n) => `${((n / total) * 100).toFixed(1)}%`;
-console.log(`samples ${total}`);
+// Shares of the busy time (samples not idle): a profile of a whole bench run is mostly idle.
+const idle = byPackage.get('(idle)') ?? 0;
+const pct = (n) => `${((n / (total - idle)) * 100).toFixed(1)}%`;
+console.log(`samples ${total}, idle ${((idle / total) * 100).toFixed(1)}%; shares below are of the busy samples`);
 console.log('-- by package/area');
-for (const [k, n] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(pct(n).padStart(6), k);
+for (const [k, n] of [...byPackage]
+  .filter(([k]) => k !== '(idle)')
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 25))
+  console.log(pct(n).padStart(6), k);
 console.log('-- by function (self)');
 for (const [k, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, limit)) console.log(pct(n).padStart(6), k);
