@@ -38,7 +38,18 @@ export function translator(locale: string): Translate {
   return (key, params = {}) => catalogue[key].replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
 }
 
+/**
+ * One formatter per language, made on first use: building an Intl.DateTimeFormat took 4% of authorize-ui's busy
+ * time in the bench's full flow (docs/performance.md). Keyed by the negotiated locale, one of `catalogues`.
+ */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** Dates as app owners read them, in UTC so every instance shows the same day. */
 export function formatDate(locale: string, date: Date): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+  let format = dateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' });
+    if (dateFormats.size < 64) dateFormats.set(locale, format);
+  }
+  return format.format(date);
 }
