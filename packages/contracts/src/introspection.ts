@@ -70,6 +70,8 @@ export const RemovalNotification = Type.Object({
     Type.Literal('owner_removed'),
     Type.Literal('admin_removed'),
     Type.Literal('client_deleted'),
+    /** A refresh token already rotated was presented again (RFC 9700 §4.14.2): the whole family ended. */
+    Type.Literal('refresh_token_reused'),
   ]),
   removed_at: Type.String({ format: 'date-time' }),
 });
