@@ -5,15 +5,19 @@ import { ISO_DATE, useApp, validClient } from './helpers.js';
 const h = useApp();
 
 const CLIENT_FIELDS = [
+  'access_token_lifetime',
   'client_id',
   'client_name',
   'client_uri',
   'created_at',
   'default_scope',
   'description',
+  'expiring_tokens',
   'logo_uri',
   'policy_uri',
   'redirect_uris',
+  'refresh_token_absolute_lifetime',
+  'refresh_token_idle_lifetime',
   'remove_url',
   'require_pkce',
   'scope',
@@ -40,6 +44,10 @@ describe('GET /v1/clients/:client_id', () => {
       remove_url: 'http://localhost:4000/removed',
       policy_uri: null,
       tos_uri: null,
+      expiring_tokens: false,
+      access_token_lifetime: 43_200,
+      refresh_token_idle_lifetime: 2_592_000,
+      refresh_token_absolute_lifetime: 15_552_000,
       created_at: expect.stringMatching(ISO_DATE),
       updated_at: expect.stringMatching(ISO_DATE),
     });

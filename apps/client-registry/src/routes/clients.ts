@@ -12,6 +12,7 @@ import {
   ClientUpdateBody,
   formatScope,
   IfMatchHeaders,
+  TOKEN_LIFETIMES,
 } from '@partner-oauth/contracts';
 import { randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
@@ -37,6 +38,7 @@ import {
   assertDefaultWithinAllowed,
   assertRedirectUris,
   assertRemoveUrl,
+  assertTokenLifetimes,
   parseAllowedScopes,
   parseDefaultScope,
 } from './client-metadata.js';
@@ -86,6 +88,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
       assertRemoveUrl(body.remove_url, { allowLoopback: allowLoopbackRemoveUrl });
       const allowed = body.scope === undefined ? DEFAULT_ALLOWED_SCOPES : parseAllowedScopes(body.scope);
       const defaults = body.default_scope === undefined ? allowed : parseDefaultScope(body.default_scope, allowed);
+      assertTokenLifetimes(
+        body.refresh_token_idle_lifetime ?? TOKEN_LIFETIMES.refresh_token_idle_lifetime.default,
+        body.refresh_token_absolute_lifetime ?? TOKEN_LIFETIMES.refresh_token_absolute_lifetime.default,
+      );
       const secret = randomToken(32, 'pocs_');
       const row = await db.transaction().execute(async (trx) => {
         const created = await createClient(
@@ -103,6 +109,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
             default_scope: formatScope(defaults),
             require_pkce: body.require_pkce,
             remove_url: body.remove_url,
+            expiring_tokens: body.expiring_tokens,
+            access_token_lifetime: body.access_token_lifetime,
+            refresh_token_idle_lifetime: body.refresh_token_idle_lifetime,
+            refresh_token_absolute_lifetime: body.refresh_token_absolute_lifetime,
           },
           sha256(secret),
         );
@@ -187,6 +197,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
           const stored = current.default_scope.split(' ').filter((t) => t !== '');
           assertDefaultWithinAllowed(stored, allowed, 'default_scope: give a new one; the current one names scopes no longer allowed:');
         }
+        assertTokenLifetimes(
+          body.refresh_token_idle_lifetime ?? current.refresh_token_idle_lifetime,
+          body.refresh_token_absolute_lifetime ?? current.refresh_token_absolute_lifetime,
+        );
         const updated = await updateClient(trx, clientId, {
           client_name: body.client_name,
           description: body.description,
@@ -200,6 +214,11 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
           default_scope: defaults === undefined ? undefined : formatScope(defaults),
           require_pkce: body.require_pkce,
           remove_url: body.remove_url,
+          // Applies to tokens issued from now on; tokens already issued keep the terms they were issued with.
+          expiring_tokens: body.expiring_tokens,
+          access_token_lifetime: body.access_token_lifetime,
+          refresh_token_idle_lifetime: body.refresh_token_idle_lifetime,
+          refresh_token_absolute_lifetime: body.refresh_token_absolute_lifetime,
         });
         if (!updated) return undefined;
         if (body.status === 'disabled' && current.status !== 'disabled') await killSwitch(trx, clientId, request.id);
