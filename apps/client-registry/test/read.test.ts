@@ -73,7 +73,8 @@ describe('GET /v1/clients/:client_id', () => {
 describe('GET /v1/clients', () => {
   const created: string[] = [];
   beforeAll(async () => {
-    for (let i = 0; i < 5; i++) {
+    // Four, beside the two seeded partners (shoplifter and shoplifter-rotating): six in all.
+    for (let i = 0; i < 4; i++) {
       const res = await h.call({ method: 'POST', url: '/v1/clients', payload: { ...validClient, client_name: `Partner ${i}` } });
       created.push(res.json().client_id);
     }
@@ -84,7 +85,7 @@ describe('GET /v1/clients', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.next_cursor).toBeNull();
-    expect(body.items.map((c: { client_id: string }) => c.client_id)).toEqual(['shoplifter', ...created]);
+    expect(body.items.map((c: { client_id: string }) => c.client_id)).toEqual(['shoplifter', 'shoplifter-rotating', ...created]);
     expect(res.body).not.toContain('secret');
     for (const item of body.items) expect(Object.keys(item).sort()).toEqual(CLIENT_FIELDS);
   });
@@ -104,7 +105,7 @@ describe('GET /v1/clients', () => {
       if (cursor !== null) expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
       pages++;
     } while (cursor !== null && pages < 10);
-    expect(seen).toEqual(['shoplifter', ...created]);
+    expect(seen).toEqual(['shoplifter', 'shoplifter-rotating', ...created]);
     expect(pages).toBe(3);
   });
 

@@ -55,9 +55,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   };
   await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
-  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER });
-  await app.register(tokenInfoRoutes, { db: deps.db });
-  await app.register(authorizationRoutes, { db: deps.db });
+  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER, clock });
+  await app.register(tokenInfoRoutes, { db: deps.db, clock });
+  await app.register(authorizationRoutes, { db: deps.db, clock });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
 
   if (config.WEBHOOK_WORKER) {

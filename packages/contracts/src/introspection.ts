@@ -22,6 +22,8 @@ export const IntrospectionResponse = Type.Object({
   /** The account that granted the access. */
   sub: Type.Optional(Type.String()),
   iat: Type.Optional(Type.Integer()),
+  /** Only for an expiring token (RFC 7662 §2.2): seconds since the epoch. */
+  exp: Type.Optional(Type.Integer()),
   token_type: Type.Optional(Type.Literal('Bearer')),
   iss: Type.Optional(Type.String()),
 });
@@ -33,6 +35,8 @@ export const TokenInfoResponse = Type.Object({
   scope: Type.String(),
   token_type: Type.Literal('Bearer'),
   created_at: Type.String({ format: 'date-time' }),
+  /** Only for an expiring token (a client with expiring tokens on); absent for the spec's tokens, live until revoked. */
+  expires_at: Type.Optional(Type.String({ format: 'date-time' })),
 });
 export type TokenInfoResponse = Static<typeof TokenInfoResponse>;
 
