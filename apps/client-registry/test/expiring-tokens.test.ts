@@ -16,7 +16,7 @@ const OFF = {
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(h.testDb.db, argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli(h.t.db, argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
 }
 

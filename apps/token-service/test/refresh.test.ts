@@ -1,54 +1,35 @@
 // Expiring tokens and refresh-token rotation at the token endpoint (RFC 6749 §6, RFC 9700 §4.14.2), through inject()
-// on real Postgres and Redis with a fake clock: the exchange, rotation, reuse, narrowing, expiry, errors, the throttle.
-import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+// on real Postgres and Redis with a fake clock: the exchange, rotation, reuse, narrowing, expiry, errors, revocation.
+import type { CodeGrant } from '@partner-oauth/ephemeral-store';
 import { FakeClock, sha256 } from '@partner-oauth/service-kit';
 import { listAudit } from '@partner-oauth/storage';
-import { addTestClient, createTestDatabase, liveTokensUnderEndedAuthorizations, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+import { addTestClient, liveTokensUnderEndedAuthorizations } from '@partner-oauth/storage/testing';
+import { describe, expect, it } from 'vitest';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
-let codes: CodeStore;
 const clock = new FakeClock(Date.parse('2026-11-30T09:00:00.000Z'));
 const ACCESS = 600;
 const IDLE = 7200;
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadTokenServiceConfig({
-    DATABASE_URL: t.url,
-    REDIS_URL: redis.url,
-    LOG_LEVEL: 'silent',
-    WEBHOOK_WORKER: 'false',
-    CLIENT_AUTH_FAILURES_PER_MINUTE: '1000',
-    INVALID_GRANTS_PER_MINUTE: '1000',
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, clock, logger: false });
-  codes = new CodeStore(redis.store, clock);
-  await addTestClient(t.db, 'rotating', {
-    expiring_tokens: true,
-    access_token_lifetime: ACCESS,
-    refresh_token_idle_lifetime: IDLE,
-    refresh_token_absolute_lifetime: 86_400,
-    allowed_scopes: ['app:read', 'conversations:read'],
-    remove_url: 'https://rotating.example/removed',
-    secret: 'rotating-secret',
-  });
-  await addTestClient(t.db, 'rotating-2', { expiring_tokens: true, secret: 'rotating-2-secret' });
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
+const h = useApp({
+  clock,
+  env: { CLIENT_AUTH_FAILURES_PER_MINUTE: '1000', INVALID_GRANTS_PER_MINUTE: '1000' },
+  prepare: async (t) => {
+    await addTestClient(t.db, 'rotating', {
+      expiring_tokens: true,
+      access_token_lifetime: ACCESS,
+      refresh_token_idle_lifetime: IDLE,
+      refresh_token_absolute_lifetime: 86_400,
+      allowed_scopes: ['app:read', 'conversations:read'],
+      remove_url: 'https://rotating.example/removed',
+      secret: 'rotating-secret',
+    });
+    await addTestClient(t.db, 'rotating-2', { expiring_tokens: true, secret: 'rotating-2-secret' });
+  },
 });
 
 const rotating = { client_id: 'rotating', client_secret: 'rotating-secret' };
 const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({
+  h.app.inject({
     method: 'POST',
     url,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -63,19 +44,19 @@ let appCounter = 0;
 /** A code exchange by `rotating` on a fresh app (so each test has its own family). */
 async function exchange(): Promise<{ appId: string; access_token: string; refresh_token: string; body: Record<string, unknown> }> {
   const appId = `app-rt-${++appCounter}`;
-  await t.db
+  await h.t.db
     .insertInto('apps')
     .values({ id: appId, name: `Refresh ${appCounter}` })
     .execute();
   const grant: CodeGrant = {
     clientId: 'rotating',
     appId,
-    accountId: t.ids.accounts['ada@example.com'] as string,
+    accountId: h.t.ids.accounts['ada@example.com'] as string,
     redirectUri: 'https://rotating.example/callback',
     redirectUriSent: false,
     scope: 'app:read conversations:read',
   };
-  const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code: await codes.issue(grant), ...rotating });
+  const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code: await h.codes.issue(grant), ...rotating });
   expect(res.statusCode).toBe(200);
   const body = res.json();
   return { appId, access_token: body.access_token, refresh_token: body.refresh_token, body };
@@ -97,7 +78,7 @@ describe('the code exchange with expiring tokens on', () => {
       expires_in: ACCESS,
       refresh_token: expect.stringMatching(/^port_[A-Za-z0-9_-]{43}$/),
     });
-    const rows = await t.db.selectFrom('refresh_tokens').selectAll().where('app_id', '=', appId).execute();
+    const rows = await h.t.db.selectFrom('refresh_tokens').selectAll().where('app_id', '=', appId).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]?.token_hash).toBe(sha256(body.refresh_token as string));
     expect(JSON.stringify(rows)).not.toContain(body.refresh_token);
@@ -170,9 +151,9 @@ describe('grant_type=refresh_token', () => {
     expect(replay.json()).toEqual(INVALID_GRANT);
     for (const token of [first.access_token, rotated.access_token]) expect(await introspect(token)).toEqual({ active: false });
     expect((await refresh(rotated.refresh_token)).json()).toEqual(INVALID_GRANT);
-    const notices = await t.db.selectFrom('webhook_deliveries').select(['reason', 'url']).where('app_id', '=', first.appId).execute();
+    const notices = await h.t.db.selectFrom('webhook_deliveries').select(['reason', 'url']).where('app_id', '=', first.appId).execute();
     expect(notices).toEqual([{ reason: 'refresh_token_reused', url: 'https://rotating.example/removed' }]);
-    const audit = await listAudit(t.db, { limit: 50 });
+    const audit = await listAudit(h.t.db, { limit: 50 });
     expect(
       audit.find((a) => a.action === 'authorization.refresh_token_reused' && (a.after as { app_id?: string }).app_id === first.appId),
     ).toMatchObject({
@@ -194,7 +175,7 @@ describe('grant_type=refresh_token', () => {
       expect(await introspect(winner.access_token)).toEqual({ active: false });
       expect((await refresh(winner.refresh_token)).json()).toEqual(INVALID_GRANT);
     }
-    expect(await liveTokensUnderEndedAuthorizations(t.db)).toEqual([]);
+    expect(await liveTokensUnderEndedAuthorizations(h.t.db)).toEqual([]);
   });
 
   it('bad, expired, revoked, foreign and malformed refresh tokens all get the same 400 invalid_grant', async () => {
@@ -234,7 +215,7 @@ describe('an expiring access token at every resource', () => {
     const first = await exchange();
     const exp = Math.floor(clock.now() / 1000) + ACCESS;
     expect(await introspect(first.access_token)).toMatchObject({ active: true, exp });
-    const info = await app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: `Bearer ${first.access_token}` } });
+    const info = await h.app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: `Bearer ${first.access_token}` } });
     expect(info.json().expires_at).toBe(new Date(clock.now() + ACCESS * 1000).toISOString());
     clock.advance(ACCESS * 1000);
     expect(await introspect(first.access_token)).toEqual({ active: false });
@@ -242,7 +223,7 @@ describe('an expiring access token at every resource', () => {
       ['GET', '/v2/tokenInfo'],
       ['DELETE', '/oauth/authorization'],
     ] as const) {
-      const res = await app.inject({ method, url, headers: { authorization: `Bearer ${first.access_token}` } });
+      const res = await h.app.inject({ method, url, headers: { authorization: `Bearer ${first.access_token}` } });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="partner-oauth", error="invalid_token"/);
     }
@@ -252,10 +233,10 @@ describe('an expiring access token at every resource', () => {
   });
 
   it('a spec token (no expiry) has no exp and no expires_at', async () => {
-    const code = await codes.issue({
+    const code = await h.codes.issue({
       clientId: 'shoplifter',
-      appId: t.ids.apps['Acme Sales'] as string,
-      accountId: t.ids.accounts['ada@example.com'] as string,
+      appId: h.t.ids.apps['Acme Sales'] as string,
+      accountId: h.t.ids.accounts['ada@example.com'] as string,
       redirectUri: 'http://localhost:4000/callback',
       redirectUriSent: false,
       scope: 'app:read',
@@ -265,7 +246,7 @@ describe('an expiring access token at every resource', () => {
     ).json();
     expect(Object.keys(body).sort()).toEqual(['access_token', 'app_id', 'scope', 'token_type']);
     expect(await introspect(body.access_token)).not.toHaveProperty('exp');
-    const info = await app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: `Bearer ${body.access_token}` } });
+    const info = await h.app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: `Bearer ${body.access_token}` } });
     expect(info.json()).not.toHaveProperty('expires_at');
   });
 });
@@ -276,7 +257,7 @@ describe('RFC 7009 revocation of a refresh token', () => {
     const res = await postForm('/oauth/revoke', { token: first.refresh_token, token_type_hint: 'refresh_token', ...rotating });
     expect(res.statusCode).toBe(200);
     expect(await introspect(first.access_token)).toEqual({ active: false });
-    const notices = await t.db.selectFrom('webhook_deliveries').select('reason').where('app_id', '=', first.appId).execute();
+    const notices = await h.t.db.selectFrom('webhook_deliveries').select('reason').where('app_id', '=', first.appId).execute();
     expect(notices).toEqual([{ reason: 'token_revoked' }]);
   });
 
