@@ -347,7 +347,11 @@ describe('storage on embedded PGlite', () => {
       const later = new Date(Date.now() + 3_600_000);
       const swept = await sweepRetention(db, { now: later, retentionSeconds: 60, auditRetentionSeconds: 86_400 });
       // Tokens 'x', 'y', 'v', 'v2' under the authorization the refresh reuse ended, 'y2' under the one the admin ended.
-      expect(swept).toEqual({ swept: true, deleted: { access_tokens: 5, authorizations: 2, webhook_deliveries: 0, audit_log: 0 } });
+      // The refresh tokens 'r1' (rotated) and 'r2' (its successor), revoked with their authorization, go first.
+      expect(swept).toEqual({
+        swept: true,
+        deleted: { refresh_tokens: 2, access_tokens: 5, authorizations: 2, webhook_deliveries: 0, audit_log: 0 },
+      });
       expect(await db.selectFrom('access_tokens').select('id').execute()).toEqual([]);
     } finally {
       await db.destroy();

@@ -37,9 +37,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('revoked_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('refresh_tokens_authorization_idx').on('refresh_tokens').column('authorization_id').execute();
+  // For the retention sweep: what ended (revoked, or its family past its absolute deadline), and expired access tokens.
+  await sql`create index refresh_tokens_revoked_idx on refresh_tokens (revoked_at) where revoked_at is not null`.execute(db);
+  await db.schema.createIndex('refresh_tokens_family_expires_idx').on('refresh_tokens').column('family_expires_at').execute();
+  await sql`create index access_tokens_expires_idx on access_tokens (expires_at) where expires_at is not null`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('access_tokens_expires_idx').execute();
   await db.schema.dropTable('refresh_tokens').execute();
   await db.schema.alterTable('access_tokens').dropColumn('expires_at').execute();
   await db.schema
