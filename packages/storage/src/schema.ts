@@ -95,6 +95,8 @@ export interface RefreshTokenTable {
   client_id: string;
   app_id: string;
   scope: string;
+  /** The code the family started from (carried through rotations), or null. */
+  code_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: DefaultNow;
   expires_at: ColumnType<Date, Date | string, Date | string>;
   family_expires_at: ColumnType<Date, Date | string, Date | string>;

@@ -10,6 +10,8 @@ import {
   openDatabase,
   revokeClientRefreshToken,
   revokeClientToken,
+  revokeTokenById,
+  revokeTokensFromCode,
   rotateRefreshToken,
 } from '../src/index.js';
 import { addTestClient, createTestDatabase, liveTokensUnderEndedAuthorizations, type TestDatabase } from '../src/testing.js';
@@ -248,6 +250,45 @@ describe('reuse of a rotated token', () => {
     } finally {
       await Promise.all(pools.map((db) => db.destroy()));
     }
+  });
+});
+
+describe('codes and refresh tokens (RFC 6749 §4.1.2)', () => {
+  it('revokeTokensFromCode ends the family the code started, rotations included; revokeTokenById the pair issued together', async () => {
+    const appId = (await t.db.insertInto('apps').values({ id: hash(), name: 'rt code' }).returning('id').executeTakeFirstOrThrow()).id;
+    const issue = async (codeHash: string) => {
+      const expiry: IssueExpiry = { accessExpiresAt: at(600), refreshHash: hash(), refreshExpiresAt: at(3600), familyExpiresAt: at(9000) };
+      const accessHash = hash();
+      const { tokenId } = await issueToken(t.db, {
+        clientId: 'rt-client',
+        appId,
+        accountId: t.ids.accounts['ada@example.com'] as string,
+        scope: 'app:read',
+        tokenHash: accessHash,
+        codeHash,
+        expiry,
+      });
+      return { tokenId, accessHash, refreshHash: expiry.refreshHash };
+    };
+    const code = hash();
+    const first = await issue(code);
+    const accessHash = hash();
+    const refreshHash = hash();
+    await rotateRefreshToken(t.db, {
+      clientId: 'rt-client',
+      tokenHash: first.refreshHash,
+      now: at(1),
+      scope: null,
+      accessHash,
+      refreshHash,
+    });
+    expect(await revokeTokensFromCode(t.db, code)).toBe(2);
+    expect(await findActiveToken(t.db, accessHash, at(2))).toBeUndefined();
+    expect(await rotate(refreshHash, at(2))).toEqual({ ok: false, refusal: 'invalid', ended: [] });
+
+    const other = await issue(hash());
+    await revokeTokenById(t.db, other.tokenId);
+    expect((await refreshRow(other.refreshHash)).revoked_at).not.toBeNull();
   });
 });
 

@@ -307,3 +307,15 @@ describe('turning the setting on and off', () => {
     expect(await tokenInfoStatus(p.tokens, before.access_token)).toBe(200);
   });
 });
+
+describe('a replayed code (RFC 6749 §4.1.2)', () => {
+  it('ends every token issued from it: the refresh token, its rotations, and the access tokens they gave', async () => {
+    const code = await issueCode(browser, { client_id: 'shoplifter-rotating' });
+    const first = (await postForm(p.tokens, '/oauth/token', { grant_type: 'authorization_code', code, ...ROTATING })).json() as Pair;
+    const rotated = (await refresh(first.refresh_token)).json() as Pair;
+    const replay = await postForm(p.tokens, '/oauth/token', { grant_type: 'authorization_code', code, ...ROTATING });
+    expect(replay.json().error).toBe('invalid_grant');
+    for (const token of [first.access_token, rotated.access_token]) expect(await introspect(p.tokens, token)).toEqual({ active: false });
+    expect((await refresh(rotated.refresh_token)).json()).toEqual(INVALID_GRANT);
+  });
+});

@@ -28,6 +28,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('client_id', 'text', (c) => c.notNull())
     .addColumn('app_id', 'text', (c) => c.notNull())
     .addColumn('scope', 'text', (c) => c.notNull().defaultTo(''))
+    // The code the family started from, carried through every rotation: a replayed code ends what it issued.
+    .addColumn('code_hash', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     /** The idle deadline: this token's own life, never past the family's. */
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
@@ -37,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('revoked_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('refresh_tokens_authorization_idx').on('refresh_tokens').column('authorization_id').execute();
+  await db.schema.createIndex('refresh_tokens_code_idx').on('refresh_tokens').column('code_hash').execute();
   // For the retention sweep: what ended (revoked, or its family past its absolute deadline), and expired access tokens.
   await sql`create index refresh_tokens_revoked_idx on refresh_tokens (revoked_at) where revoked_at is not null`.execute(db);
   await db.schema.createIndex('refresh_tokens_family_expires_idx').on('refresh_tokens').column('family_expires_at').execute();

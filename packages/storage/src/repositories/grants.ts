@@ -125,8 +125,8 @@ export const issueTokenQuery = precompiled(
           limit 1
           returning authorization_id
         ), refreshed as (
-          insert into refresh_tokens (id, token_hash, authorization_id, client_id, app_id, scope, expires_at, family_expires_at)
-          select ${refreshId}, ${refreshHash}::text, issued.authorization_id, ${clientId}, ${appId}, ${scope},
+          insert into refresh_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash, expires_at, family_expires_at)
+          select ${refreshId}, ${refreshHash}::text, issued.authorization_id, ${clientId}, ${appId}, ${scope}, ${codeHash},
             ${refreshExpiresAt}::timestamptz, ${familyExpiresAt}::timestamptz
           from issued where ${refreshHash}::text is not null
         )
@@ -338,18 +338,36 @@ export async function revokeClientToken(db: Db, tokenHash: string, clientId: str
   });
 }
 
-/** Revokes every token issued from a code (RFC 6749 §4.1.2: a code used twice). */
+/**
+ * Revokes every token issued from a code (RFC 6749 §4.1.2: a code used twice): its access tokens, and the refresh
+ * tokens of the families it started (every rotation carries the code's hash). Returns the access tokens revoked.
+ */
 export async function revokeTokensFromCode(db: Db, codeHash: string): Promise<number> {
-  const rows = await db
-    .updateTable('access_tokens')
-    .set({ revoked_at: sql`now()` })
-    .where('code_hash', '=', codeHash)
-    .where('revoked_at', 'is', null)
-    .returning('id')
-    .execute();
+  const [rows] = await Promise.all([
+    db
+      .updateTable('access_tokens')
+      .set({ revoked_at: sql`now()` })
+      .where('code_hash', '=', codeHash)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute(),
+    db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: sql`now()` })
+      .where('code_hash', '=', codeHash)
+      .where('revoked_at', 'is', null)
+      .execute(),
+  ]);
   return rows.length;
 }
 
+/** Revokes one access token, and the refresh token issued beside it from the same code (it was never handed out either). */
 export async function revokeTokenById(db: Db, tokenId: string): Promise<void> {
-  await db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('id', '=', tokenId).where('revoked_at', 'is', null).execute();
+  await sql`
+    with revoked as (
+      update access_tokens set revoked_at = now() where id = ${tokenId} and revoked_at is null returning code_hash, authorization_id
+    )
+    update refresh_tokens r set revoked_at = now()
+    from revoked
+    where r.code_hash = revoked.code_hash and r.authorization_id = revoked.authorization_id and r.revoked_at is null`.execute(db);
 }

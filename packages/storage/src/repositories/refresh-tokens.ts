@@ -15,7 +15,8 @@ import { newId } from './ids.js';
  * of two rotations of one token, the second waits on the first's row lock, then finds used_at set and
  * returns nothing. A `scope` narrows the new access token (never widens: RFC 6749 §6); the new refresh
  * token keeps the scope of the one it replaces. Lifetimes come from the client's current setting; the
- * family's absolute deadline is carried forward unchanged.
+ * family's absolute deadline and the code it started from are carried forward unchanged (a replayed code
+ * ends every token issued from it, refreshed ones included: revokeTokensFromCode).
  */
 export const rotateRefreshTokenQuery = precompiled(
   (
@@ -59,16 +60,16 @@ export const rotateRefreshTokenQuery = precompiled(
             and r.used_at is null and r.revoked_at is null and r.expires_at > ${now}::timestamptz
             and (${scope}::text is null
               or string_to_array(${scope}::text, ' ') <@ string_to_array(r.scope, ' '))
-          returning r.authorization_id, r.app_id, r.scope, r.family_expires_at
+          returning r.authorization_id, r.app_id, r.scope, r.code_hash, r.family_expires_at
         ), access as (
           insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash, expires_at)
-          select ${accessId}, ${accessHash}, u.authorization_id, ${clientId}, u.app_id, coalesce(${scope}::text, u.scope), null,
+          select ${accessId}, ${accessHash}, u.authorization_id, ${clientId}, u.app_id, coalesce(${scope}::text, u.scope), u.code_hash,
             ${now}::timestamptz + make_interval(secs => c.access_token_lifetime)
           from used u cross join client c
           returning authorization_id, app_id, scope, expires_at
         ), refreshed as (
-          insert into refresh_tokens (id, token_hash, authorization_id, client_id, app_id, scope, expires_at, family_expires_at)
-          select ${refreshId}, ${refreshHash}, u.authorization_id, ${clientId}, u.app_id, u.scope,
+          insert into refresh_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash, expires_at, family_expires_at)
+          select ${refreshId}, ${refreshHash}, u.authorization_id, ${clientId}, u.app_id, u.scope, u.code_hash,
             least(${now}::timestamptz + make_interval(secs => c.refresh_token_idle_lifetime), u.family_expires_at), u.family_expires_at
           from used u cross join client c
           where exists (select 1 from access)
