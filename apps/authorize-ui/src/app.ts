@@ -1,5 +1,6 @@
 // Builds the authorize-ui Fastify app from its dependencies; tests and server.ts both call this.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { OAuthError } from '@partner-oauth/contracts';
 import { CodeStore, type EphemeralStore } from '@partner-oauth/ephemeral-store';
 import {
   baseServerOptions,
@@ -13,15 +14,19 @@ import {
 } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AuthRequestStore, authorizationResponseUrl } from './auth-requests.js';
+import { AuthRequestStore, redirectToPartner } from './auth-requests.js';
 import type { AuthorizeUiConfig } from './config.js';
 import { negotiateLocale, translator } from './i18n/index.js';
-import { errorPages, sendErrorPage } from './pages.js';
+import { errorPages, PageError, sendErrorPage } from './pages.js';
 import browser from './plugins/browser.js';
 import authorizeRoutes from './routes/authorize.js';
+import consentRoutes from './routes/consent.js';
+import decisionRoutes from './routes/decision.js';
 import integrationRoutes from './routes/integrations.js';
 import loginRoutes from './routes/login.js';
 import metadataRoutes from './routes/metadata.js';
+import pickAppRoutes from './routes/pick-app.js';
+import switchAccountRoutes from './routes/switch-account.js';
 
 export interface AuthorizeUiDeps {
   config: AuthorizeUiConfig;
@@ -53,22 +58,23 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   });
   await app.register(browser, { config, store: deps.store, clock });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler((err: FastifyError | PageError | OAuthError, request, reply) => {
+    if (err instanceof PageError) return sendErrorPage(reply, err.page);
+    // RFC 6749 §4.1.2.1: once client and redirect URI are known good, the partner hears of the error.
+    if (err instanceof OAuthError && request.authorizationResponse) {
+      return redirectToPartner(request, reply, config.ISSUER, request.authorizationResponse, {
+        error: err.error,
+        error_description: err.message || undefined,
+      });
+    }
+    if (err instanceof OAuthError) return sendErrorPage(reply, errorPages.invalidRequest);
     if (isStoreUnavailable(err)) {
       request.log.warn({ reason: err.message }, 'store unavailable');
       // The session cannot be saved now; without this, onSend would try again and fail past this handler.
       (request as { session?: unknown }).session = undefined;
       reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
       const target = request.authorizationResponse;
-      // RFC 6749 §4.1.2.1: once client and redirect URI are known good, the partner hears of the error.
-      if (target) {
-        const url = authorizationResponseUrl(target.redirectUri, {
-          error: 'temporarily_unavailable',
-          state: target.state,
-          iss: config.ISSUER,
-        });
-        return reply.redirect(url, request.method === 'GET' ? 302 : 303);
-      }
+      if (target) return redirectToPartner(request, reply, config.ISSUER, target, { error: 'temporarily_unavailable' });
       // The session is loaded before the page's language is chosen: a failure there leaves none.
       if (!reply.locals?.t) {
         const locale = negotiateLocale(request.headers['accept-language']);
@@ -90,13 +96,11 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
   const requests = new AuthRequestStore(deps.store, config.AUTH_REQUEST_TTL_SECONDS * 1000);
   await app.register(loginRoutes, { db: deps.db, store: deps.store, clock, config });
-  await app.register(authorizeRoutes, {
-    db: deps.db,
-    codes,
-    requests,
-    issuer: config.ISSUER,
-    rateLimitPerMinute: config.AUTHORIZE_RATE_LIMIT_PER_MINUTE,
-  });
+  await app.register(authorizeRoutes, { db: deps.db, requests, rateLimitPerMinute: config.AUTHORIZE_RATE_LIMIT_PER_MINUTE });
+  await app.register(pickAppRoutes, { db: deps.db, requests });
+  await app.register(consentRoutes, { db: deps.db, requests });
+  await app.register(decisionRoutes, { db: deps.db, codes, requests, issuer: config.ISSUER });
+  await app.register(switchAccountRoutes, { db: deps.db, requests });
   await app.register(integrationRoutes, { db: deps.db });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
   return app;

@@ -37,6 +37,14 @@ export const errorPages = {
   unavailable: { status: 503, key: 'unavailable' },
 } satisfies Record<string, ErrorPage>;
 
+/** Thrown by a handler that stops on our own page; the error handler answers with the page. */
+export class PageError extends Error {
+  constructor(readonly page: ErrorPage) {
+    super(`error page ${page.key}`);
+    this.name = 'PageError';
+  }
+}
+
 export function sendErrorPage(reply: FastifyReply, page: ErrorPage): FastifyReply {
   return reply.code(page.status).view('error', { key: page.key });
 }

@@ -4,7 +4,8 @@ import { isScopeName, SCOPES } from '@partner-oauth/contracts';
 import { type Db, endAuthorizations, findOwnedAuthorization, listConnectedIntegrations } from '@partner-oauth/storage';
 import { Type } from 'typebox';
 import { formatDate } from '../i18n/index.js';
-import { errorPages, sendErrorPage } from '../pages.js';
+import { errorPages, PageError } from '../pages.js';
+import { loginUrl } from '../return-to.js';
 
 const RemoveForm = Type.Object({
   _csrf: Type.Optional(Type.String({ maxLength: 256 })),
@@ -20,7 +21,7 @@ interface Group {
 const integrationRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   app.get('/integrations', async (request, reply) => {
     const accountId = request.session.accountId;
-    if (!accountId) return reply.redirect(`/login?${new URLSearchParams({ return_to: '/integrations' }).toString()}`, 302);
+    if (!accountId) return reply.redirect(loginUrl('/integrations'), 302);
     const groups: Group[] = [];
     for (const row of await listConnectedIntegrations(db, accountId)) {
       let group = groups.at(-1);
@@ -44,9 +45,9 @@ const integrationRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
   // Ends the authorization: its tokens stop working at once and the partner's remove_url is notified.
   app.post('/integrations/remove', { schema: { body: RemoveForm }, preHandler: app.csrfProtection }, async (request, reply) => {
     const accountId = request.session.accountId;
-    if (!accountId) return sendErrorPage(reply, errorPages.forbidden);
+    if (!accountId) throw new PageError(errorPages.forbidden);
     const owned = await findOwnedAuthorization(db, request.body.authorization_id, accountId);
-    if (!owned) return sendErrorPage(reply, errorPages.notOwner);
+    if (!owned) throw new PageError(errorPages.notOwner);
     await endAuthorizations(db, { authorizationId: owned.authorizationId }, 'owner_removed', request.id);
     app.serviceMetrics.tokensRevoked.inc({ by: 'app_owner' });
     request.log.info(
