@@ -283,6 +283,7 @@ describe('storage on embedded PGlite', () => {
         '0003_admin_keys_audit',
         '0004_grant_epochs',
         '0005_retention_indexes',
+        '0007_authorization_last_used',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);

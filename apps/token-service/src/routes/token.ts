@@ -7,6 +7,7 @@ import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from 
 import { type Db, issueTokenFromCode, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
 import { authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
+import type { UsageRecorder } from '../usage.js';
 
 /** Access tokens carry this prefix so secret scanners can recognise a leaked one. */
 export const ACCESS_TOKEN_PREFIX = 'poat_';
@@ -16,6 +17,7 @@ export interface TokenRouteDeps {
   codes: CodeStore;
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
+  usage: UsageRecorder;
 }
 
 const invalidGrant = (description = 'the code is invalid, expired, already used or was issued to another client') =>
@@ -91,6 +93,7 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
   }
   deps.metrics.codesRedeemed.inc();
   deps.metrics.tokensIssued.inc();
+  deps.usage.note(issued.authorizationId);
   return { access_token: accessToken, token_type: 'Bearer', app_id: grant.appId, scope: grant.scope };
 }
 
