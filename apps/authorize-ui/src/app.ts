@@ -15,14 +15,14 @@ import {
 import { type Db, databaseChecks } from '@partner-oauth/storage';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AuthRequestStore, redirectToPartner } from './auth-requests.js';
-import type { AuthorizeUiConfig } from './config.js';
-import { negotiateLocale, translator } from './i18n/index.js';
+import { type AuthorizeUiConfig, servedOverTls } from './config.js';
 import { errorPages, PageError, sendErrorPage } from './pages.js';
-import browser from './plugins/browser.js';
+import browser, { pageLocals } from './plugins/browser.js';
 import authorizeRoutes from './routes/authorize.js';
 import consentRoutes from './routes/consent.js';
 import decisionRoutes from './routes/decision.js';
 import integrationRoutes from './routes/integrations.js';
+import languageRoutes from './routes/language.js';
 import loginRoutes from './routes/login.js';
 import metadataRoutes from './routes/metadata.js';
 import pickAppRoutes from './routes/pick-app.js';
@@ -59,7 +59,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   await app.register(browser, { config, store: deps.store, clock });
 
   app.setErrorHandler((err: FastifyError | PageError | OAuthError, request, reply) => {
-    if (err instanceof PageError) return sendErrorPage(reply, err.page);
+    if (err instanceof PageError) return sendErrorPage(reply, err.page, err.detail);
     // RFC 6749 §4.1.2.1: once client and redirect URI are known good, the partner hears of the error.
     if (err instanceof OAuthError && request.authorizationResponse) {
       return redirectToPartner(request, reply, config.ISSUER, request.authorizationResponse, {
@@ -76,10 +76,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
       const target = request.authorizationResponse;
       if (target) return redirectToPartner(request, reply, config.ISSUER, target, { error: 'temporarily_unavailable' });
       // The session is loaded before the page's language is chosen: a failure there leaves none.
-      if (!reply.locals?.t) {
-        const locale = negotiateLocale(request.headers['accept-language']);
-        reply.locals = { locale, t: translator(locale) };
-      }
+      if (!reply.locals?.t) reply.locals = pageLocals(request);
       return sendErrorPage(reply, errorPages.unavailable);
     }
     const status = err.statusCode ?? 500;
@@ -102,6 +99,7 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   await app.register(decisionRoutes, { db: deps.db, codes, requests, issuer: config.ISSUER });
   await app.register(switchAccountRoutes, { db: deps.db, requests });
   await app.register(integrationRoutes, { db: deps.db });
+  await app.register(languageRoutes, { secureCookie: servedOverTls(config) });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
   return app;
 }

@@ -1,11 +1,11 @@
 // What the consent steps after GET /oauth/authorize share: the pending-request guard, the app picker and
 // the consent page (RFC 6749 §4.1.1: the resource owner grants or denies; RFC 6819 §4.4.1.4 CSRF on the decision).
-import { isScopeName, SCOPES } from '@partner-oauth/contracts';
+import { isScopeName, type ScopeName } from '@partner-oauth/contracts';
 import { type AppView, type ClientRow, type Db, findClient, findLiveAuthorization } from '@partner-oauth/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthRequestStore, PendingRequest } from './auth-requests.js';
 import { formatDate } from './i18n/index.js';
-import { errorPages, PageError } from './pages.js';
+import { errorPages, PageError, website } from './pages.js';
 import { cspAllowingFormTarget, formTargetSource } from './plugins/browser.js';
 
 declare module 'fastify' {
@@ -36,7 +36,7 @@ export function requirePendingRequest(app: FastifyInstance, deps: { db: Db; requ
     const pending = opts.take ? await deps.requests.take(fields.request_id) : await deps.requests.get(fields.request_id);
     if (!pending || pending.accountId !== accountId) throw new PageError(errorPages.expiredRequest);
     const client = await activeClient(deps.db, pending.clientId);
-    if (!client) throw new PageError(errorPages.unknownClient);
+    if (!client) throw new PageError(errorPages.unknownClient, { clientId: pending.clientId });
     request.pendingRequest = { id: fields.request_id, pending, client };
   };
 }
@@ -47,30 +47,37 @@ export function pendingRequestOf(request: FastifyRequest): NonNullable<FastifyRe
   return request.pendingRequest;
 }
 
-function describeRedirect(uri: string): string {
-  try {
-    return new URL(uri).host || uri;
-  } catch {
-    return uri;
-  }
-}
-
-/** A partner's website, shown as a link only when it is a plain web address (never javascript: or data:). */
-function website(uri: string | null): { href: string; label: string } | undefined {
-  if (!uri) return undefined;
+function hostOf(uri: string): { host: string; hostname: string } | undefined {
   try {
     const url = new URL(uri);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? { href: url.href, label: url.host } : undefined;
+    return url.host ? { host: url.host, hostname: url.hostname.toLowerCase() } : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function scopeDescriptions(scope: string): { name: string; description: string }[] {
-  return scope
-    .split(' ')
-    .filter(isScopeName)
-    .map((name) => ({ name, description: SCOPES[name] }));
+/** Whether the redirect goes to the partner's website host or a subdomain of it (or the site is a subdomain of it). */
+export function sameSite(redirectHostname: string, websiteHostname: string): boolean {
+  return (
+    redirectHostname === websiteHostname ||
+    redirectHostname.endsWith(`.${websiteHostname}`) ||
+    websiteHostname.endsWith(`.${redirectHostname}`)
+  );
+}
+
+/** Where the consent page lists each scope of the catalogue; typed against it, so a new scope must be placed. */
+export const SCOPE_KINDS: Record<ScopeName, 'see' | 'do'> = {
+  'app:read': 'see',
+  'conversations:read': 'see',
+  'users:read': 'see',
+  'conversations:write': 'do',
+  'webhooks:manage': 'do',
+};
+
+/** The requested scope as the consent page groups it: what the partner can see, and what it can do. */
+export function scopeGroups(scope: string): { see: ScopeName[]; do: ScopeName[] } {
+  const names = scope.split(' ').filter(isScopeName);
+  return { see: names.filter((n) => SCOPE_KINDS[n] === 'see'), do: names.filter((n) => SCOPE_KINDS[n] === 'do') };
 }
 
 /** The app picker: which of the account's apps the partner is added to. */
@@ -93,6 +100,8 @@ export async function renderConsent(
 ) {
   const { pending, client, app } = step;
   const site = website(client.client_uri);
+  const redirect = hostOf(pending.redirectUri);
+  const siteHost = site ? hostOf(site.href) : undefined;
   reply.header('content-security-policy', cspAllowingFormTarget(formTargetSource(pending.redirectUri)));
   const live = await findLiveAuthorization(db, client.client_id, app.id);
   return reply.view('consent', {
@@ -102,12 +111,16 @@ export async function renderConsent(
       website: site?.href,
       websiteLabel: site?.label,
       logo: client.logo_uri,
+      policy: website(client.policy_uri)?.href,
+      terms: website(client.tos_uri)?.href,
     },
     app,
     already: live ? { since: formatDate(reply.locals.locale, live.since) } : null,
     requestId: step.requestId,
-    redirectHost: describeRedirect(pending.redirectUri),
-    scopes: scopeDescriptions(pending.scope),
+    redirectHost: redirect?.host ?? pending.redirectUri,
+    // A visible warning when the browser would end up somewhere other than the partner's own site.
+    redirectElsewhere: Boolean(redirect && siteHost && !sameSite(redirect.hostname, siteHost.hostname)),
+    scopes: scopeGroups(pending.scope),
     email: request.session.email,
     canChooseAnother: step.canChooseAnother,
     csrfToken: reply.generateCsrf(),

@@ -6,7 +6,7 @@ import { AuthorizeQuery, disallowedScopes, formatScope, isPkceValue, OAuthError,
 import { type ClientRow, type Db, listManagedApps } from '@partner-oauth/storage';
 import type { AuthRequestStore, PendingRequest } from '../auth-requests.js';
 import { activeClient, renderConsent, renderPickApp } from '../consent-steps.js';
-import { errorPages, PageError } from '../pages.js';
+import { errorPages, PageError, website } from '../pages.js';
 import { loginUrl } from '../return-to.js';
 
 export interface AuthorizeRouteDeps {
@@ -41,6 +41,25 @@ function pkceChallenge(client: ClientRow, challenge: string | undefined, method:
   return challenge;
 }
 
+/** The hosts (or, for a private-use scheme, the scheme) of the client's redirect URIs, for its developer. */
+function registeredHosts(client: ClientRow): string[] {
+  const hosts = client.redirect_uris.map((uri) => {
+    try {
+      const url = new URL(uri);
+      return url.host || url.protocol;
+    } catch {
+      return uri;
+    }
+  });
+  return [...new Set(hosts)];
+}
+
+/** The way out of an error page: the partner's registered website, never a redirect URI it did not register. */
+function backTo(client: ClientRow): { href: string; client: string } | undefined {
+  const site = website(client.client_uri);
+  return site && { href: site.href, client: client.client_name };
+}
+
 const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (app, { db, requests, rateLimitPerMinute }) => {
   if (!app.hasRequestDecorator('authorizationResponse')) app.decorateRequest('authorizationResponse', null);
 
@@ -52,11 +71,18 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       // Until client and redirect URI are known good, errors stay on our page: never redirect (RFC 6749 §4.1.2.1).
       if (Array.isArray(query.client_id) || Array.isArray(query.redirect_uri)) throw new PageError(errorPages.repeatedParameter);
       const client = query.client_id ? await activeClient(db, query.client_id) : undefined;
-      if (!client) throw new PageError(errorPages.unknownClient);
+      if (!client) throw new PageError(errorPages.unknownClient, { clientId: query.client_id });
       const redirectUriSent = query.redirect_uri !== undefined;
       // RFC 6749 §3.1.2.3: with several registered, the request must name one.
       const redirectUri = redirectUriSent ? query.redirect_uri : client.redirect_uris.length === 1 ? client.redirect_uris[0] : undefined;
-      if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) throw new PageError(errorPages.badRedirectUri);
+      if (redirectUri === undefined || !client.redirect_uris.includes(redirectUri)) {
+        throw new PageError(errorPages.badRedirectUri, {
+          clientId: client.client_id,
+          redirectUri,
+          registeredHosts: registeredHosts(client),
+          back: backTo(client),
+        });
+      }
 
       // From here on, the error handler sends OAuth errors back to the partner.
       const state = single(query.state);

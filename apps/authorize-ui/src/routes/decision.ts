@@ -27,7 +27,8 @@ const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRouteDeps> = async (app,
     async (request, reply) => {
       const { client, pending } = pendingRequestOf(request);
       // The registration may have changed since the request was checked.
-      if (!client.redirect_uris.includes(pending.redirectUri)) throw new PageError(errorPages.unknownClient);
+      if (!client.redirect_uris.includes(pending.redirectUri))
+        throw new PageError(errorPages.unknownClient, { clientId: client.client_id });
       const target = { redirectUri: pending.redirectUri, state: pending.state };
       request.authorizationResponse = target;
       if (request.body.decision === 'deny') {
