@@ -1,6 +1,6 @@
 // authorize-ui configuration, validated once at start-up; unsafe development defaults refused in production.
 import { CodeConfig } from '@partner-oauth/ephemeral-store';
-import { CommonConfig, ConfigError, loadConfig, sharedProductionProblems, Type } from '@partner-oauth/service-kit';
+import { CommonConfig, loadConfig, refuseUnsafeProduction, Type } from '@partner-oauth/service-kit';
 import type { Static } from 'typebox';
 
 /** Development-only session secret; production refuses to start with it. */
@@ -35,12 +35,7 @@ export type AuthorizeUiConfig = Static<typeof AuthorizeUiConfig>;
 
 export function loadAuthorizeUiConfig(env: Record<string, string | undefined>): AuthorizeUiConfig {
   const config = loadConfig(AuthorizeUiConfig, env);
-  if (config.NODE_ENV === 'production') {
-    if (config.SESSION_SECRET === DEV_SESSION_SECRET) throw new ConfigError('SESSION_SECRET: must be set in production');
-    if (!config.ISSUER.startsWith('https://')) throw new ConfigError('ISSUER: must be an https URL in production');
-    const problems = sharedProductionProblems(config, ['SESSION_SECRET']);
-    if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  }
+  refuseUnsafeProduction(config, { SESSION_SECRET: DEV_SESSION_SECRET });
   return config;
 }
 

@@ -1,44 +1,19 @@
-// The browser side of the flow through inject(), against real Postgres and Redis.
-import { CodeStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { addTestClient } from '@partner-oauth/storage/testing';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
-let codes: CodeStore;
 const ISSUER = 'http://localhost:3000';
 const CALLBACK = 'http://localhost:4000/callback';
 const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code&state=xyz';
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadAuthorizeUiConfig({
-    DATABASE_URL: t.url,
-    REDIS_URL: redis.url,
-    ISSUER,
-    NODE_ENV: 'test',
-    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
-  codes = new CodeStore(redis.store);
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
-});
+const h = useApp({ env: { ISSUER, LOGIN_RATE_LIMIT_PER_MINUTE: '1000' } });
 
 function location(res: { headers: Record<string, unknown> }): URL {
   return new URL(String(res.headers.location), ISSUER);
 }
 
 async function signedIn(email: string, password: string): Promise<Browser> {
-  const browser = new Browser(app);
+  const browser = new Browser(h.app);
   const res = await browser.login(email, password);
   expect(res.statusCode).toBe(303);
   return browser;
@@ -47,7 +22,7 @@ async function signedIn(email: string, password: string): Promise<Browser> {
 describe('GET /oauth/authorize before the user is known', () => {
   it('unknown client_id: an error page, never a redirect', async () => {
     for (const url of ['/oauth/authorize?client_id=ghost&response_type=code', '/oauth/authorize?response_type=code']) {
-      const res = await app.inject(url);
+      const res = await h.app.inject(url);
       expect(res.statusCode).toBe(400);
       expect(res.headers.location).toBeUndefined();
       expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -62,7 +37,7 @@ describe('GET /oauth/authorize before the user is known', () => {
       'http://LOCALHOST:4000/callback',
       'http://localhost:4000/callback?x=1',
     ]) {
-      const res = await app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent(uri)}`);
+      const res = await h.app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent(uri)}`);
       expect(res.statusCode).toBe(400);
       expect(res.headers.location).toBeUndefined();
       expect(res.body).toContain('Invalid redirect address');
@@ -70,7 +45,7 @@ describe('GET /oauth/authorize before the user is known', () => {
   });
 
   it('missing response_type redirects with invalid_request, state and iss', async () => {
-    const res = await app.inject('/oauth/authorize?client_id=shoplifter&state=s1');
+    const res = await h.app.inject('/oauth/authorize?client_id=shoplifter&state=s1');
     expect(res.statusCode).toBe(302);
     const url = location(res);
     expect(`${url.origin}${url.pathname}`).toBe(CALLBACK);
@@ -83,14 +58,14 @@ describe('GET /oauth/authorize before the user is known', () => {
   });
 
   it('response_type other than code redirects with unsupported_response_type', async () => {
-    const res = await app.inject('/oauth/authorize?client_id=shoplifter&response_type=token&state=s2');
+    const res = await h.app.inject('/oauth/authorize?client_id=shoplifter&response_type=token&state=s2');
     expect(res.statusCode).toBe(302);
     expect(location(res).searchParams.get('error')).toBe('unsupported_response_type');
     expect(location(res).searchParams.get('state')).toBe('s2');
   });
 
   it('not signed in: to the login page, then back to the request', async () => {
-    const res = await app.inject(AUTHORIZE);
+    const res = await h.app.inject(AUTHORIZE);
     expect(res.statusCode).toBe(302);
     const url = location(res);
     expect(url.pathname).toBe('/login');
@@ -98,7 +73,7 @@ describe('GET /oauth/authorize before the user is known', () => {
   });
 
   it('sends the security headers on every page', async () => {
-    const res = await app.inject('/login');
+    const res = await h.app.inject('/login');
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
@@ -109,7 +84,7 @@ describe('GET /oauth/authorize before the user is known', () => {
 
 describe('login', () => {
   it('a wrong password stays on the login page with a message', async () => {
-    const browser = new Browser(app);
+    const browser = new Browser(h.app);
     const res = await browser.login('ada@example.com', 'wrong');
     expect(res.statusCode).toBe(401);
     expect(res.body).toContain('Email or password is incorrect.');
@@ -118,7 +93,7 @@ describe('login', () => {
   });
 
   it('signs in with an HttpOnly SameSite=Lax cookie, a new session id, and goes back', async () => {
-    const browser = new Browser(app);
+    const browser = new Browser(h.app);
     const page = await browser.get(`/login?return_to=${encodeURIComponent(AUTHORIZE)}`);
     const before = browser.cookies.get('sid');
     const res = await browser.post('/login', {
@@ -136,14 +111,14 @@ describe('login', () => {
   });
 
   it('a login POST without the form token is refused', async () => {
-    const res = await new Browser(app).post('/login', { email: 'ada@example.com', password: 'lovelace-1815' });
+    const res = await new Browser(h.app).post('/login', { email: 'ada@example.com', password: 'lovelace-1815' });
     expect(res.statusCode).toBe(403);
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
   it('return_to never leaves this site', async () => {
     for (const evil of ['//evil.example', '/\\evil.example', 'https://evil.example', 'https:evil.example', '/%2F%2Fevil.example']) {
-      const browser = new Browser(app);
+      const browser = new Browser(h.app);
       const res = await browser.login('ada@example.com', 'lovelace-1815', evil);
       expect(res.statusCode).toBe(303);
       expect(res.headers.location).toBe('/');
@@ -159,7 +134,7 @@ describe('consent', () => {
     expect(picker.body).toContain('Acme Support');
     expect(picker.body).toContain('Acme Sales');
     const requestId = hidden(picker.body, 'request_id');
-    const sales = t.ids.apps['Acme Sales'] as string;
+    const sales = h.t.ids.apps['Acme Sales'] as string;
     const consent = await browser.get(`/oauth/consent?request_id=${requestId}&app_id=${sales}`);
     expect(consent.statusCode).toBe(200);
     expect(consent.body).toContain('Shoplifter wants access to Acme Sales');
@@ -175,11 +150,11 @@ describe('consent', () => {
     expect(`${url.origin}${url.pathname}`).toBe(CALLBACK);
     expect(url.searchParams.get('state')).toBe('xyz');
     expect(url.searchParams.get('iss')).toBe(ISSUER);
-    const grant = await codes.redeem(url.searchParams.get('code') as string, 'shoplifter');
+    const grant = await h.codes.redeem(url.searchParams.get('code') as string, 'shoplifter');
     expect(grant).toMatchObject({
       clientId: 'shoplifter',
       appId: sales,
-      accountId: t.ids.accounts['ada@example.com'],
+      accountId: h.t.ids.accounts['ada@example.com'],
       redirectUri: CALLBACK,
       redirectUriSent: false,
     });
@@ -240,7 +215,7 @@ describe('consent', () => {
     const picker = await browser.get(AUTHORIZE);
     const res = await browser.post('/oauth/decision', {
       request_id: hidden(picker.body, 'request_id'),
-      app_id: t.ids.apps['Grace Shop'] as string,
+      app_id: h.t.ids.apps['Grace Shop'] as string,
       decision: 'allow',
       _csrf: hidden(picker.body, '_csrf'),
     });
@@ -255,7 +230,7 @@ describe('consent', () => {
     const own = await grace.get(AUTHORIZE);
     const res = await grace.post('/oauth/decision', {
       request_id: hidden(picker.body, 'request_id'),
-      app_id: t.ids.apps['Grace Shop'] as string,
+      app_id: h.t.ids.apps['Grace Shop'] as string,
       decision: 'allow',
       _csrf: hidden(own.body, '_csrf'),
     });
@@ -264,7 +239,7 @@ describe('consent', () => {
   });
 
   it('escapes partner-supplied text', async () => {
-    await addTestClient(t.db, 'xss', {
+    await addTestClient(h.t.db, 'xss', {
       client_name: '<script>alert(1)</script>',
       description: '<img src=x onerror=alert(2)>',
       redirect_uris: ['https://xss.example/cb'],
@@ -295,14 +270,14 @@ describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
   const errorOf = (res: { headers: Record<string, unknown> }) => Object.fromEntries(location(res).searchParams);
 
   it('a repeated parameter: error page for client_id and redirect_uri, error redirect otherwise', async () => {
-    const page = await app.inject('/oauth/authorize?client_id=shoplifter&client_id=shoplifter&response_type=code');
+    const page = await h.app.inject('/oauth/authorize?client_id=shoplifter&client_id=shoplifter&response_type=code');
     expect(page.statusCode).toBe(400);
     expect(page.headers.location).toBeUndefined();
     const uri = encodeURIComponent(CALLBACK);
-    const page2 = await app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${uri}&redirect_uri=${uri}`);
+    const page2 = await h.app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${uri}&redirect_uri=${uri}`);
     expect(page2.statusCode).toBe(400);
     expect(page2.headers.location).toBeUndefined();
-    const res = await app.inject('/oauth/authorize?client_id=shoplifter&response_type=code&state=a&scope=app:read&scope=users:read');
+    const res = await h.app.inject('/oauth/authorize?client_id=shoplifter&response_type=code&state=a&scope=app:read&scope=users:read');
     expect(res.statusCode).toBe(302);
     expect(errorOf(res)).toEqual({ error: 'invalid_request', error_description: 'parameter scope is repeated', state: 'a', iss: ISSUER });
   });
@@ -329,7 +304,7 @@ describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
       decision: 'allow',
       _csrf: hidden(consent.body, '_csrf'),
     });
-    const grant = await codes.redeem(location(res).searchParams.get('code') as string, 'shoplifter');
+    const grant = await h.codes.redeem(location(res).searchParams.get('code') as string, 'shoplifter');
     expect(grant).toMatchObject({ scope: 'app:read users:read' });
   });
 
@@ -353,7 +328,9 @@ describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
       decision: 'allow',
       _csrf: hidden(ok.body, '_csrf'),
     });
-    expect(await codes.redeem(location(res).searchParams.get('code') as string, 'shoplifter')).toMatchObject({ codeChallenge: CHALLENGE });
+    expect(await h.codes.redeem(location(res).searchParams.get('code') as string, 'shoplifter')).toMatchObject({
+      codeChallenge: CHALLENGE,
+    });
     for (const q of [
       `code_challenge=${CHALLENGE}&code_challenge_method=plain`,
       `code_challenge=${CHALLENGE}`,
@@ -367,7 +344,7 @@ describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
   });
 
   it('PKCE is required for clients registered so', async () => {
-    await t.db.updateTable('clients').set({ require_pkce: true }).where('client_id', '=', 'shoplifter').execute();
+    await h.t.db.updateTable('clients').set({ require_pkce: true }).where('client_id', '=', 'shoplifter').execute();
     try {
       const browser = await signedIn('grace@example.com', 'hopper-1906');
       const res = await authorize(browser, '');
@@ -379,23 +356,23 @@ describe('authorization request parameters (RFC 6749, 7636, 9207)', () => {
       });
       expect((await authorize(browser, `code_challenge=${CHALLENGE}&code_challenge_method=S256`)).statusCode).toBe(200);
     } finally {
-      await t.db.updateTable('clients').set({ require_pkce: false }).where('client_id', '=', 'shoplifter').execute();
+      await h.t.db.updateTable('clients').set({ require_pkce: false }).where('client_id', '=', 'shoplifter').execute();
     }
   });
 
   it('a disabled client cannot start a flow', async () => {
-    await t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'shoplifter').execute();
+    await h.t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'shoplifter').execute();
     try {
-      const res = await app.inject(AUTHORIZE);
+      const res = await h.app.inject(AUTHORIZE);
       expect(res.statusCode).toBe(400);
       expect(res.headers.location).toBeUndefined();
     } finally {
-      await t.db.updateTable('clients').set({ status: 'active' }).where('client_id', '=', 'shoplifter').execute();
+      await h.t.db.updateTable('clients').set({ status: 'active' }).where('client_id', '=', 'shoplifter').execute();
     }
   });
 
   it('serves the RFC 8414 metadata at the issuer', async () => {
-    const res = await app.inject('/.well-known/oauth-authorization-server');
+    const res = await h.app.inject('/.well-known/oauth-authorization-server');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       issuer: ISSUER,

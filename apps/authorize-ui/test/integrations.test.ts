@@ -1,38 +1,15 @@
-// Connected integrations, the consent page's extras (already connected, switch account) and message negotiation.
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { sha256 } from '@partner-oauth/service-kit';
 import { findActiveToken, issueToken } from '@partner-oauth/storage';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { negotiateLocale } from '../src/i18n/index.js';
-import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
 const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code&state=xyz';
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadAuthorizeUiConfig({
-    DATABASE_URL: t.url,
-    REDIS_URL: redis.url,
-    ISSUER: 'http://localhost:3000',
-    NODE_ENV: 'test',
-    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
-});
+const h = useApp({ env: { ISSUER: 'http://localhost:3000', LOGIN_RATE_LIMIT_PER_MINUTE: '1000' } });
 
 async function signedIn(email: string, password: string): Promise<Browser> {
-  const browser = new Browser(app);
+  const browser = new Browser(h.app);
   expect((await browser.login(email, password)).statusCode).toBe(303);
   return browser;
 }
@@ -40,10 +17,10 @@ async function signedIn(email: string, password: string): Promise<Browser> {
 /** Grants Shoplifter `appName` as the seeded owner would, returning the token's hash. */
 async function connect(appName: string, email: string, token: string): Promise<string> {
   const tokenHash = sha256(token);
-  await issueToken(t.db, {
+  await issueToken(h.t.db, {
     clientId: 'shoplifter',
-    appId: t.ids.apps[appName] as string,
-    accountId: t.ids.accounts[email] as string,
+    appId: h.t.ids.apps[appName] as string,
+    accountId: h.t.ids.accounts[email] as string,
     scope: 'app:read conversations:read',
     tokenHash,
     codeHash: null,
@@ -53,7 +30,7 @@ async function connect(appName: string, email: string, token: string): Promise<s
 
 describe('Connected integrations', () => {
   it('asks to sign in first, and comes back after', async () => {
-    const res = await app.inject('/integrations');
+    const res = await h.app.inject('/integrations');
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('/login?return_to=%2Fintegrations');
   });
@@ -82,7 +59,7 @@ describe('Connected integrations', () => {
     });
     expect(refused.statusCode).toBe(404);
     expect(refused.body).toContain('Not your integration');
-    expect(await findActiveToken(t.db, tokenHash)).toBeDefined();
+    expect(await findActiveToken(h.t.db, tokenHash)).toBeDefined();
 
     const removed = await grace.post('/integrations/remove', {
       authorization_id: hidden(page.body, 'authorization_id'),
@@ -90,10 +67,10 @@ describe('Connected integrations', () => {
     });
     expect(removed.statusCode).toBe(303);
     expect(removed.headers.location).toBe('/integrations');
-    expect(await findActiveToken(t.db, tokenHash)).toBeUndefined();
-    const notices = await t.db.selectFrom('webhook_deliveries').select(['client_id', 'app_id', 'reason', 'url']).execute();
+    expect(await findActiveToken(h.t.db, tokenHash)).toBeUndefined();
+    const notices = await h.t.db.selectFrom('webhook_deliveries').select(['client_id', 'app_id', 'reason', 'url']).execute();
     expect(notices).toEqual([
-      { client_id: 'shoplifter', app_id: t.ids.apps['Grace Shop'], reason: 'owner_removed', url: 'http://localhost:4000/removed' },
+      { client_id: 'shoplifter', app_id: h.t.ids.apps['Grace Shop'], reason: 'owner_removed', url: 'http://localhost:4000/removed' },
     ]);
 
     const after = await grace.get('/integrations');
@@ -123,7 +100,7 @@ describe('consent page', () => {
     const ada = await signedIn('ada@example.com', 'lovelace-1815');
     const picker = await ada.get(AUTHORIZE);
     const requestId = hidden(picker.body, 'request_id');
-    const support = t.ids.apps['Acme Support'] as string;
+    const support = h.t.ids.apps['Acme Support'] as string;
     const first = await ada.get(`/oauth/consent?request_id=${requestId}&app_id=${support}`);
     expect(first.body).toContain('Shoplifter wants access to Acme Support');
     expect(first.body).toContain('Website: <a href="http://localhost:4000/" rel="noopener noreferrer">localhost:4000</a>');
@@ -178,7 +155,7 @@ describe('messages', () => {
   });
 
   it('pages declare their language', async () => {
-    const res = await app.inject({ url: '/login', headers: { 'accept-language': 'de-DE, de;q=0.9' } });
+    const res = await h.app.inject({ url: '/login', headers: { 'accept-language': 'de-DE, de;q=0.9' } });
     expect(res.body).toContain('<html lang="de">');
     expect(res.body).toContain('<title>Anmelden · Smooch</title>');
   });

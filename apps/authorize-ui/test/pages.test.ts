@@ -1,76 +1,56 @@
 // What the pages tell people (issue 15 items 4, 6-10): the product's name, error pages with a way out, the consent
 // page's trust signals, the removal confirmation and "last used", polish, and five languages; inject() on real stores.
 import { SCOPE_NAMES } from '@partner-oauth/contracts';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { sha256 } from '@partner-oauth/service-kit';
 import { findActiveToken, issueToken } from '@partner-oauth/storage';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { en } from '../src/i18n/en.js';
 import { catalogues, chooseLocale } from '../src/i18n/index.js';
 import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
 const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code&state=xyz';
+const SETTINGS = { ISSUER: 'http://localhost:3000', LOGIN_RATE_LIMIT_PER_MINUTE: '1000' };
+const h = useApp({ env: SETTINGS });
 const env = (extra: Record<string, string> = {}) =>
-  loadAuthorizeUiConfig({
-    DATABASE_URL: t.url,
-    REDIS_URL: redis.url,
-    ISSUER: 'http://localhost:3000',
-    NODE_ENV: 'test',
-    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
-    ...extra,
-  });
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  app = await buildApp({ config: env(), db: t.db, store: redis.store, logger: false });
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
-});
+  loadAuthorizeUiConfig({ DATABASE_URL: h.t.url, REDIS_URL: h.redis.url, NODE_ENV: 'test', ...SETTINGS, ...extra });
 
 async function signedIn(email: string, password: string, headers: Record<string, string> = {}): Promise<Browser> {
-  const browser = new Browser(app, headers);
+  const browser = new Browser(h.app, headers);
   expect((await browser.login(email, password)).statusCode).toBe(303);
   return browser;
 }
 
 async function withClient<T>(changes: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
-  const before = await t.db.selectFrom('clients').selectAll().where('client_id', '=', 'shoplifter').executeTakeFirstOrThrow();
-  await t.db.updateTable('clients').set(changes).where('client_id', '=', 'shoplifter').execute();
+  const before = await h.t.db.selectFrom('clients').selectAll().where('client_id', '=', 'shoplifter').executeTakeFirstOrThrow();
+  await h.t.db.updateTable('clients').set(changes).where('client_id', '=', 'shoplifter').execute();
   try {
     return await run();
   } finally {
     const restore = Object.fromEntries(Object.keys(changes).map((k) => [k, (before as Record<string, unknown>)[k]]));
-    await t.db.updateTable('clients').set(restore).where('client_id', '=', 'shoplifter').execute();
+    await h.t.db.updateTable('clients').set(restore).where('client_id', '=', 'shoplifter').execute();
   }
 }
 
 describe('the product’s name (item 4)', () => {
   it('sign-in says who is asking when a partner sent the browser, and names the product otherwise', async () => {
-    const res = await app.inject(`/login?return_to=${encodeURIComponent(AUTHORIZE)}`);
+    const res = await h.app.inject(`/login?return_to=${encodeURIComponent(AUTHORIZE)}`);
     expect(res.body).toContain('<h1>Sign in to Smooch to continue to Shoplifter</h1>');
     expect(res.body).toContain('<title>Sign in · Smooch</title>');
     expect(res.body).toContain('<img src="/static/logo.svg" alt="" width="28" height="28"><span>Smooch</span>');
-    const plain = await app.inject('/login');
+    const plain = await h.app.inject('/login');
     expect(plain.body).toContain('<h1>Sign in to Smooch</h1>');
     // An unknown client in return_to names no one.
-    const ghost = await app.inject(`/login?return_to=${encodeURIComponent('/oauth/authorize?client_id=ghost')}`);
+    const ghost = await h.app.inject(`/login?return_to=${encodeURIComponent('/oauth/authorize?client_id=ghost')}`);
     expect(ghost.body).toContain('<h1>Sign in to Smooch</h1>');
   });
 
   it('comes from configuration: name and logo', async () => {
     const other = await buildApp({
       config: env({ PRODUCT_NAME: 'Acme <Chat>', PRODUCT_LOGO: 'https://cdn.example/logo.png' }),
-      db: t.db,
-      store: redis.store,
+      db: h.t.db,
+      store: h.redis.store,
       logger: false,
     });
     try {
@@ -87,7 +67,7 @@ describe('the product’s name (item 4)', () => {
 
 describe('error pages (item 6)', () => {
   it('unknown client: the code, the client_id (escaped), the request id, and a way to the account', async () => {
-    const res = await app.inject({
+    const res = await h.app.inject({
       url: '/oauth/authorize?client_id=%3Cb%3Eghost&response_type=code',
       headers: { 'x-request-id': 'req-abc-123' },
     });
@@ -101,7 +81,7 @@ describe('error pages (item 6)', () => {
 
   it('unregistered redirect_uri: shows it as text beside the registered hosts, and links back to the partner’s website only', async () => {
     const evil = 'https://evil.example/cb?"><script>alert(1)</script>';
-    const res = await app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent(evil)}`);
+    const res = await h.app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent(evil)}`);
     expect(res.statusCode).toBe(400);
     expect(res.headers.location).toBeUndefined();
     expect(res.body).toContain('<code>invalid_request</code>');
@@ -113,14 +93,14 @@ describe('error pages (item 6)', () => {
     expect(res.body).not.toContain('<script>');
     // A website that is not a plain web address is no way out: the account is.
     await withClient({ client_uri: 'javascript:alert(1)' }, async () => {
-      const page = await app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent(evil)}`);
+      const page = await h.app.inject(`/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent(evil)}`);
       expect(page.body).not.toContain('javascript:');
       expect(page.body).toContain('<a href="/">Go to your account</a>');
     });
   });
 
   it('every error page carries a request id, in the visitor’s language', async () => {
-    const res = await app.inject({ url: '/nowhere', headers: { 'accept-language': 'fr' } });
+    const res = await h.app.inject({ url: '/nowhere', headers: { 'accept-language': 'fr' } });
     expect(res.statusCode).toBe(404);
     expect(res.body).toContain('Page introuvable');
     expect(res.body).toMatch(/<dt>ID de requête<\/dt><dd><code>[^<]+<\/code><\/dd>/);
@@ -180,10 +160,10 @@ describe('consent trust signals (item 7)', () => {
 describe('Connected integrations (item 8)', () => {
   it('shows who allowed it, since when and when last used; Remove asks first, on a page of its own', async () => {
     const tokenHash = sha256('poat_pages_test_grace');
-    const { authorizationId } = await issueToken(t.db, {
+    const { authorizationId } = await issueToken(h.t.db, {
       clientId: 'shoplifter',
-      appId: t.ids.apps['Grace Shop'] as string,
-      accountId: t.ids.accounts['grace@example.com'] as string,
+      appId: h.t.ids.apps['Grace Shop'] as string,
+      accountId: h.t.ids.accounts['grace@example.com'] as string,
       scope: 'app:read',
       tokenHash,
       codeHash: null,
@@ -194,7 +174,7 @@ describe('Connected integrations (item 8)', () => {
     expect(list.body).toContain('Not used yet');
     expect(list.body).toContain('“Last used” is when the partner last used its access');
 
-    await t.db
+    await h.t.db
       .updateTable('authorizations')
       .set({ last_used_at: new Date('2026-11-30T07:42:00Z') })
       .where('id', '=', authorizationId)
@@ -207,7 +187,7 @@ describe('Connected integrations (item 8)', () => {
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain('<h1>Remove Shoplifter from Grace Shop?</h1>');
     expect(confirm.body).toContain('<a class="button" href="/integrations">Cancel</a>');
-    expect(await findActiveToken(t.db, tokenHash)).toBeDefined();
+    expect(await findActiveToken(h.t.db, tokenHash)).toBeDefined();
     // Another account's confirmation page tells nothing.
     const ada = await signedIn('ada@example.com', 'lovelace-1815');
     expect((await ada.get(`/integrations/remove?authorization_id=${authorizationId}`)).statusCode).toBe(404);
@@ -215,11 +195,11 @@ describe('Connected integrations (item 8)', () => {
     expect((await grace.post('/integrations/remove', { authorization_id: authorizationId })).statusCode).toBe(403);
     const removed = await grace.post('/integrations/remove', { authorization_id: authorizationId, _csrf: hidden(confirm.body, '_csrf') });
     expect(removed.statusCode).toBe(303);
-    expect(await findActiveToken(t.db, tokenHash)).toBeUndefined();
+    expect(await findActiveToken(h.t.db, tokenHash)).toBeUndefined();
   });
 
   it('the confirmation page asks a signed-out visitor to sign in', async () => {
-    const res = await app.inject('/integrations/remove?authorization_id=x');
+    const res = await h.app.inject('/integrations/remove?authorization_id=x');
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('/login?return_to=%2Fintegrations');
   });
@@ -232,17 +212,17 @@ describe('polish (item 10)', () => {
     expect(picker.body).toContain('Choose an app for Shoplifter');
     expect(picker.body).not.toContain('checked');
     expect(picker.body).toContain(' required>');
-    const failed = await new Browser(app).login('ada@example.com', 'wrong');
+    const failed = await new Browser(h.app).login('ada@example.com', 'wrong');
     expect(failed.body).toContain('<p class="error" role="alert" id="login-error" tabindex="-1" autofocus>');
   });
 
   it('serves a favicon, and the stylesheet inherits fonts in controls and has a dark palette', async () => {
-    const page = await app.inject('/login');
+    const page = await h.app.inject('/login');
     expect(page.body).toContain('<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">');
-    const icon = await app.inject('/static/favicon.svg');
+    const icon = await h.app.inject('/static/favicon.svg');
     expect(icon.statusCode).toBe(200);
     expect(icon.headers['content-type']).toMatch(/^image\/svg\+xml/);
-    const css = (await app.inject('/static/app.css')).body;
+    const css = (await h.app.inject('/static/app.css')).body;
     expect(css).toMatch(/button,\s*input\s*\{\s*font: inherit;/);
     expect(css).toContain('@media (prefers-color-scheme: dark)');
   });
@@ -279,19 +259,19 @@ describe('languages (item 9)', () => {
   });
 
   it('follows Accept-Language; the switcher’s choice, kept in a cookie, comes first', async () => {
-    const fr = await app.inject({ url: '/login', headers: { 'accept-language': 'fr-FR,fr;q=0.9' } });
+    const fr = await h.app.inject({ url: '/login', headers: { 'accept-language': 'fr-FR,fr;q=0.9' } });
     expect(fr.body).toContain('<html lang="fr">');
     expect(fr.body).toContain('<h1>Connectez-vous à Smooch</h1>');
     expect(fr.body).toContain('<a href="/language?lang=ja&amp;return_to=%2Flogin" lang="ja" hreflang="ja">日本語</a>');
 
-    const switched = await app.inject('/language?lang=ja&return_to=%2Flogin');
+    const switched = await h.app.inject('/language?lang=ja&return_to=%2Flogin');
     expect(switched.statusCode).toBe(303);
     expect(switched.headers.location).toBe('/login');
     const cookie = String(switched.headers['set-cookie']);
     expect(cookie).toMatch(/^lang=ja;/);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
-    const ja = await app.inject({ url: '/login', headers: { 'accept-language': 'fr', cookie: 'lang=ja' } });
+    const ja = await h.app.inject({ url: '/login', headers: { 'accept-language': 'fr', cookie: 'lang=ja' } });
     expect(ja.body).toContain('<html lang="ja">');
     expect(ja.body).toContain('<h1>Smooch にログイン</h1>');
     expect(ja.body).toContain('aria-current="true">日本語</a>');
@@ -299,14 +279,14 @@ describe('languages (item 9)', () => {
   });
 
   it('the switcher ignores an unknown language and never leaves the site', async () => {
-    const unknown = await app.inject('/language?lang=xx&return_to=%2Flogin');
+    const unknown = await h.app.inject('/language?lang=xx&return_to=%2Flogin');
     expect(unknown.statusCode).toBe(303);
     expect(unknown.headers['set-cookie']).toBeUndefined();
     for (const evil of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
-      const res = await app.inject(`/language?lang=de&return_to=${encodeURIComponent(evil)}`);
+      const res = await h.app.inject(`/language?lang=de&return_to=${encodeURIComponent(evil)}`);
       expect(res.headers.location).toBe('/');
     }
-    expect((await app.inject('/language')).statusCode).toBe(400);
+    expect((await h.app.inject('/language')).statusCode).toBe(400);
   });
 
   it('the consent page speaks the chosen language, scopes included', async () => {

@@ -1,40 +1,20 @@
-// Session limits and sign-in throttling, on a fake clock and real Redis.
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { FakeClock } from '@partner-oauth/service-kit';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, loadAuthorizeUiConfig } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
 const clock = new FakeClock();
-let app: FastifyInstance;
 const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code';
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadAuthorizeUiConfig({
-    NODE_ENV: 'test',
-    SESSION_IDLE_SECONDS: '600',
-    SESSION_ABSOLUTE_SECONDS: '3600',
-    LOGIN_RATE_LIMIT_PER_MINUTE: '8',
-    LOGIN_FAILURES_PER_ACCOUNT: '3',
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, clock, logger: false });
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
+const h = useApp({
+  env: { SESSION_IDLE_SECONDS: '600', SESSION_ABSOLUTE_SECONDS: '3600', LOGIN_RATE_LIMIT_PER_MINUTE: '8', LOGIN_FAILURES_PER_ACCOUNT: '3' },
+  clock,
 });
 
 const signedIn = async (browser: Browser) => (await browser.get(AUTHORIZE)).statusCode === 200;
 
 describe('session lifetime', () => {
   it('ends after the idle limit', async () => {
-    const browser = new Browser(app);
+    const browser = new Browser(h.app);
     await browser.login('grace@example.com', 'hopper-1906');
     clock.advance(590_000);
     expect(await signedIn(browser)).toBe(true);
@@ -45,7 +25,7 @@ describe('session lifetime', () => {
   });
 
   it('ends after the absolute limit however active', async () => {
-    const browser = new Browser(app);
+    const browser = new Browser(h.app);
     await browser.login('grace@example.com', 'hopper-1906');
     for (let i = 0; i < 7; i++) {
       clock.advance(500_000);
@@ -58,7 +38,7 @@ describe('session lifetime', () => {
 
 describe('sign-in throttling', () => {
   it('throttles an account after repeated failures, even with the right password, with Retry-After', async () => {
-    const browser = new Browser(app);
+    const browser = new Browser(h.app);
     for (let i = 0; i < 3; i++) expect((await browser.login('ada@example.com', 'wrong')).statusCode).toBe(401);
     const res = await browser.login('ada@example.com', 'lovelace-1815');
     expect(res.statusCode).toBe(429);
@@ -71,7 +51,7 @@ describe('sign-in throttling', () => {
   });
 
   it('limits sign-in attempts per address with 429 and Retry-After', async () => {
-    const browser = new Browser(app);
+    const browser = new Browser(h.app);
     const page = await browser.get('/login');
     const token = hidden(page.body, '_csrf');
     const statuses: number[] = [];

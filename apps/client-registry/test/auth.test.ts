@@ -33,10 +33,10 @@ describe('admin authentication', () => {
 
   it('refuses a key once it is revoked, and keeps accepting the others', async () => {
     const other = 'poak_second-key-for-revocation-0123456789abcdefgh';
-    await createAdminKey(h.testDb.db, { name: 'to-revoke', keyHash: sha256(other) });
+    await createAdminKey(h.t.db, { name: 'to-revoke', keyHash: sha256(other) });
     const before = await h.app.inject({ method: 'GET', url: '/v1/clients', headers: { authorization: `Bearer ${other}` } });
     expect(before.statusCode).toBe(200);
-    expect((await revokeAdminKey(h.testDb.db, 'to-revoke')).map((k) => k.name)).toEqual(['to-revoke']);
+    expect((await revokeAdminKey(h.t.db, 'to-revoke')).map((k) => k.name)).toEqual(['to-revoke']);
     const after = await h.app.inject({ method: 'GET', url: '/v1/clients', headers: { authorization: `Bearer ${other}` } });
     expect(after.statusCode).toBe(401);
     expect(after.json()).toEqual({ error: 'unauthorized', message: 'invalid bearer token' });
@@ -45,9 +45,9 @@ describe('admin authentication', () => {
 
   it('records when a key was last used, at most once a minute', async () => {
     const key = 'poak_key-for-last-used-0123456789abcdefghijklmnopq';
-    const row = await createAdminKey(h.testDb.db, { name: 'last-used', keyHash: sha256(key) });
+    const row = await createAdminKey(h.t.db, { name: 'last-used', keyHash: sha256(key) });
     const lastUsed = async () =>
-      (await h.testDb.db.selectFrom('admin_keys').select('last_used_at').where('id', '=', row.id).executeTakeFirstOrThrow()).last_used_at;
+      (await h.t.db.selectFrom('admin_keys').select('last_used_at').where('id', '=', row.id).executeTakeFirstOrThrow()).last_used_at;
     expect(await lastUsed()).toBeNull();
     await h.app.inject({ method: 'GET', url: '/v1/clients', headers: { authorization: `Bearer ${key}` } });
     // The write is off the request's path; poll briefly for it.

@@ -12,7 +12,7 @@ const h = useApp();
 async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(h.testDb.db, argv, { out: (l) => out.push(l), err: (l) => err.push(l), passwordParams: TEST_PASSWORD_PARAMS });
+  const code = await runCli(h.t.db, argv, { out: (l) => out.push(l), err: (l) => err.push(l), passwordParams: TEST_PASSWORD_PARAMS });
   return { code, out, err };
 }
 
@@ -68,7 +68,7 @@ describe('accounts, apps and members', () => {
   it('creates an account with a hashed password, an app, and makes the account its owner', async () => {
     const account = await cli('accounts', 'create', '--email', 'Lin@Example.com', '--password', 'correct-horse-1');
     expect(account.code).toBe(0);
-    const row = await findAccountByEmail(h.testDb.db, 'lin@example.com');
+    const row = await findAccountByEmail(h.t.db, 'lin@example.com');
     expect(row?.password_hash).not.toContain('correct-horse-1');
     expect(await verifyPassword('correct-horse-1', row?.password_hash as string)).toBe(true);
 
@@ -77,7 +77,7 @@ describe('accounts, apps and members', () => {
     expect(appId).toMatch(/^[0-9a-f]{24}$/);
     const member = await cli('members', 'add', '--app', appId, '--email', 'lin@example.com', '--role', 'owner');
     expect(member).toEqual({ code: 0, out: [`lin@example.com is now an owner of Lin Shop (${appId})`], err: [] });
-    expect(await listAppsForAccount(h.testDb.db, row?.id as string)).toEqual([{ id: appId, name: 'Lin Shop' }]);
+    expect(await listAppsForAccount(h.t.db, row?.id as string)).toEqual([{ id: appId, name: 'Lin Shop' }]);
   });
 
   it.each([
@@ -97,7 +97,7 @@ describe('accounts, apps and members', () => {
   });
 
   it('refuses to add an unknown email to an app', async () => {
-    const appId = h.testDb.ids.apps['Grace Shop'] as string;
+    const appId = h.t.ids.apps['Grace Shop'] as string;
     const res = await cli('members', 'add', '--app', appId, '--email', 'ghost@example.com');
     expect(res.err[0]).toBe('error: no account has the email ghost@example.com');
   });

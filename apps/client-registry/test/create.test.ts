@@ -85,12 +85,12 @@ describe('POST /v1/clients', () => {
 
   it('stores the client secret only as its SHA-256, and the webhook secret not at all', async () => {
     const { client_id, client_secret, webhook_secret } = (await create(validClient)).json();
-    const secrets = await h.testDb.db.selectFrom('client_secrets').selectAll().where('client_id', '=', client_id).execute();
+    const secrets = await h.t.db.selectFrom('client_secrets').selectAll().where('client_id', '=', client_id).execute();
     expect(secrets).toHaveLength(1);
     expect(secrets[0]?.secret_hash).toBe(sha256(client_secret));
 
     // Nowhere in the database, in any column of any table, does the clear secret appear.
-    const dump = await h.testDb.db
+    const dump = await h.t.db
       .selectFrom('client_secrets')
       .fullJoin('clients', 'clients.client_id', 'client_secrets.client_id')
       .selectAll()
@@ -137,7 +137,7 @@ describe('POST /v1/clients', () => {
       require_pkce: true,
       remove_url: 'https://acme.example/oauth/removed?source=platform',
     });
-    const row = await h.testDb.db.selectFrom('clients').selectAll().where('client_id', '=', body.client_id).executeTakeFirstOrThrow();
+    const row = await h.t.db.selectFrom('clients').selectAll().where('client_id', '=', body.client_id).executeTakeFirstOrThrow();
     expect(row.allowed_scopes).toEqual(['app:read', 'conversations:read', 'conversations:write', 'users:read']);
     expect(row.default_scope).toBe('app:read conversations:read');
     expect(row.webhook_secret_version).toBe(1);
@@ -389,7 +389,7 @@ describe('POST /v1/clients refusals', () => {
   });
 
   it('creates nothing when it refuses', async () => {
-    const before = await h.testDb.db
+    const before = await h.t.db
       .selectFrom('clients')
       .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirstOrThrow();
@@ -397,7 +397,7 @@ describe('POST /v1/clients refusals', () => {
     await create({ ...validClient, logo_uri: 'http://evil.example/x.png' });
     await create({ ...validClient, scope: 'app:read admin' });
     await create({ ...validClient, remove_url: 'http://evil.example/removed' });
-    const after = await h.testDb.db
+    const after = await h.t.db
       .selectFrom('clients')
       .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirstOrThrow();

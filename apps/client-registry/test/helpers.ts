@@ -1,20 +1,18 @@
 // Builds the real app on a per-file clone of the template database, with helpers for authenticated calls.
 import { sha256 } from '@partner-oauth/service-kit';
 import { createAdminKey } from '@partner-oauth/storage';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { type AppHarness, useApp as useTestApp } from '@partner-oauth/test-support/app';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/app.js';
-import { loadRegistryConfig } from '../src/config.js';
+import { loadClientRegistryConfig } from '../src/config.js';
 
 export const ADMIN_TOKEN = 'poak_test-admin-key-0123456789abcdefghijklmnop';
 export const ADMIN_KEY_NAME = 'test-suite';
 export const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export const WEBHOOK_SIGNING_KEY = 'test-webhook-signing-key-0123456789abcdefghij';
 
-export interface Harness {
-  app: FastifyInstance;
-  testDb: TestDatabase;
+export interface Harness extends AppHarness {
+  /** The test suite's own admin key (full access). */
   adminKeyId: string;
   /** An authenticated request. */
   call(opts: InjectOptions): Promise<LightMyRequestResponse>;
@@ -22,19 +20,14 @@ export interface Harness {
 
 /** Registers beforeAll/afterAll hooks; the returned object is filled in once they run. */
 export function useApp(): Harness {
-  const harness = {} as Harness;
-  beforeAll(async () => {
-    harness.testDb = await createTestDatabase(inject('templateDatabase'));
-    harness.adminKeyId = (await createAdminKey(harness.testDb.db, { name: ADMIN_KEY_NAME, keyHash: sha256(ADMIN_TOKEN) })).id;
-    const config = loadRegistryConfig({ NODE_ENV: 'test', WEBHOOK_SIGNING_KEY });
-    harness.app = await buildApp({ config, db: harness.testDb.db, logger: false });
-    harness.call = (opts) => harness.app.inject({ ...opts, headers: { ...AUTH, ...opts.headers } });
+  return useTestApp<Harness>({
+    redis: false,
+    build: ({ t }) => buildApp({ config: loadClientRegistryConfig({ NODE_ENV: 'test', WEBHOOK_SIGNING_KEY }), db: t.db, logger: false }),
+    extend: async ({ app, t }) => ({
+      adminKeyId: (await createAdminKey(t.db, { name: ADMIN_KEY_NAME, keyHash: sha256(ADMIN_TOKEN) })).id,
+      call: (opts: InjectOptions) => app.inject({ ...opts, headers: { ...AUTH, ...opts.headers } }),
+    }),
   });
-  afterAll(async () => {
-    await harness.app?.close();
-    await harness.testDb?.drop();
-  });
-  return harness;
 }
 
 export const validClient = {

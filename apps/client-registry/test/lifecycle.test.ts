@@ -18,10 +18,10 @@ async function fresh(fields: object = {}): Promise<string> {
 /** Installs the client on a seeded app, as a consent would; returns the authorization and its token. */
 async function install(clientId: string, appName: string, email = 'ada@example.com') {
   const token = randomToken(32, 'poat_');
-  const issued = await issueToken(h.testDb.db, {
+  const issued = await issueToken(h.t.db, {
     clientId,
-    appId: h.testDb.ids.apps[appName] as string,
-    accountId: h.testDb.ids.accounts[email] as string,
+    appId: h.t.ids.apps[appName] as string,
+    accountId: h.t.ids.accounts[email] as string,
     scope: 'app:read',
     tokenHash: sha256(token),
     codeHash: null,
@@ -30,13 +30,13 @@ async function install(clientId: string, appName: string, email = 'ada@example.c
 }
 
 const outbox = (clientId: string) =>
-  h.testDb.db.selectFrom('webhook_deliveries').select(['authorization_id', 'reason', 'url']).where('client_id', '=', clientId).execute();
+  h.t.db.selectFrom('webhook_deliveries').select(['authorization_id', 'reason', 'url']).where('client_id', '=', clientId).execute();
 
 describe('disable and re-enable', () => {
   it('ends the client’s tokens for good when disabled (re-enabling revives none), notifies the partner, and audits both', async () => {
     const id = await fresh();
     const { token } = await install(id, 'Acme Support');
-    expect(await findActiveToken(h.testDb.db, sha256(token))).toBeDefined();
+    expect(await findActiveToken(h.t.db, sha256(token))).toBeDefined();
     const off = await h.call({
       method: 'PATCH',
       url: `/v1/clients/${id}`,
@@ -44,19 +44,19 @@ describe('disable and re-enable', () => {
       payload: { status: 'disabled' },
     });
     expect(off.json().status).toBe('disabled');
-    expect(await findActiveToken(h.testDb.db, sha256(token))).toBeUndefined();
+    expect(await findActiveToken(h.t.db, sha256(token))).toBeUndefined();
     const on = await h.call({ method: 'PATCH', url: `/v1/clients/${id}`, headers: { 'if-match': '"r2"' }, payload: { status: 'active' } });
     expect(on.json().status).toBe('active');
     // A kill switch, not a pause: the authorization ended with its token, and the owner must consent again.
-    expect(await findActiveToken(h.testDb.db, sha256(token))).toBeUndefined();
-    const live = await h.testDb.db
+    expect(await findActiveToken(h.t.db, sha256(token))).toBeUndefined();
+    const live = await h.t.db
       .selectFrom('authorizations')
       .select('id')
       .where('client_id', '=', id)
       .where('revoked_at', 'is', null)
       .execute();
     expect(live).toEqual([]);
-    const notices = await h.testDb.db.selectFrom('webhook_deliveries').select('reason').where('client_id', '=', id).execute();
+    const notices = await h.t.db.selectFrom('webhook_deliveries').select('reason').where('client_id', '=', id).execute();
     expect(notices).toEqual([{ reason: 'admin_removed' }]);
     const log = await h.call({ method: 'GET', url: `/v1/audit-log?target_type=client&target_id=${id}` });
     expect(log.json().items.map((e: { action: string }) => e.action)).toEqual(['client.enable', 'client.disable', 'client.create']);
@@ -72,12 +72,12 @@ describe('DELETE /v1/clients/:client_id', () => {
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe('');
     expect((await h.call({ method: 'GET', url: `/v1/clients/${id}` })).statusCode).toBe(404);
-    for (const t of [a, b]) expect(await findActiveToken(h.testDb.db, sha256(t.token))).toBeUndefined();
+    for (const t of [a, b]) expect(await findActiveToken(h.t.db, sha256(t.token))).toBeUndefined();
     // The outbox rows have no foreign key: they survive the client so the partner still hears about it.
     const notices = await outbox(id);
     expect(notices.map((n) => n.authorization_id).sort()).toEqual([a.authorizationId, b.authorizationId].sort());
     for (const n of notices) expect(n).toMatchObject({ reason: 'client_deleted', url: 'https://acme.example/removed' });
-    const secrets = await h.testDb.db.selectFrom('client_secrets').select('id').where('client_id', '=', id).execute();
+    const secrets = await h.t.db.selectFrom('client_secrets').select('id').where('client_id', '=', id).execute();
     expect(secrets).toEqual([]);
   });
 
@@ -120,9 +120,9 @@ describe('/v1/clients/:client_id/authorizations', () => {
       items: [
         {
           id: a.authorizationId,
-          app_id: h.testDb.ids.apps['Acme Support'],
+          app_id: h.t.ids.apps['Acme Support'],
           app_name: 'Acme Support',
-          granted_by: h.testDb.ids.accounts['ada@example.com'],
+          granted_by: h.t.ids.accounts['ada@example.com'],
           granted_by_email: 'ada@example.com',
           scope: 'app:read',
           granted_at: expect.stringMatching(ISO_DATE),
@@ -141,8 +141,8 @@ describe('/v1/clients/:client_id/authorizations', () => {
     const b = await install(id, 'Grace Shop', 'grace@example.com');
     const res = await h.call({ method: 'DELETE', url: `/v1/clients/${id}/authorizations/${a.authorizationId}` });
     expect(res.statusCode).toBe(204);
-    expect(await findActiveToken(h.testDb.db, sha256(a.token))).toBeUndefined();
-    expect(await findActiveToken(h.testDb.db, sha256(b.token))).toBeDefined();
+    expect(await findActiveToken(h.t.db, sha256(a.token))).toBeUndefined();
+    expect(await findActiveToken(h.t.db, sha256(b.token))).toBeDefined();
     expect(await outbox(id)).toEqual([
       { authorization_id: a.authorizationId, reason: 'admin_removed', url: 'https://acme.example/removed' },
     ]);
@@ -158,7 +158,7 @@ describe('/v1/clients/:client_id/authorizations', () => {
     const other = await fresh();
     const a = await install(other, 'Acme Support');
     expect((await h.call({ method: 'DELETE', url: `/v1/clients/${id}/authorizations/${a.authorizationId}` })).statusCode).toBe(404);
-    expect(await findActiveToken(h.testDb.db, sha256(a.token))).toBeDefined();
+    expect(await findActiveToken(h.t.db, sha256(a.token))).toBeDefined();
     const unknown = await h.call({ method: 'GET', url: '/v1/clients/nobody-here/authorizations' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ error: 'not_found', message: 'client not found' });

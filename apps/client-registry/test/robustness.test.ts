@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { loadRegistryConfig } from '../src/config.js';
+import { loadClientRegistryConfig } from '../src/config.js';
 import { ADMIN_TOKEN, AUTH, useApp } from './helpers.js';
 
 const h = useApp();
@@ -89,7 +89,7 @@ describe('unexpected failures', () => {
         },
       },
     );
-    const config = loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN });
+    const config = loadClientRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN });
     app = await buildApp({ config, db: brokenDb as never, logger: false });
   });
   afterAll(async () => {

@@ -14,7 +14,7 @@ async function fresh(): Promise<{ id: string; secret: string }> {
   return { id: res.json().client_id, secret: res.json().client_secret };
 }
 
-const live = async (id: string, at = new Date()) => (await liveSecretHashes(h.testDb.db, id, at)).map((s) => s.secret_hash);
+const live = async (id: string, at = new Date()) => (await liveSecretHashes(h.t.db, id, at)).map((s) => s.secret_hash);
 
 describe('POST /v1/clients/:client_id/secrets (rotation)', () => {
   it('issues a new secret once, and keeps the old one working for 24 hours by default', async () => {
@@ -71,7 +71,7 @@ describe('POST /v1/clients/:client_id/secrets (rotation)', () => {
 describe('GET and DELETE /v1/clients/:client_id/secrets', () => {
   it('lists every secret with its dates and state, never a value or hash', async () => {
     const { id, secret } = await fresh();
-    await h.testDb.db
+    await h.t.db
       .updateTable('client_secrets')
       .set({ last_used_at: new Date('2026-11-01T00:00:00Z') })
       .where('client_id', '=', id)
@@ -133,8 +133,8 @@ describe('POST /v1/clients/:client_id/webhook-secret', () => {
       webhook_secret_version: 2,
       previous_secret_expires_at: expect.stringMatching(ISO_DATE),
     });
-    expect(await webhookSecretVersions(h.testDb.db, id, new Date())).toEqual({ secret_version: 2, previous_secret_version: 1 });
-    expect(await webhookSecretVersions(h.testDb.db, id, new Date(Date.now() + 2 * HOUR))).toEqual({
+    expect(await webhookSecretVersions(h.t.db, id, new Date())).toEqual({ secret_version: 2, previous_secret_version: 1 });
+    expect(await webhookSecretVersions(h.t.db, id, new Date(Date.now() + 2 * HOUR))).toEqual({
       secret_version: 2,
       previous_secret_version: null,
     });
@@ -144,7 +144,7 @@ describe('POST /v1/clients/:client_id/webhook-secret', () => {
     const { id } = await fresh();
     const res = await h.call({ method: 'POST', url: `/v1/clients/${id}/webhook-secret`, payload: { old_secret_expires_in: 0 } });
     expect(res.json().previous_secret_expires_at).toBeNull();
-    expect(await webhookSecretVersions(h.testDb.db, id, new Date())).toEqual({ secret_version: 2, previous_secret_version: null });
+    expect(await webhookSecretVersions(h.t.db, id, new Date())).toEqual({ secret_version: 2, previous_secret_version: null });
   });
 
   it('audits the rotation without the secret', async () => {

@@ -47,10 +47,10 @@ describe('PATCH /v1/clients/:client_id', () => {
   });
 
   it('never returns or changes the secret', async () => {
-    const before = await h.testDb.db.selectFrom('client_secrets').select('secret_hash').where('client_id', '=', clientId).execute();
+    const before = await h.t.db.selectFrom('client_secrets').select('secret_hash').where('client_id', '=', clientId).execute();
     const res = await patch({ description: 'new words' });
     expect(res.json()).not.toHaveProperty('client_secret');
-    const after = await h.testDb.db.selectFrom('client_secrets').select('secret_hash').where('client_id', '=', clientId).execute();
+    const after = await h.t.db.selectFrom('client_secrets').select('secret_hash').where('client_id', '=', clientId).execute();
     expect(after).toEqual(before);
   });
 

@@ -1,7 +1,7 @@
 // `pnpm start`: the whole product in one process. Embedded default: PGlite under DATA_DIR and an
 // in-process store, migrated and seeded with the demo data at start; no external servers needed.
 import { buildApp as buildAuthorizeUi, DEV_SESSION_SECRET, loadAuthorizeUiConfig } from '@partner-oauth/authorize-ui';
-import { buildApp as buildClientRegistry, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadRegistryConfig } from '@partner-oauth/client-registry';
+import { buildApp as buildClientRegistry, DEV_WEBHOOK_SIGNING_KEY_WARNING, loadClientRegistryConfig } from '@partner-oauth/client-registry';
 import { openEphemeralStore } from '@partner-oauth/ephemeral-store';
 import { buildShoplifter } from '@partner-oauth/example-shoplifter';
 import { ConfigError, drainAndClose } from '@partner-oauth/service-kit';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const uiConfig = loadAuthorizeUiConfig(withPort('AUTHORIZE_UI_PORT', '3000'));
   const tokenConfig = loadTokenServiceConfig(withPort('TOKEN_SERVICE_PORT', '3001'));
-  const registryConfig = loadRegistryConfig(withPort('CLIENT_REGISTRY_PORT', '3002'));
+  const registryConfig = loadClientRegistryConfig(withPort('CLIENT_REGISTRY_PORT', '3002'));
   const production = uiConfig.NODE_ENV === 'production';
   if (production && !uiConfig.DATABASE_URL)
     throw new ConfigError('DATABASE_URL: required in production (the embedded database is for development)');

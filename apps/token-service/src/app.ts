@@ -1,13 +1,12 @@
 // Builds the token-service Fastify app from its dependencies; tests and server.ts both call this.
 import formbody from '@fastify/formbody';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { baseServerOptions, type Clock, observabilityPlugin, reportOnly, systemClock, validatorCompiler } from '@partner-oauth/service-kit';
+import { type Clock, createServiceApp, reportOnly, systemClock } from '@partner-oauth/service-kit';
 import { type Db, databaseChecks } from '@partner-oauth/storage';
 import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
-import oauthErrors from './plugins/oauth-errors.js';
+import errors from './plugins/errors.js';
 import { startRetention } from './retention.js';
 import authorizationRoutes from './routes/authorization.js';
 import introspectRoutes from './routes/introspect.js';
@@ -22,6 +21,7 @@ export interface TokenServiceDeps {
   config: TokenServiceConfig;
   db: Db;
   store: EphemeralStore;
+  /** The clock of codes, throttles, the retention sweep and webhook backoff; tests pass a FakeClock. */
   clock?: Clock;
   /** Overrides the configured logger (tests pass false or a capturing stream). */
   logger?: boolean | Record<string, unknown>;
@@ -30,24 +30,14 @@ export interface TokenServiceDeps {
 export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
-  const app = Fastify(
-    baseServerOptions({
-      logLevel: config.LOG_LEVEL,
-      service: 'token-service',
-      trustProxy: config.TRUST_PROXY,
-      logFormat: config.LOG_FORMAT,
-      logger: deps.logger,
-    }),
-  ).withTypeProvider<TypeBoxTypeProvider>();
-
-  app.setValidatorCompiler(validatorCompiler);
-  await app.register(observabilityPlugin, {
+  const app = await createServiceApp({
     service: 'token-service',
-    logRequests: config.LOG_REQUESTS,
+    config,
     checks: { ...databaseChecks(deps.db), redis: reportOnly(() => deps.store.ping()) },
+    logger: deps.logger,
   });
   registerWebhookBacklog(app.serviceMetrics, deps.db, clock);
-  await app.register(oauthErrors);
+  await app.register(errors);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
   const throttles = {

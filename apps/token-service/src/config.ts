@@ -1,6 +1,6 @@
 // token-service configuration, validated once at start-up.
 import { CodeConfig } from '@partner-oauth/ephemeral-store';
-import { CommonConfig, ConfigError, loadConfig, sharedProductionProblems, Type } from '@partner-oauth/service-kit';
+import { CommonConfig, loadConfig, refuseUnsafeProduction, Type } from '@partner-oauth/service-kit';
 import { DEFAULT_MAX_ATTEMPTS, DEV_WEBHOOK_SIGNING_KEY, WebhookSigningConfig, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { Static } from 'typebox';
 
@@ -33,11 +33,6 @@ export type TokenServiceConfig = Static<typeof TokenServiceConfig>;
 export function loadTokenServiceConfig(env: Record<string, string | undefined>): TokenServiceConfig {
   const config = loadConfig(TokenServiceConfig, env);
   webhookAllowsLoopback(config);
-  if (config.NODE_ENV === 'production') {
-    if (config.WEBHOOK_SIGNING_KEY === DEV_WEBHOOK_SIGNING_KEY) throw new ConfigError('WEBHOOK_SIGNING_KEY: must be set in production');
-    if (!config.ISSUER.startsWith('https://')) throw new ConfigError('ISSUER: must be an https URL in production');
-    const problems = sharedProductionProblems(config, ['WEBHOOK_SIGNING_KEY']);
-    if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  }
+  refuseUnsafeProduction(config, { WEBHOOK_SIGNING_KEY: DEV_WEBHOOK_SIGNING_KEY });
   return config;
 }

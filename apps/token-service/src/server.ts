@@ -10,10 +10,5 @@ await runService(async () => {
   const { DATABASE_URL, REDIS_URL } = requireSettings('token-service', config, ['DATABASE_URL', 'REDIS_URL']);
   const db = await openDatabase({ databaseUrl: DATABASE_URL });
   const store = openEphemeralStore({ redisUrl: REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
-  const app = await buildApp({ config, db, store });
-  app.addHook('onClose', async () => {
-    await store.close();
-    await db.destroy();
-  });
-  return { app, config };
+  return { app: await buildApp({ config, db, store }), config, resources: [store, db] };
 });

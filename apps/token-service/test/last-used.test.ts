@@ -1,34 +1,16 @@
 // "Last used" for Connected integrations: token exchange, tokenInfo and introspection record it, at most once an
 // hour per authorization, so the introspection hot path sends no write in between (real Postgres and Redis).
-import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { FakeClock } from '@partner-oauth/service-kit';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
-let codes: CodeStore;
 const clock = new FakeClock(Date.parse('2026-11-30T08:00:00Z'));
 const HOUR = 60 * 60_000;
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadTokenServiceConfig({ ISSUER: 'https://auth.example', LOG_LEVEL: 'silent', WEBHOOK_WORKER: 'false' });
-  app = await buildApp({ config, db: t.db, store: redis.store, clock, logger: false });
-  codes = new CodeStore(redis.store, clock);
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
-});
+const h = useApp({ env: { ISSUER: 'https://auth.example' }, clock });
 
 const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({
+  h.app.inject({
     method: 'POST',
     url,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -37,15 +19,7 @@ const postForm = (url: string, fields: Record<string, string>, headers: Record<s
 const rsBasic = { authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` };
 
 async function tokenFor(appName: string): Promise<string> {
-  const grant: CodeGrant = {
-    clientId: 'shoplifter',
-    appId: t.ids.apps[appName] as string,
-    accountId: t.ids.accounts['ada@example.com'] as string,
-    redirectUri: 'http://localhost:4000/callback',
-    redirectUriSent: false,
-    scope: 'app:read',
-  };
-  const code = await codes.issue(grant);
+  const code = await h.codes.issue({ ...h.grant, appId: h.t.ids.apps[appName] as string });
   const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, client_id: 'shoplifter', client_secret: 'secret' });
   expect(res.statusCode).toBe(200);
   return res.json().access_token;
@@ -53,19 +27,19 @@ async function tokenFor(appName: string): Promise<string> {
 
 const lastUsed = async (appName: string) =>
   (
-    await t.db
+    await h.t.db
       .selectFrom('authorizations')
       .select('last_used_at')
       .where('client_id', '=', 'shoplifter')
-      .where('app_id', '=', t.ids.apps[appName] as string)
+      .where('app_id', '=', h.t.ids.apps[appName] as string)
       .where('revoked_at', 'is', null)
       .executeTakeFirstOrThrow()
   ).last_used_at?.toISOString() ?? null;
 
 const setLastUsed = (value: Date | null) =>
-  t.db.updateTable('authorizations').set({ last_used_at: value }).where('client_id', '=', 'shoplifter').execute();
+  h.t.db.updateTable('authorizations').set({ last_used_at: value }).where('client_id', '=', 'shoplifter').execute();
 const introspect = async (token: string) => (await postForm('/oauth/introspect', { token }, rsBasic)).json();
-const tokenInfo = (token: string) => app.inject({ url: '/v2/tokenInfo', headers: { authorization: `Bearer ${token}` } });
+const tokenInfo = (token: string) => h.app.inject({ url: '/v2/tokenInfo', headers: { authorization: `Bearer ${token}` } });
 /** A write would have been sent by now: the recorder sends it in the background, right after the answer. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -93,16 +67,16 @@ describe('last used', () => {
   it('another instance, with no memory of it, leaves a use recorded within the hour as it is (the UPDATE is conditional)', async () => {
     const token = await tokenFor('Acme Support');
     const recorded = new Date(clock.now() - 10 * 60_000);
-    await t.db
+    await h.t.db
       .updateTable('authorizations')
       .set({ last_used_at: recorded })
-      .where('app_id', '=', t.ids.apps['Acme Support'] as string)
+      .where('app_id', '=', h.t.ids.apps['Acme Support'] as string)
       .where('revoked_at', 'is', null)
       .execute();
     const other = await buildApp({
       config: loadTokenServiceConfig({ ISSUER: 'https://auth.example', LOG_LEVEL: 'silent', WEBHOOK_WORKER: 'false' }),
-      db: t.db,
-      store: redis.store,
+      db: h.t.db,
+      store: h.redis.store,
       clock,
       logger: false,
     });

@@ -1,40 +1,16 @@
 // token-service health and metrics: readiness per dependency, and the domain counters moved by real exchanges.
-import { type CodeGrant, CodeStore, openEphemeralStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
+import { CodeStore, openEphemeralStore } from '@partner-oauth/ephemeral-store';
 import { openDatabase } from '@partner-oauth/storage';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
-let grant: CodeGrant;
-
+const h = useApp();
 const config = (databaseUrl: string) =>
-  loadTokenServiceConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redis.url, LOG_LEVEL: 'silent', WEBHOOK_WORKER: 'false' });
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  app = await buildApp({ config: config(t.url), db: t.db, store: redis.store, logger: false });
-  grant = {
-    clientId: 'shoplifter',
-    appId: t.ids.apps['Acme Sales'] as string,
-    accountId: t.ids.accounts['ada@example.com'] as string,
-    redirectUri: 'http://localhost:4000/callback',
-    redirectUriSent: false,
-    scope: 'app:read',
-  };
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
-});
+  loadTokenServiceConfig({ DATABASE_URL: databaseUrl, REDIS_URL: h.redis.url, LOG_LEVEL: 'silent', WEBHOOK_WORKER: 'false' });
 
 const exchange = (code: string) =>
-  app.inject({
+  h.app.inject({
     method: 'POST',
     url: '/oauth/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -49,7 +25,7 @@ function metric(text: string, series: string): number {
 
 describe('readiness', () => {
   it('is ready when Postgres answers, Redis answers and every migration is applied', async () => {
-    const res = await app.inject('/health/ready');
+    const res = await h.app.inject('/health/ready');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } });
   });
@@ -57,8 +33,8 @@ describe('readiness', () => {
   // docs/operations.md "Readiness": a shared store's outage must not make every pod unready at once (the ingress
   // would answer its generic 503); the pod stays routable and gives the designed 503 / temporarily_unavailable.
   it('stays 200 (degraded) naming redis when Redis cannot be reached, while liveness stays 200', async () => {
-    const deadRedis = openEphemeralStore({ redisUrl: 'redis://127.0.0.1:1', keyPrefix: redis.keyPrefix });
-    const broken = await buildApp({ config: config(t.url), db: t.db, store: deadRedis, logger: false });
+    const deadRedis = openEphemeralStore({ redisUrl: 'redis://127.0.0.1:1', keyPrefix: h.redis.keyPrefix });
+    const broken = await buildApp({ config: config(h.t.url), db: h.t.db, store: deadRedis, logger: false });
     try {
       const res = await broken.inject('/health/ready');
       expect(res.statusCode).toBe(200);
@@ -73,7 +49,7 @@ describe('readiness', () => {
   // Regression: migrations were reported failed beside postgres, sending the runbook to the migration job.
   it('names postgres, not migrations, when Postgres cannot be reached; 503 until the schema was ever checked', async () => {
     const deadDb = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing' });
-    const broken = await buildApp({ config: config(t.url), db: deadDb, store: redis.store, logger: false });
+    const broken = await buildApp({ config: config(h.t.url), db: deadDb, store: h.redis.store, logger: false });
     try {
       const res = await broken.inject('/health/ready');
       expect(res.statusCode).toBe(503);
@@ -90,12 +66,12 @@ describe('readiness', () => {
 
 describe('metrics', () => {
   it('counts a redeemed code, the token issued, the replay refused and the token it revoked', async () => {
-    const before = (await app.inject('/metrics')).body;
-    const code = await new CodeStore(redis.store).issue(grant);
+    const before = (await h.app.inject('/metrics')).body;
+    const code = await new CodeStore(h.redis.store).issue(h.grant);
     expect((await exchange(code)).statusCode).toBe(200);
     expect((await exchange(code)).statusCode).toBe(400);
     expect((await exchange('never-issued')).statusCode).toBe(400);
-    const res = await app.inject('/metrics');
+    const res = await h.app.inject('/metrics');
     expect(res.statusCode).toBe(200);
     const after = res.body;
     const delta = (series: string) => metric(after, series) - metric(before, series);
@@ -113,7 +89,7 @@ describe('metrics', () => {
 
 describe('capacity and backlog gauges (issue 17 item 5)', () => {
   it('reports the outbox backlog, the Postgres pool and the heap limit on /metrics', async () => {
-    const before = (await app.inject('/metrics')).body;
+    const before = (await h.app.inject('/metrics')).body;
     expect(metric(before, 'webhook_outbox_pending{service="token-service"}')).toBe(0);
     expect(metric(before, 'webhook_outbox_oldest_seconds{service="token-service"}')).toBe(0);
     // Started at 0, so the first event of a pod is an increase Prometheus sees.
@@ -122,12 +98,12 @@ describe('capacity and backlog gauges (issue 17 item 5)', () => {
     expect(metric(before, 'nodejs_heap_size_limit_bytes{service="token-service"}')).toBeGreaterThan(100 * 1024 * 1024);
 
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    await t.db
+    await h.t.db
       .insertInto('webhook_deliveries')
       .values({
         id: 'wd_backlog_1',
         client_id: 'shoplifter',
-        app_id: grant.appId,
+        app_id: h.grant.appId,
         authorization_id: 'auth_backlog_1',
         reason: 'test',
         url: 'https://partner.example/remove',
@@ -136,9 +112,9 @@ describe('capacity and backlog gauges (issue 17 item 5)', () => {
         created_at: twoHoursAgo,
       })
       .execute();
-    const after = (await app.inject('/metrics')).body;
+    const after = (await h.app.inject('/metrics')).body;
     expect(metric(after, 'webhook_outbox_pending{service="token-service"}')).toBe(1);
     expect(metric(after, 'webhook_outbox_oldest_seconds{service="token-service"}')).toBeGreaterThanOrEqual(7200);
-    await t.db.deleteFrom('webhook_deliveries').where('id', '=', 'wd_backlog_1').execute();
+    await h.t.db.deleteFrom('webhook_deliveries').where('id', '=', 'wd_backlog_1').execute();
   });
 });

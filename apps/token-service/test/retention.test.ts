@@ -1,50 +1,21 @@
-// The retention sweep as the token service runs it: beside the webhook worker, with its metrics; pruned tokens stay inactive.
-import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { FakeClock } from '@partner-oauth/service-kit';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
-let codes: CodeStore;
-let grant: CodeGrant;
 const clock = new FakeClock();
 const RETENTION = 120;
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
+const h = useApp({
+  env: { WEBHOOK_WORKER: 'true', RETENTION_SECONDS: String(RETENTION), RETENTION_SWEEP_SECONDS: '1' },
+  clock,
   // No removal notices leave this test: the worker runs, but the partner has no remove_url.
-  await t.db.updateTable('clients').set({ remove_url: null }).where('client_id', '=', 'shoplifter').execute();
-  const config = loadTokenServiceConfig({
-    LOG_LEVEL: 'silent',
-    RETENTION_SECONDS: String(RETENTION),
-    RETENTION_SWEEP_SECONDS: '1',
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, logger: false, clock });
-  await app.ready();
-  codes = new CodeStore(redis.store, clock);
-  grant = {
-    clientId: 'shoplifter',
-    appId: t.ids.apps['Acme Sales'] as string,
-    accountId: t.ids.accounts['ada@example.com'] as string,
-    redirectUri: 'http://localhost:4000/callback',
-    redirectUriSent: false,
-    scope: 'app:read',
-  };
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
+  prepare: async (t) => {
+    await t.db.updateTable('clients').set({ remove_url: null }).where('client_id', '=', 'shoplifter').execute();
+  },
 });
 
 const shoplifter = { client_id: 'shoplifter', client_secret: 'secret' };
 const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({
+  h.app.inject({
     method: 'POST',
     url,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -52,7 +23,7 @@ const postForm = (url: string, fields: Record<string, string>, headers: Record<s
   });
 const rs = { authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` };
 const metric = async (pattern: RegExp) => {
-  const match = (await app.inject({ method: 'GET', url: '/metrics' })).body.match(pattern);
+  const match = (await h.app.inject({ method: 'GET', url: '/metrics' })).body.match(pattern);
   return match ? Number(match[1]) : undefined;
 };
 
@@ -67,11 +38,11 @@ async function until<T>(read: () => Promise<T | undefined>, ok: (v: T) => boolea
 
 describe('the retention sweep in the token service', () => {
   it('prunes a revoked token once the window has passed: introspection still says inactive, a replay of its code still refused', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const issued = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
     const token = issued.json().access_token as string;
     expect((await postForm('/oauth/revoke', { token, ...shoplifter })).statusCode).toBe(200);
-    const tokenRows = () => t.db.selectFrom('access_tokens').select('id').execute();
+    const tokenRows = () => h.t.db.selectFrom('access_tokens').select('id').execute();
     expect((await tokenRows()).length).toBe(1);
 
     // The sweeper runs every second; past the window it deletes the revoked token and its ended authorization.
@@ -81,7 +52,7 @@ describe('the retention sweep in the token service', () => {
       (n) => n >= 1,
     );
     expect(await tokenRows()).toEqual([]);
-    expect(await t.db.selectFrom('authorizations').select('id').execute()).toEqual([]);
+    expect(await h.t.db.selectFrom('authorizations').select('id').execute()).toEqual([]);
     expect(await metric(/retention_sweep_last_success_timestamp_seconds\{[^}]*\} (\d+)/)).toBeGreaterThan(0);
 
     expect((await postForm('/oauth/introspect', { token }, rs)).json()).toEqual({ active: false });
@@ -92,7 +63,7 @@ describe('the retention sweep in the token service', () => {
   });
 
   it('keeps a live token however far the clock moves', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const token = (await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter })).json().access_token as string;
     const before = (await metric(/retention_sweeps_total\{[^}]*outcome="swept"[^}]*\} (\d+)/)) ?? 0;
     clock.advance(10 * 365 * 86_400 * 1000);

@@ -2,38 +2,19 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CodeStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
+import { addTestClient } from '@partner-oauth/storage/testing';
 import { verifyWebhookSignature, webhookSigningSecret } from '@partner-oauth/webhooks';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
 const SIGNING_KEY = 'test-webhook-signing-key-0123456789abcdef';
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadTokenServiceConfig({
-    LOG_LEVEL: 'silent',
-    CLIENT_AUTH_FAILURES_PER_MINUTE: '3',
-    INVALID_GRANTS_PER_MINUTE: '4',
-    WEBHOOK_SIGNING_KEY: SIGNING_KEY,
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
-  await app.ready();
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
+const h = useApp({
+  env: { WEBHOOK_WORKER: 'true', CLIENT_AUTH_FAILURES_PER_MINUTE: '3', INVALID_GRANTS_PER_MINUTE: '4', WEBHOOK_SIGNING_KEY: SIGNING_KEY },
 });
 
 const ATTACKER = '192.0.2.66';
 const post = (url: string, fields: Record<string, string>, remoteAddress = '127.0.0.1') =>
-  app.inject({
+  h.app.inject({
     method: 'POST',
     url,
     remoteAddress,
@@ -64,7 +45,7 @@ describe('throttling', () => {
 
 describe('code brute force', () => {
   it('slows a client that keeps presenting codes that do not exist', async () => {
-    await addTestClient(t.db, 'prober', { client_name: 'Prober', redirect_uris: ['https://p.example/cb'], secret: 'p-secret' });
+    await addTestClient(h.t.db, 'prober', { client_name: 'Prober', redirect_uris: ['https://p.example/cb'], secret: 'p-secret' });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
       statuses.push(
@@ -102,12 +83,12 @@ describe('removal notifications', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/removed`;
     try {
-      await t.db.updateTable('clients').set({ remove_url: url }).where('client_id', '=', 'shoplifter').execute();
-      const appId = t.ids.apps['Grace Shop'] as string;
-      const code = await new CodeStore(redis.store).issue({
+      await h.t.db.updateTable('clients').set({ remove_url: url }).where('client_id', '=', 'shoplifter').execute();
+      const appId = h.t.ids.apps['Grace Shop'] as string;
+      const code = await new CodeStore(h.redis.store).issue({
         clientId: 'shoplifter',
         appId,
-        accountId: t.ids.accounts['grace@example.com'] as string,
+        accountId: h.t.ids.accounts['grace@example.com'] as string,
         redirectUri: 'http://localhost:4000/callback',
         redirectUriSent: false,
         scope: 'app:read',
@@ -115,7 +96,7 @@ describe('removal notifications', () => {
       const token = (
         await post('/oauth/token', { grant_type: 'authorization_code', code, client_id: 'shoplifter', client_secret: 'secret' })
       ).json().access_token;
-      const res = await app.inject({
+      const res = await h.app.inject({
         method: 'DELETE',
         url: '/oauth/authorization',
         headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-remove-1' },
@@ -124,7 +105,7 @@ describe('removal notifications', () => {
       // The first attempt fails; the retry (2 s base backoff with jitter) succeeds.
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        const row = await t.db
+        const row = await h.t.db
           .selectFrom('webhook_deliveries')
           .select(['status', 'attempts'])
           .where('app_id', '=', appId)
@@ -132,7 +113,7 @@ describe('removal notifications', () => {
         if (row?.status === 'delivered') break;
         await new Promise((r) => setTimeout(r, 200));
       }
-      const row = await t.db.selectFrom('webhook_deliveries').selectAll().where('app_id', '=', appId).executeTakeFirstOrThrow();
+      const row = await h.t.db.selectFrom('webhook_deliveries').selectAll().where('app_id', '=', appId).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'delivered', attempts: 2, last_status: 204 });
       expect(received).toHaveLength(2);
       const last = received[1] as { headers: IncomingMessage['headers']; body: string };
@@ -146,7 +127,7 @@ describe('removal notifications', () => {
       expect(verifyWebhookSignature(secret, last.headers['x-webhook-signature'] as string, last.body)).toBe(true);
       expect(last.headers['x-request-id']).toBe('req-remove-1');
       // The worker reports each outcome; the service counts them (webhooks' onOutcome, not its log lines).
-      const metrics = (await app.inject('/metrics')).body;
+      const metrics = (await h.app.inject('/metrics')).body;
       expect(metrics).toContain('webhook_deliveries_total{outcome="retry",service="token-service"} 1');
       expect(metrics).toContain('webhook_deliveries_total{outcome="delivered",service="token-service"} 1');
     } finally {

@@ -1,62 +1,38 @@
 // PKCE, replay, revocation, introspection, token info, partner revoke and metadata, through inject() on real stores.
 import { createHash } from 'node:crypto';
-import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+import { type CodeGrant } from '@partner-oauth/ephemeral-store';
+import { addTestClient } from '@partner-oauth/storage/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
-let codes: CodeStore;
-let grant: CodeGrant;
 const ISSUER = 'https://auth.example';
-
+const h = useApp({ env: { ISSUER, TOKEN_SERVICE_PUBLIC_URL: 'https://api.example' } });
 beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadTokenServiceConfig({
-    ISSUER,
-    TOKEN_SERVICE_PUBLIC_URL: 'https://api.example',
-    LOG_LEVEL: 'silent',
-    WEBHOOK_WORKER: 'false',
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
-  codes = new CodeStore(redis.store);
-  grant = {
-    clientId: 'shoplifter',
-    appId: t.ids.apps['Acme Sales'] as string,
-    accountId: t.ids.accounts['ada@example.com'] as string,
-    redirectUri: 'http://localhost:4000/callback',
-    redirectUriSent: false,
-    scope: 'app:read',
-  };
-  await addTestClient(t.db, 'other', { client_name: 'Other', redirect_uris: ['https://o.example/cb'], secret: 'other-secret' });
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
+  await addTestClient(h.t.db, 'other', { client_name: 'Other', redirect_uris: ['https://o.example/cb'], secret: 'other-secret' });
 });
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: form(fields) });
+  h.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: form(fields),
+  });
 const shoplifter = { client_id: 'shoplifter', client_secret: 'secret' };
 const rsBasic = (id = 'platform-api', secret = 'platform-api-secret') => ({
   authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
 });
 
 async function tokenFor(g: Partial<CodeGrant> = {}, extra: Record<string, string> = {}): Promise<string> {
-  const code = await codes.issue({ ...grant, ...g });
+  const code = await h.codes.issue({ ...h.grant, ...g });
   const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter, ...extra });
   expect(res.statusCode).toBe(200);
   return res.json().access_token;
 }
 
 const introspect = async (token: string) => (await postForm('/oauth/introspect', { token }, rsBasic())).json();
-const tokenInfo = (token: string) => app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: `Bearer ${token}` } });
+const tokenInfo = (token: string) => h.app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: `Bearer ${token}` } });
 
 describe('PKCE at the token endpoint (RFC 7636 §4.6)', () => {
   const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
@@ -68,7 +44,7 @@ describe('PKCE at the token endpoint (RFC 7636 §4.6)', () => {
 
   it('a wrong or missing verifier is invalid_grant', async () => {
     for (const extra of [{ code_verifier: `${verifier.slice(0, -1)}A` }, {}, { code_verifier: 'short' }] as Record<string, string>[]) {
-      const code = await codes.issue({ ...grant, codeChallenge: challenge });
+      const code = await h.codes.issue({ ...h.grant, codeChallenge: challenge });
       const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter, ...extra });
       expect(res.statusCode).toBe(400);
       expect(res.json().error).toBe('invalid_grant');
@@ -76,7 +52,7 @@ describe('PKCE at the token endpoint (RFC 7636 §4.6)', () => {
   });
 
   it('a verifier for a code issued without a challenge is refused (downgrade)', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, code_verifier: verifier, ...shoplifter });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({
@@ -88,7 +64,7 @@ describe('PKCE at the token endpoint (RFC 7636 §4.6)', () => {
 
 describe('a code used twice', () => {
   it('is invalid_grant, and the token from its first use stops working', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const first = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
     const token = first.json().access_token;
     expect((await tokenInfo(token)).statusCode).toBe(200);
@@ -106,7 +82,7 @@ describe('GET /v2/tokenInfo', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.json()).toEqual({
-      app: { id: grant.appId, name: 'Acme Sales' },
+      app: { id: h.grant.appId, name: 'Acme Sales' },
       client: { id: 'shoplifter', name: 'Shoplifter' },
       scope: 'app:read',
       token_type: 'Bearer',
@@ -115,7 +91,7 @@ describe('GET /v2/tokenInfo', () => {
   });
 
   it('answers RFC 6750 errors', async () => {
-    const none = await app.inject('/v2/tokenInfo');
+    const none = await h.app.inject('/v2/tokenInfo');
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toBe('Bearer realm="partner-oauth"');
     const unknown = await tokenInfo('poat_unknown');
@@ -124,10 +100,10 @@ describe('GET /v2/tokenInfo', () => {
       'Bearer realm="partner-oauth", error="invalid_token", error_description="the access token is invalid, expired or revoked"',
     );
     expect(unknown.json()).toEqual({ error: 'invalid_token', error_description: 'the access token is invalid, expired or revoked' });
-    const basic = await app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: 'Basic abc' } });
+    const basic = await h.app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: 'Basic abc' } });
     expect(basic.statusCode).toBe(401);
     expect(basic.headers['www-authenticate']).toBe('Bearer realm="partner-oauth"');
-    const malformed = await app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: 'Bearer a b' } });
+    const malformed = await h.app.inject({ method: 'GET', url: '/v2/tokenInfo', headers: { authorization: 'Bearer a b' } });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().error).toBe('invalid_request');
     expect(malformed.headers['www-authenticate']).toBe(
@@ -179,9 +155,9 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
     expect(body).toEqual({
       active: true,
       client_id: 'shoplifter',
-      app_id: grant.appId,
+      app_id: h.grant.appId,
       scope: 'app:read',
-      sub: grant.accountId,
+      sub: h.grant.accountId,
       iat: expect.any(Number),
       token_type: 'Bearer',
       iss: ISSUER,
@@ -214,11 +190,11 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
 
 describe('DELETE /oauth/authorization (the spec’s Revoke Access)', () => {
   it('ends every token the partner holds for that app, from every consent, at once', async () => {
-    const app2 = t.ids.apps['Acme Support'] as string;
+    const app2 = h.t.ids.apps['Acme Support'] as string;
     const a = await tokenFor({ appId: app2 });
     const b = await tokenFor({ appId: app2 });
     const elsewhere = await tokenFor();
-    const res = await app.inject({ method: 'DELETE', url: '/oauth/authorization', headers: { authorization: `Bearer ${a}` } });
+    const res = await h.app.inject({ method: 'DELETE', url: '/oauth/authorization', headers: { authorization: `Bearer ${a}` } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({});
     for (const token of [a, b]) {
@@ -226,9 +202,9 @@ describe('DELETE /oauth/authorization (the spec’s Revoke Access)', () => {
       expect(await introspect(token)).toEqual({ active: false });
     }
     expect((await tokenInfo(elsewhere)).statusCode).toBe(200);
-    const again = await app.inject({ method: 'DELETE', url: '/oauth/authorization', headers: { authorization: `Bearer ${a}` } });
+    const again = await h.app.inject({ method: 'DELETE', url: '/oauth/authorization', headers: { authorization: `Bearer ${a}` } });
     expect(again.statusCode).toBe(401);
-    const outbox = await t.db
+    const outbox = await h.t.db
       .selectFrom('webhook_deliveries')
       .selectAll()
       .where('app_id', '=', app2)
@@ -239,22 +215,22 @@ describe('DELETE /oauth/authorization (the spec’s Revoke Access)', () => {
 
   it('tokens of a disabled client stop working', async () => {
     const token = await tokenFor();
-    await t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'shoplifter').execute();
+    await h.t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'shoplifter').execute();
     try {
       expect((await tokenInfo(token)).statusCode).toBe(401);
       expect(await introspect(token)).toEqual({ active: false });
-      const code = await codes.issue(grant);
+      const code = await h.codes.issue(h.grant);
       const res = await postForm('/oauth/token', { grant_type: 'authorization_code', code, ...shoplifter });
       expect(res.statusCode).toBe(401);
     } finally {
-      await t.db.updateTable('clients').set({ status: 'active' }).where('client_id', '=', 'shoplifter').execute();
+      await h.t.db.updateTable('clients').set({ status: 'active' }).where('client_id', '=', 'shoplifter').execute();
     }
   });
 });
 
 describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
   it('is built from configuration, whatever the Host header says', async () => {
-    const res = await app.inject({
+    const res = await h.app.inject({
       method: 'GET',
       url: '/.well-known/oauth-authorization-server',
       headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' },

@@ -1,43 +1,11 @@
-// The token endpoint through inject(), against real Postgres and Redis.
-import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { sha256 } from '@partner-oauth/service-kit';
-import { addTestClient, createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, loadTokenServiceConfig } from '../src/index.js';
+import { addTestClient } from '@partner-oauth/storage/testing';
+import { describe, expect, it } from 'vitest';
+import { useApp } from './helpers.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let app: FastifyInstance;
-let codes: CodeStore;
-let grant: CodeGrant;
-
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const config = loadTokenServiceConfig({
-    DATABASE_URL: t.url,
-    REDIS_URL: redis.url,
-    LOG_LEVEL: 'silent',
-    WEBHOOK_WORKER: 'false',
-    CLIENT_AUTH_FAILURES_PER_MINUTE: '1000',
-    INVALID_GRANTS_PER_MINUTE: '1000',
-  });
-  app = await buildApp({ config, db: t.db, store: redis.store, logger: false });
-  codes = new CodeStore(redis.store);
-  grant = {
-    clientId: 'shoplifter',
-    appId: t.ids.apps['Acme Sales'] as string,
-    accountId: t.ids.accounts['ada@example.com'] as string,
-    redirectUri: 'http://localhost:4000/callback',
-    redirectUriSent: false,
-    scope: 'app:read conversations:read',
-  };
-});
-afterAll(async () => {
-  await app.close();
-  await redis.cleanup();
-  await t.drop();
+const h = useApp({
+  env: { CLIENT_AUTH_FAILURES_PER_MINUTE: '1000', INVALID_GRANTS_PER_MINUTE: '1000' },
+  scope: 'app:read conversations:read',
 });
 
 const form = (fields: Record<string, string | string[]>) => {
@@ -47,7 +15,7 @@ const form = (fields: Record<string, string | string[]>) => {
 };
 
 function post(fields: Record<string, string | string[]>, headers: Record<string, string> = {}) {
-  return app.inject({
+  return h.app.inject({
     method: 'POST',
     url: '/oauth/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -60,7 +28,7 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
 
 describe('POST /oauth/token', () => {
   it('trades a code for an app-scoped Bearer token, stored only as its hash', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const res = await post({ code, grant_type: 'authorization_code', ...creds });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -69,29 +37,29 @@ describe('POST /oauth/token', () => {
     expect(body).toEqual({
       access_token: expect.stringMatching(/^poat_[A-Za-z0-9_-]{43}$/),
       token_type: 'Bearer',
-      app_id: grant.appId,
+      app_id: h.grant.appId,
       scope: 'app:read conversations:read',
     });
-    const rows = await t.db.selectFrom('access_tokens').selectAll().where('code_hash', '=', sha256(code)).execute();
+    const rows = await h.t.db.selectFrom('access_tokens').selectAll().where('code_hash', '=', sha256(code)).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]?.token_hash).toBe(sha256(body.access_token));
-    const auth = await t.db
+    const auth = await h.t.db
       .selectFrom('authorizations')
       .selectAll()
       .where('id', '=', rows[0]?.authorization_id as string)
       .executeTakeFirst();
-    expect(auth).toMatchObject({ client_id: 'shoplifter', app_id: grant.appId, granted_by: grant.accountId, revoked_at: null });
+    expect(auth).toMatchObject({ client_id: 'shoplifter', app_id: h.grant.appId, granted_by: h.grant.accountId, revoked_at: null });
   });
 
   it('accepts client_secret_basic', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const res = await post({ code, grant_type: 'authorization_code' }, { authorization: basic('shoplifter', 'secret') });
     expect(res.statusCode).toBe(200);
-    expect(res.json().app_id).toBe(grant.appId);
+    expect(res.json().app_id).toBe(h.grant.appId);
   });
 
   it('a code is good once: the second use is invalid_grant', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     expect((await post({ code, grant_type: 'authorization_code', ...creds })).statusCode).toBe(200);
     const again = await post({ code, grant_type: 'authorization_code', ...creds });
     expect(again.statusCode).toBe(400);
@@ -99,27 +67,27 @@ describe('POST /oauth/token', () => {
   });
 
   it('of 20 concurrent redemptions of one code at most one gets a token, and none survives the replay', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const results = await Promise.all(Array.from({ length: 20 }, () => post({ code, grant_type: 'authorization_code', ...creds })));
     const ok = results.filter((r) => r.statusCode === 200);
     expect(ok.length).toBeLessThanOrEqual(1);
     expect(results.filter((r) => r.statusCode === 400 && r.json().error === 'invalid_grant')).toHaveLength(20 - ok.length);
-    const rows = await t.db.selectFrom('access_tokens').select(['revoked_at']).where('code_hash', '=', sha256(code)).execute();
+    const rows = await h.t.db.selectFrom('access_tokens').select(['revoked_at']).where('code_hash', '=', sha256(code)).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]?.revoked_at).not.toBeNull();
   });
 
   it('refuses an unknown code and another client’s code', async () => {
     expect((await post({ code: 'nope', grant_type: 'authorization_code', ...creds })).json().error).toBe('invalid_grant');
-    await addTestClient(t.db, 'other', { client_name: 'Other', redirect_uris: ['https://o.example/cb'], secret: 'other-secret' });
-    const code = await codes.issue(grant);
+    await addTestClient(h.t.db, 'other', { client_name: 'Other', redirect_uris: ['https://o.example/cb'], secret: 'other-secret' });
+    const code = await h.codes.issue(h.grant);
     const res = await post({ code, grant_type: 'authorization_code', client_id: 'other', client_secret: 'other-secret' });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBe('invalid_grant');
   });
 
   it('wrong secret: 401 invalid_client, the code not consumed', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const res = await post({ code, grant_type: 'authorization_code', client_id: 'shoplifter', client_secret: 'wrong' });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
@@ -169,25 +137,25 @@ describe('POST /oauth/token', () => {
   });
 
   it('a repeated parameter is invalid_request', async () => {
-    const code = await codes.issue(grant);
+    const code = await h.codes.issue(h.grant);
     const res = await post({ code: [code, code], grant_type: 'authorization_code', ...creds });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'parameter code is repeated' });
   });
 
   it('redirect_uri sent at authorize must be repeated identically', async () => {
-    const sent = { ...grant, redirectUriSent: true };
-    const missing = await post({ code: await codes.issue(sent), grant_type: 'authorization_code', ...creds });
+    const sent = { ...h.grant, redirectUriSent: true };
+    const missing = await post({ code: await h.codes.issue(sent), grant_type: 'authorization_code', ...creds });
     expect(missing.json().error).toBe('invalid_grant');
     const other = await post({
-      code: await codes.issue(sent),
+      code: await h.codes.issue(sent),
       grant_type: 'authorization_code',
       redirect_uri: 'http://localhost:4000/callback/',
       ...creds,
     });
     expect(other.json().error).toBe('invalid_grant');
     const same = await post({
-      code: await codes.issue(sent),
+      code: await h.codes.issue(sent),
       grant_type: 'authorization_code',
       redirect_uri: 'http://localhost:4000/callback',
       ...creds,
@@ -196,17 +164,17 @@ describe('POST /oauth/token', () => {
   });
 
   it('JSON or other bodies are invalid_request, not 5xx', async () => {
-    const json = await app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'authorization_code' } });
+    const json = await h.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'authorization_code' } });
     expect(json.statusCode).toBe(400);
     expect(json.json().error).toBe('invalid_request');
-    const text = await app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+    const text = await h.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'text/plain' }, payload: 'x' });
     expect(text.statusCode).toBe(400);
     expect(text.json().error).toBe('invalid_request');
     expect(text.headers['cache-control']).toBe('no-store');
   });
 
   it('GET on the token endpoint is not found, as JSON', async () => {
-    const res = await app.inject({ method: 'GET', url: '/oauth/token' });
+    const res = await h.app.inject({ method: 'GET', url: '/oauth/token' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ error: 'not_found', error_description: 'no such endpoint' });
   });

@@ -1,6 +1,7 @@
 // The one source of truth for every wire shape of the three services.
 
 export * from './authorize.js';
+export * from './bearer.js';
 export * from './introspection.js';
 export * from './metadata.js';
 export * from './oauth-errors.js';

@@ -75,3 +75,21 @@ export const RemovalNotification = Type.Object({
 });
 export type RemovalNotification = Static<typeof RemovalNotification>;
 export type RemovalReason = RemovalNotification['reason'];
+
+/** The one place the notification's body is made: the outbox stores it, packages/webhooks signs and sends it. */
+export function removalNotification(notice: {
+  id: string;
+  clientId: string;
+  appId: string;
+  reason: RemovalReason;
+  removedAt: Date;
+}): RemovalNotification {
+  return {
+    type: 'authorization.removed',
+    id: notice.id,
+    client_id: notice.clientId,
+    app_id: notice.appId,
+    reason: notice.reason,
+    removed_at: notice.removedAt.toISOString(),
+  };
+}

@@ -1,7 +1,8 @@
 // The fastify-bearer plugin: protects a resource server's routes with partners' Bearer tokens (RFC 6750).
+
+import { challenge, readAuthorization } from '@partner-oauth/contracts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { challenge, readAuthorization } from './header.js';
 import { type Bearer, IntrospectionUnavailable, Introspector } from './introspection.js';
 
 export interface FastifyBearerOptions {

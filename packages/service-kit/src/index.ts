@@ -9,5 +9,6 @@ export * from './metrics.js';
 export * from './observability.js';
 export * from './run.js';
 export * from './secrets.js';
+export * from './service-app.js';
 export * from './unavailable.js';
 export * from './validation.js';

@@ -16,6 +16,8 @@ export interface RunConfig {
 export interface Runnable {
   app: FastifyInstance;
   config: RunConfig;
+  /** What the app was built on (database, stores), closed in this order once the app has closed. */
+  resources?: Array<{ close(): Promise<unknown> } | { destroy(): Promise<unknown> }>;
 }
 
 /** The settings a service needs when it runs alone (the embedded defaults belong to `pnpm start`). */
@@ -71,6 +73,10 @@ export async function runService(start: () => Promise<Runnable>): Promise<void> 
   let running: Runnable;
   try {
     running = await start();
+    const resources = running.resources ?? [];
+    running.app.addHook('onClose', async () => {
+      for (const resource of resources) await ('close' in resource ? resource.close() : resource.destroy());
+    });
     await running.app.listen({ host: running.config.HOST, port: running.config.PORT });
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : err);

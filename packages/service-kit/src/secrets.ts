@@ -87,3 +87,32 @@ export function sharedProductionProblems(
     );
   return problems.filter((p): p is string => p !== undefined);
 }
+
+/** What refuseUnsafeProduction reads: CommonConfig and the app's issuer. */
+export type ProductionCheckedConfig = {
+  NODE_ENV: string;
+  ISSUER: string;
+  TRUST_PROXY: string;
+  DATABASE_URL?: string | undefined;
+  REDIS_URL?: string | undefined;
+} & Record<string, unknown>;
+
+/**
+ * In production, throws one ConfigError naming every unsafe setting at once: each secret of `developmentSecrets`
+ * still unset or at its development value, an issuer that is not https, and the shared problems above. Every app's
+ * config loader ends with it; outside production it does nothing.
+ */
+export function refuseUnsafeProduction(config: ProductionCheckedConfig, developmentSecrets: Record<string, string>): void {
+  if (config.NODE_ENV !== 'production') return;
+  const names = Object.keys(developmentSecrets);
+  const atDevelopmentValue = names.filter((name) => !config[name] || config[name] === developmentSecrets[name]);
+  const problems = atDevelopmentValue.map((name) => `${name}: must be set in production, to something other than the development key`);
+  if (!config.ISSUER.startsWith('https://')) problems.push('ISSUER: must be an https URL in production');
+  problems.push(
+    ...sharedProductionProblems(
+      config,
+      names.filter((name) => !atDevelopmentValue.includes(name)),
+    ),
+  );
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+}

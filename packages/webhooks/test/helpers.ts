@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RemovalNotification } from '@partner-oauth/contracts';
+import { removalNotification } from '@partner-oauth/contracts';
 import type { Db } from '@partner-oauth/storage';
 import type { WebhookLogger } from '../src/index.js';
 
@@ -81,14 +81,7 @@ export async function insertDelivery(
   const id = randomUUID();
   const clientId = overrides.clientId ?? 'shoplifter';
   const appId = randomUUID();
-  const payload: RemovalNotification = {
-    type: 'authorization.removed',
-    id,
-    client_id: clientId,
-    app_id: appId,
-    reason: 'admin_removed',
-    removed_at: new Date().toISOString(),
-  };
+  const payload = removalNotification({ id, clientId, appId, reason: 'admin_removed', removedAt: new Date() });
   await db
     .insertInto('webhook_deliveries')
     .values({

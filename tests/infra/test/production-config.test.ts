@@ -2,7 +2,7 @@
 // are refused by name (issue 17 item 1), generated secrets and the manifests' settings are accepted.
 import { randomBytes } from 'node:crypto';
 import { loadAuthorizeUiConfig } from '@partner-oauth/authorize-ui';
-import { loadRegistryConfig } from '@partner-oauth/client-registry';
+import { loadClientRegistryConfig } from '@partner-oauth/client-registry';
 import { ConfigError } from '@partner-oauth/service-kit';
 import { loadTokenServiceConfig } from '@partner-oauth/token-service';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { kustomize, yamlDocuments } from './support.js';
 const LOADERS: Record<string, (env: Record<string, string | undefined>) => unknown> = {
   'authorize-ui': loadAuthorizeUiConfig,
   'token-service': loadTokenServiceConfig,
-  'client-registry': loadRegistryConfig,
+  'client-registry': loadClientRegistryConfig,
 };
 
 const rendered = kustomize();

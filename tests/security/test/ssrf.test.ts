@@ -2,7 +2,7 @@
 // internal targets, and delivery resolves the host, refuses a private address and connects only to what it checked.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildApp as buildRegistry, loadRegistryConfig } from '@partner-oauth/client-registry';
+import { buildApp as buildRegistry, loadClientRegistryConfig } from '@partner-oauth/client-registry';
 import { loadTokenServiceConfig } from '@partner-oauth/token-service';
 import { type DeliverableRow, deliverOne, type Resolver } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +18,7 @@ let receiver: { server: Server; port: number; hits: string[] };
 beforeAll(async () => {
   p = await startProduct();
   production = await buildRegistry({
-    config: loadRegistryConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example', WEBHOOK_SIGNING_KEY: SIGNING_KEY }),
+    config: loadClientRegistryConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example', WEBHOOK_SIGNING_KEY: SIGNING_KEY }),
     db: p.t.db,
     logger: false,
   });
@@ -119,7 +119,7 @@ describe('SSRF through remove_url', () => {
       WEBHOOK_SIGNING_KEY: SIGNING_KEY,
       WEBHOOK_ALLOW_LOOPBACK: 'true',
     };
-    expect(() => loadRegistryConfig(env)).toThrow(/WEBHOOK_ALLOW_LOOPBACK/);
+    expect(() => loadClientRegistryConfig(env)).toThrow(/WEBHOOK_ALLOW_LOOPBACK/);
     expect(() => loadTokenServiceConfig(env)).toThrow(/WEBHOOK_ALLOW_LOOPBACK/);
   });
 });

@@ -3,7 +3,7 @@ import { type Clock, safeEqual, sha256, systemClock } from '@partner-oauth/servi
 import { type Db, findLiveAdminKey, lastUseIsStale, markAdminKeyUsed } from '@partner-oauth/storage';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AdminApiError } from '../errors.js';
+import { AdminApiError } from '../admin-api-error.js';
 
 export interface AdminAuthOptions {
   db: Db;

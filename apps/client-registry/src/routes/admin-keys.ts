@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AdminKey, AdminKeyCreateBody, AdminKeyCreated, AdminKeyList, AdminKeyParams } from '@partner-oauth/contracts';
 import { randomToken, sha256 } from '@partner-oauth/service-kit';
 import { type AdminKeyRow, createAdminKey, type Db, listAdminKeys, revokeAdminKeyById } from '@partner-oauth/storage';
+import { AdminApiError } from '../admin-api-error.js';
 import { audit } from '../audit.js';
-import { AdminApiError } from '../errors.js';
 import { errors, errorsWith404 } from './clients.js';
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
@@ -21,7 +21,7 @@ export function toAdminKeyView(row: AdminKeyRow): AdminKey {
   };
 }
 
-export const adminKeyRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+const adminKeyRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   app.get('/v1/admin-keys', { schema: { tags: ['admin keys'], response: { 200: AdminKeyList, ...errors } } }, async () => ({
     items: (await listAdminKeys(db)).map(toAdminKeyView),
   }));
@@ -69,3 +69,5 @@ export const adminKeyRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
     },
   );
 };
+
+export default adminKeyRoutes;

@@ -2,12 +2,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuditList, AuditQuery } from '@partner-oauth/contracts';
 import { type Db, listAudit } from '@partner-oauth/storage';
-import { AdminApiError } from '../errors.js';
+import { AdminApiError } from '../admin-api-error.js';
 import { errors } from './clients.js';
 
 const invalid = () => new AdminApiError('invalid_request', 'cursor: is not a cursor returned by this API');
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   app.get(
     '/v1/audit-log',
     { schema: { tags: ['audit'], querystring: AuditQuery, response: { 200: AuditList, ...errors } } },
@@ -30,3 +30,5 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
     },
   );
 };
+
+export default auditRoutes;

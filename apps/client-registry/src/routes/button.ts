@@ -15,7 +15,7 @@ export function buttonSnippet(issuer: string, clientId: string): string {
   return `<a href="${href}"><img alt="Add to Smooch" height="40" width="165" src="${img1}" srcset="${img1} 1x, ${img2} 2x"/></a>`;
 }
 
-export const buttonRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = async (app, { db, issuer }) => {
+const buttonRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = async (app, { db, issuer }) => {
   app.get(
     '/v1/clients/:client_id/button',
     {
@@ -32,3 +32,5 @@ export const buttonRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }>
     },
   );
 };
+
+export default buttonRoutes;

@@ -3,12 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthorizationParams, ClientAuthorizationList, ClientParams, PageQuery } from '@partner-oauth/contracts';
 import { type Db, endAuthorizations, findClient, findClientAuthorization, listClientAuthorizations } from '@partner-oauth/storage';
 import { Type } from 'typebox';
+import { AdminApiError } from '../admin-api-error.js';
 import { audit } from '../audit.js';
-import { AdminApiError } from '../errors.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../cursor.js';
 import { clientNotFound, errorsWith404 } from './clients.js';
-import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
 
-export const authorizationRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+const authorizationRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   app.get(
     '/v1/clients/:client_id/authorizations',
     {
@@ -56,3 +56,5 @@ export const authorizationRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async 
     },
   );
 };
+
+export default authorizationRoutes;

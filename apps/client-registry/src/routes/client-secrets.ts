@@ -25,8 +25,8 @@ import {
   rotateWebhookSecret,
 } from '@partner-oauth/storage';
 import { webhookSigningSecret } from '@partner-oauth/webhooks';
+import { AdminApiError } from '../admin-api-error.js';
 import { audit } from '../audit.js';
-import { AdminApiError } from '../errors.js';
 import { clientNotFound, errorsWith404 } from './clients.js';
 
 export interface SecretRoutesOptions {
@@ -49,7 +49,7 @@ function toSecretView(row: ClientSecretRow, now: Date): ClientSecret {
   };
 }
 
-export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = async (app, { db, webhookSigningKey, clock }) => {
+const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = async (app, { db, webhookSigningKey, clock }) => {
   app.get(
     '/v1/clients/:client_id/secrets',
     { schema: { tags: ['secrets'], params: ClientParams, response: { 200: ClientSecretList, ...errorsWith404 } } },
@@ -160,3 +160,5 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
     },
   );
 };
+
+export default secretRoutes;

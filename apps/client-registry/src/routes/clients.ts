@@ -29,9 +29,8 @@ import {
 } from '@partner-oauth/storage';
 import { webhookSigningSecret } from '@partner-oauth/webhooks';
 import { Type } from 'typebox';
+import { AdminApiError } from '../admin-api-error.js';
 import { audit } from '../audit.js';
-import { toClientView } from '../client-view.js';
-import { AdminApiError } from '../errors.js';
 import {
   assertClientUrls,
   assertDefaultWithinAllowed,
@@ -39,9 +38,10 @@ import {
   assertRemoveUrl,
   parseAllowedScopes,
   parseDefaultScope,
-} from './client-metadata.js';
-import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
-import { assertIfMatch, etagOf } from './preconditions.js';
+} from '../client-metadata.js';
+import { toClientView } from '../client-view.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../cursor.js';
+import { assertIfMatch, etagOf } from '../preconditions.js';
 
 export interface ClientRoutesOptions {
   db: Db;
@@ -72,10 +72,7 @@ async function killSwitch(trx: Db, clientId: string, requestId: string): Promise
   await newCodeEpoch(trx, clientId);
 }
 
-export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (
-  app,
-  { db, webhookSigningKey, allowLoopbackRemoveUrl },
-) => {
+const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app, { db, webhookSigningKey, allowLoopbackRemoveUrl }) => {
   app.post(
     '/v1/clients',
     { schema: { tags: ['clients'], body: ClientCreateBody, response: { 201: ClientCreated, ...errors } } },
@@ -261,3 +258,5 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = asyn
     },
   );
 };
+
+export default clientRoutes;

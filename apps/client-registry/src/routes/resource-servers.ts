@@ -21,8 +21,8 @@ import {
   revokeResourceServer,
   rotateResourceServerSecret,
 } from '@partner-oauth/storage';
+import { AdminApiError } from '../admin-api-error.js';
 import { audit } from '../audit.js';
-import { AdminApiError } from '../errors.js';
 import { errors, errorsWith404 } from './clients.js';
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
@@ -41,7 +41,7 @@ export function toResourceServerView(row: ResourceServerRow, now: Date): Resourc
 
 const notFound = () => new AdminApiError('not_found', 'resource server not found (or revoked)');
 
-export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
+const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
   app.get(
     '/v1/resource-servers',
     { schema: { tags: ['resource servers'], response: { 200: ResourceServerList, ...errors } } },
@@ -136,3 +136,5 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Cl
     },
   );
 };
+
+export default resourceServerRoutes;

@@ -1,5 +1,5 @@
 // Authorizations (a partner's access to an app) and the access tokens issued under them.
-import type { RemovalNotification, RemovalReason } from '@partner-oauth/contracts';
+import { type RemovalReason, removalNotification } from '@partner-oauth/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
@@ -197,19 +197,12 @@ export async function endWithin(
     .select(['client_id', 'remove_url', 'webhook_secret_version'])
     .where('client_id', 'in', [...new Set(ended.map((e) => e.clientId))])
     .execute();
-  const removedAt = new Date().toISOString();
+  const removedAt = new Date();
   const deliveries = ended.flatMap((e) => {
     const client = clients.find((c) => c.client_id === e.clientId);
     if (!client?.remove_url) return [];
     const id = newId();
-    const payload: RemovalNotification = {
-      type: 'authorization.removed',
-      id,
-      client_id: e.clientId,
-      app_id: e.appId,
-      reason,
-      removed_at: removedAt,
-    };
+    const payload = removalNotification({ id, clientId: e.clientId, appId: e.appId, reason, removedAt });
     return [
       {
         id,

@@ -1,6 +1,6 @@
 // The three apps built as they run, on this file's own database and Redis prefix, plus the flow steps attacks start from.
 import { buildApp as buildAuthorizeUi, loadAuthorizeUiConfig } from '@partner-oauth/authorize-ui';
-import { buildApp as buildRegistry, loadRegistryConfig } from '@partner-oauth/client-registry';
+import { buildApp as buildRegistry, loadClientRegistryConfig } from '@partner-oauth/client-registry';
 import { createTestRedis, type TestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { FakeClock, sha256 } from '@partner-oauth/service-kit';
 import { createAdminKey, type Db } from '@partner-oauth/storage';
@@ -90,7 +90,7 @@ export async function startProduct(
   await createAdminKey(t.db, { name: 'security-suite', keyHash: sha256(ADMIN_TOKEN) });
   const registry = track(
     await buildRegistry({
-      config: loadRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN, ...opts.registry }),
+      config: loadClientRegistryConfig({ NODE_ENV: 'test', ADMIN_TOKEN, ...opts.registry }),
       db: t.db,
       logger: logger('client-registry'),
     }),

@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
 export default fp(
-  async function oauthErrors(app: FastifyInstance) {
+  async function errors(app: FastifyInstance) {
     app.setErrorHandler((err: FastifyError | OAuthError, request, reply) => {
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       if (err instanceof OAuthError) {

@@ -1,35 +1,10 @@
-// The admin API's one error shape: typed errors, and the handlers that turn anything thrown into AdminError JSON.
-import type { AdminError, AdminErrorCode } from '@partner-oauth/contracts';
-import { AdminErrorCodes } from '@partner-oauth/contracts';
-import {
-  type ErrorDetail,
-  isStoreUnavailable,
-  type SchemaError,
-  UNAVAILABLE_RETRY_AFTER_SECONDS,
-  validationDetails,
-} from '@partner-oauth/service-kit';
+// Turns anything thrown in the admin API into AdminError JSON: typed errors as they are, validation as details,
+// Fastify's own 4xx reworded so nothing of the request is echoed, 503 while the database is down, no detail on 500.
+import type { AdminError } from '@partner-oauth/contracts';
+import { isStoreUnavailable, type SchemaError, UNAVAILABLE_RETRY_AFTER_SECONDS, validationDetails } from '@partner-oauth/service-kit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-
-/** An error whose code and message are safe to show to the caller. */
-export class AdminApiError extends Error {
-  override name = 'AdminApiError';
-  readonly code: AdminErrorCode;
-  readonly status: number;
-  readonly details: ErrorDetail[] | undefined;
-  readonly headers: Record<string, string>;
-
-  constructor(code: AdminErrorCode, message: string, options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.code = code;
-    this.status = AdminErrorCodes[code];
-    this.details = options.details;
-    this.headers = options.headers ?? {};
-  }
-
-  toJSON(): AdminError {
-    return this.details ? { error: this.code, message: this.message, details: this.details } : { error: this.code, message: this.message };
-  }
-}
+import fp from 'fastify-plugin';
+import { AdminApiError } from '../admin-api-error.js';
 
 /** Fastify's own 4xx errors whose wording we replace, so nothing of the request is echoed back. */
 const FRAMEWORK_ERRORS: Record<string, string> = {
@@ -64,15 +39,18 @@ function toReply(err: FastifyError | AdminApiError | Error, request: FastifyRequ
 }
 
 /** One error handler and one not-found handler for the whole app; child scopes inherit them. */
-export function registerErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toReply(err, request);
-    if (err instanceof AdminApiError) reply.headers(err.headers);
-    if (status === 503) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-    return reply.code(status).type('application/json; charset=utf-8').send(body);
-  });
-  app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => {
-    const body: AdminError = { error: 'not_found', message: 'route not found' };
-    return reply.code(404).type('application/json; charset=utf-8').send(body);
-  });
-}
+export default fp(
+  async function adminErrors(app: FastifyInstance) {
+    app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toReply(err, request);
+      if (err instanceof AdminApiError) reply.headers(err.headers);
+      if (status === 503) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return reply.code(status).type('application/json; charset=utf-8').send(body);
+    });
+    app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => {
+      const body: AdminError = { error: 'not_found', message: 'route not found' };
+      return reply.code(404).type('application/json; charset=utf-8').send(body);
+    });
+  },
+  { name: 'admin-errors' },
+);

@@ -1,6 +1,6 @@
 // ETag and If-Match for clients (RFC 9110 §8.8.3, §13.1.1), so two admins never silently overwrite each other.
 import type { ClientRow } from '@partner-oauth/storage';
-import { AdminApiError } from '../errors.js';
+import { AdminApiError } from './admin-api-error.js';
 
 /** A strong validator: the representation changes exactly when the revision does. */
 export const etagOf = (row: Pick<ClientRow, 'revision'>): string => `"r${row.revision}"`;

@@ -1,5 +1,5 @@
 // Opaque list cursors: base64url of the last client_id seen, so callers never build them by hand.
-import { AdminApiError } from '../errors.js';
+import { AdminApiError } from './admin-api-error.js';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 

@@ -1,7 +1,7 @@
 // Checks on client metadata that JSON Schema cannot express: redirect URI rules, duplicates, https-only URLs, scopes.
 import { isScopeName, parseScope, redirectUriProblem } from '@partner-oauth/contracts';
 import { type OutboundPolicy, outboundUrlProblem } from '@partner-oauth/webhooks';
-import { AdminApiError } from '../errors.js';
+import { AdminApiError } from './admin-api-error.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

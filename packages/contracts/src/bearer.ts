@@ -1,4 +1,5 @@
-// Reading the Bearer token from the Authorization header only (RFC 6750 §2.1) and the §3 challenges.
+// Reading the Bearer token from the Authorization header only (RFC 6750 §2.1) and the §3 challenges: the one parser of the
+// token service and of the resource servers' plugin (packages/fastify-bearer).
 
 /** RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
@@ -19,7 +20,7 @@ export function readAuthorization(header: string | undefined): HeaderResult {
   return { kind: 'token', token: match[1] };
 }
 
-/** An RFC 6750 §3 WWW-Authenticate value; attribute values are constants of this package, never request input. */
+/** An RFC 6750 §3 WWW-Authenticate value; attribute values are constants of the caller, never request input. */
 export function challenge(realm: string, attrs: { error?: string; error_description?: string; scope?: string } = {}): string {
   const parts = [`realm="${realm}"`];
   for (const [name, value] of Object.entries(attrs)) if (value !== undefined) parts.push(`${name}="${value}"`);
