@@ -211,7 +211,7 @@ describe('polish (item 10)', () => {
     const picker = await ada.get(AUTHORIZE);
     expect(picker.body).toContain('Choose an app for Shoplifter');
     expect(picker.body).not.toContain('checked');
-    expect(picker.body).toContain(' required>');
+    expect(picker.body).toContain('<input type="radio" name="app_id" required value=');
     const failed = await new Browser(h.app).login('ada@example.com', 'wrong');
     expect(failed.body).toContain('<p class="error" role="alert" id="login-error" tabindex="-1" autofocus>');
   });
