@@ -72,6 +72,8 @@ export interface AuthorizationTable {
   scope: string;
   granted_at: DefaultNow;
   revoked_at: NullableTimestamp;
+  /** Last use by the partner (token exchange, tokenInfo, introspection), at most an hour stale (0007). */
+  last_used_at: NullableTimestamp;
 }
 
 export interface AccessTokenTable {

@@ -285,6 +285,7 @@ describe('storage on embedded PGlite', () => {
         '0004_grant_epochs',
         '0005_retention_indexes',
         '0006_expiring_tokens',
+        '0007_authorization_last_used',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);

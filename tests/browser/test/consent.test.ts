@@ -88,7 +88,7 @@ afterEach(async () => {
 });
 
 async function signIn(email: string, password: string): Promise<void> {
-  await expect.poll(() => page.title()).toBe('Sign in · Platform');
+  await expect.poll(() => page.title()).toBe('Sign in · Smooch');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -106,6 +106,8 @@ describe('an app owner adds Shoplifter', () => {
     await page.goto(shoplifter);
     await capture(page, 'shoplifter-home');
     await page.getByRole('link', { name: 'Add to Smooch' }).click();
+    // Sign-in says who is asking (issue 15 item 4).
+    expect(await heading()).toBe('Sign in to Smooch to continue to Shoplifter');
     await capture(page, 'login');
     await signIn('ada@example.com', 'lovelace-1815');
 
@@ -135,6 +137,10 @@ describe('an app owner adds Shoplifter', () => {
     await expect.poll(() => page.getByText(/^Connected since /).count()).toBe(1);
     await capture(page, 'integrations');
     await page.getByRole('button', { name: 'Remove Shoplifter from Acme Sales' }).click();
+    // A confirmation step first (issue 15 item 8): nothing is removed until it is confirmed.
+    expect(await heading()).toBe('Remove Shoplifter from Acme Sales?');
+    await capture(page, 'integrations-confirm-removal');
+    await page.getByRole('button', { name: 'Remove access' }).click();
     expect(await page.getByRole('status').textContent()).toBe('Shoplifter no longer has access to Acme Sales.');
     await capture(page, 'integrations-removed');
 
@@ -170,7 +176,7 @@ describe('an app owner adds Shoplifter', () => {
 
   it('keyboard only: sign in, Allow, connected, then Disconnect', async () => {
     await startAtShoplifter();
-    await expect.poll(() => page.title()).toBe('Sign in · Platform');
+    await expect.poll(() => page.title()).toBe('Sign in · Smooch');
     await page.waitForLoadState('load');
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute('id') ?? document.activeElement?.textContent?.trim());
     // Skip link, the brand, then the form in reading order.
@@ -247,6 +253,7 @@ describe('Shoplifter after a removal', () => {
       await connect('Acme Support');
       await page.goto(`${ui}/integrations`);
       await page.getByRole('button', { name: 'Remove Shoplifter from Acme Support' }).click();
+      await page.getByRole('button', { name: 'Remove access' }).click();
       await page.goto(shoplifter);
       // The home page asked the platform, was told the token is dead, and forgot it.
       expect(await heading()).toBe('Your store’s orders, in your conversations');

@@ -6,6 +6,7 @@ import { type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-s
 import { type Clock, decoyPasswordHash, verifyPassword } from '@partner-oauth/service-kit';
 import { type Db, findAccountByEmail } from '@partner-oauth/storage';
 import type { AuthorizeUiConfig } from '../config.js';
+import { activeClient } from '../consent-steps.js';
 import { errorPages, sendErrorPage } from '../pages.js';
 import { safeReturnTo } from '../return-to.js';
 
@@ -16,6 +17,14 @@ export interface LoginRouteDeps {
   config: AuthorizeUiConfig;
 }
 
+/** The partner a sign-in continues to, when it was sent here by an authorization request ("… to continue to Shoplifter"). */
+async function continuingTo(db: Db, returnTo: string): Promise<string | undefined> {
+  const url = new URL(returnTo, 'http://return-to.invalid');
+  if (url.pathname !== '/oauth/authorize') return undefined;
+  const clientId = url.searchParams.get('client_id');
+  return clientId ? (await activeClient(db, clientId))?.client_name : undefined;
+}
+
 const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db, store, clock, config }) => {
   // Per account, whatever the address: guessing one account's password from many places is slowed too.
   const accountThrottle = new FailureThrottle(store, 'login-account', config.LOGIN_FAILURES_PER_ACCOUNT, 15 * 60_000);
@@ -23,7 +32,8 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db,
 
   app.get('/login', { schema: { querystring: LoginQuery } }, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);
-    return reply.view('login', { returnTo, email: '', error: false, csrfToken: reply.generateCsrf() });
+    const client = await continuingTo(db, returnTo);
+    return reply.view('login', { returnTo, client, email: '', error: false, csrfToken: reply.generateCsrf() });
   });
 
   app.post('/login', { schema: { body: LoginForm }, preHandler: app.csrfProtection, config: perAddress }, async (request, reply) => {
@@ -42,7 +52,8 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db,
       request.log.info({ event: 'login.failed' }, 'login failed');
       app.serviceMetrics.loginFailures.inc();
       await accountThrottle.fail(subject);
-      return reply.code(401).view('login', { returnTo, email, error: true, csrfToken: reply.generateCsrf() });
+      const client = await continuingTo(db, returnTo);
+      return reply.code(401).view('login', { returnTo, client, email, error: true, csrfToken: reply.generateCsrf() });
     }
     // A new session id at login defeats session fixation.
     await accountThrottle.reset(subject);

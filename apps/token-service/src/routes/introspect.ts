@@ -5,13 +5,17 @@ import { type Clock, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, findActiveToken, findLiveResourceServer } from '@partner-oauth/storage';
 import { readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
+import type { UsageRecorder } from '../usage.js';
 
 const basicChallenge = { 'www-authenticate': 'Basic realm="introspection", charset="UTF-8"' };
 
 /** How long a resource server's credential is trusted from memory: revoking one takes effect within this. */
 const SERVER_CACHE_MS = 5_000;
 
-const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; clock: Clock }> = async (app, { db, issuer, clock }) => {
+const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; clock: Clock; usage: UsageRecorder }> = async (
+  app,
+  { db, issuer, clock, usage },
+) => {
   // Every platform API call introspects; its credential need not cost a query each time.
   const servers = new Map<string, { hashes: string[]; until: number }>();
   /** The secret hashes that authenticate `id` (two during a rotation's overlap); none for an unknown or revoked id. */
@@ -46,6 +50,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; cloc
       if (serverHashes.length === 0 || !matches) throw failed();
       required(params, 'token');
       if (!active) return { active: false };
+      usage.note(active.authorizationId);
       return {
         active: true,
         client_id: active.clientId,

@@ -23,6 +23,7 @@ import {
 } from '@partner-oauth/storage';
 import { type AuthenticatedClient, authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
+import type { UsageRecorder } from '../usage.js';
 
 /** Access tokens carry this prefix so secret scanners can recognise a leaked one. */
 export const ACCESS_TOKEN_PREFIX = 'poat_';
@@ -36,6 +37,7 @@ export interface TokenRouteDeps {
   codes: CodeStore;
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
+  usage: UsageRecorder;
 }
 
 const invalidGrant = (description = 'the code is invalid, expired, already used or was issued to another client') =>
@@ -134,6 +136,7 @@ async function authorizationCodeGrant(
   }
   deps.metrics.codesRedeemed.inc();
   deps.metrics.tokensIssued.inc();
+  deps.usage.note(issued.authorizationId);
   const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', app_id: grant.appId, scope: grant.scope };
   // Without the setting the spec's response, to the byte: no expires_in, no refresh_token.
   if (!expiring || !lifetimes) return response;
@@ -180,6 +183,7 @@ async function refreshTokenGrant(params: Params, { clientId, lifetimes }: Authen
     throw invalidRefreshToken();
   }
   deps.metrics.tokensIssued.inc();
+  deps.usage.note(result.authorizationId);
   return {
     access_token: accessToken,
     token_type: 'Bearer',
