@@ -212,8 +212,15 @@ describe('polish (item 10)', () => {
     expect(picker.body).toContain('Choose an app for Shoplifter');
     expect(picker.body).not.toContain('checked');
     expect(picker.body).toContain('<input type="radio" name="app_id" required value=');
-    const failed = await new Browser(h.app).login('ada@example.com', 'wrong');
+    const failed = await new Browser(h.app).login('ada@example.com', 'wrong', AUTHORIZE);
     expect(failed.body).toContain('<p class="error" role="alert" id="login-error" tabindex="-1" autofocus>');
+    // Its language links keep the way back to the partner's request.
+    expect(failed.body).toContain(
+      `href="/language?${new URLSearchParams({ lang: 'fr', return_to: `/login?${new URLSearchParams({ return_to: AUTHORIZE })}` })}"`.replace(
+        /&/g,
+        '&amp;',
+      ),
+    );
   });
 
   it('serves a favicon, and the stylesheet inherits fonts in controls and has a dark palette', async () => {
