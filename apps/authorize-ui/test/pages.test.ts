@@ -99,6 +99,15 @@ describe('error pages (item 6)', () => {
     });
   });
 
+  it('an app the account does not own: access_denied, and back to the partner', async () => {
+    const ada = await signedIn('ada@example.com', 'lovelace-1815');
+    const picker = await ada.get(AUTHORIZE);
+    const res = await ada.get(`/oauth/consent?request_id=${hidden(picker.body, 'request_id')}&app_id=${h.t.ids.apps['Grace Shop']}`);
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('<code>access_denied</code>');
+    expect(res.body).toContain('<a href="http://localhost:4000/" rel="noopener noreferrer">Back to Shoplifter</a>');
+  });
+
   it('every error page carries a request id, in the visitor’s language', async () => {
     const res = await h.app.inject({ url: '/nowhere', headers: { 'accept-language': 'fr' } });
     expect(res.statusCode).toBe(404);
