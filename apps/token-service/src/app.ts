@@ -47,9 +47,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   const usage = new UsageRecorder(deps.db, clock, app.log);
   await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles, usage });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
-  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER, usage });
-  await app.register(tokenInfoRoutes, { db: deps.db, usage });
-  await app.register(authorizationRoutes, { db: deps.db });
+  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER, clock, usage });
+  await app.register(tokenInfoRoutes, { db: deps.db, clock, usage });
+  await app.register(authorizationRoutes, { db: deps.db, clock });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
 
   if (config.WEBHOOK_WORKER) {

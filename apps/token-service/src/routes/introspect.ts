@@ -1,7 +1,7 @@
 // POST /oauth/introspect (RFC 7662) for the platform's own APIs, authenticated by a resource-server credential.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IntrospectionResponse, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
-import { safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, findActiveToken, findLiveResourceServer } from '@partner-oauth/storage';
 import { readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
@@ -12,9 +12,9 @@ const basicChallenge = { 'www-authenticate': 'Basic realm="introspection", chars
 /** How long a resource server's credential is trusted from memory: revoking one takes effect within this. */
 const SERVER_CACHE_MS = 5_000;
 
-const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; usage: UsageRecorder }> = async (
+const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; clock: Clock; usage: UsageRecorder }> = async (
   app,
-  { db, issuer, usage },
+  { db, issuer, clock, usage },
 ) => {
   // Every platform API call introspects; its credential need not cost a query each time.
   const servers = new Map<string, { hashes: string[]; until: number }>();
@@ -41,7 +41,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; usag
       const token = params.token;
       const [serverHashes, active] = await Promise.all([
         serverSecretHashes(creds.clientId),
-        token ? findActiveToken(db, sha256(token)) : undefined,
+        token ? findActiveToken(db, sha256(token), new Date(clock.now())) : undefined,
       ]);
       // Compare even for an unknown id, so timing does not tell which ids exist.
       const presented = sha256(creds.clientSecret);
@@ -58,6 +58,8 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; usag
         scope: active.scope,
         sub: active.accountId,
         iat: Math.floor(new Date(active.createdAt).getTime() / 1000),
+        // RFC 7662 §2.2; after it the token answers active:false (the lookup above compares it with the clock).
+        ...(active.expiresAt === null ? {} : { exp: Math.floor(new Date(active.expiresAt).getTime() / 1000) }),
         token_type: 'Bearer' as const,
         iss: issuer,
       };
