@@ -94,3 +94,9 @@ export function website(uri: string | null | undefined): { href: string; label: 
     return undefined;
   }
 }
+
+/** The way out of an error page: the partner's registered website, never a redirect URI it did not register. */
+export function backToPartner(client: { client_uri: string | null; client_name: string }): ErrorDetail['back'] {
+  const site = website(client.client_uri);
+  return site && { href: site.href, client: client.client_name };
+}

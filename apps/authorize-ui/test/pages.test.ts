@@ -99,6 +99,15 @@ describe('error pages (item 6)', () => {
     });
   });
 
+  it('an app the account does not own: access_denied, and back to the partner', async () => {
+    const ada = await signedIn('ada@example.com', 'lovelace-1815');
+    const picker = await ada.get(AUTHORIZE);
+    const res = await ada.get(`/oauth/consent?request_id=${hidden(picker.body, 'request_id')}&app_id=${h.t.ids.apps['Grace Shop']}`);
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('<code>access_denied</code>');
+    expect(res.body).toContain('<a href="http://localhost:4000/" rel="noopener noreferrer">Back to Shoplifter</a>');
+  });
+
   it('every error page carries a request id, in the visitor’s language', async () => {
     const res = await h.app.inject({ url: '/nowhere', headers: { 'accept-language': 'fr' } });
     expect(res.statusCode).toBe(404);
@@ -212,8 +221,15 @@ describe('polish (item 10)', () => {
     expect(picker.body).toContain('Choose an app for Shoplifter');
     expect(picker.body).not.toContain('checked');
     expect(picker.body).toContain('<input type="radio" name="app_id" required value=');
-    const failed = await new Browser(h.app).login('ada@example.com', 'wrong');
+    const failed = await new Browser(h.app).login('ada@example.com', 'wrong', AUTHORIZE);
     expect(failed.body).toContain('<p class="error" role="alert" id="login-error" tabindex="-1" autofocus>');
+    // Its language links keep the way back to the partner's request.
+    expect(failed.body).toContain(
+      `href="/language?${new URLSearchParams({ lang: 'fr', return_to: `/login?${new URLSearchParams({ return_to: AUTHORIZE })}` })}"`.replace(
+        /&/g,
+        '&amp;',
+      ),
+    );
   });
 
   it('serves a favicon, and the stylesheet inherits fonts in controls and has a dark palette', async () => {

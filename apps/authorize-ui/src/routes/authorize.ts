@@ -6,7 +6,7 @@ import { AuthorizeQuery, disallowedScopes, formatScope, isPkceValue, OAuthError,
 import { type ClientRow, type Db, listManagedApps } from '@partner-oauth/storage';
 import type { AuthRequestStore, PendingRequest } from '../auth-requests.js';
 import { activeClient, renderConsent, renderPickApp } from '../consent-steps.js';
-import { errorPages, PageError, website } from '../pages.js';
+import { backToPartner, errorPages, PageError } from '../pages.js';
 import { loginUrl } from '../return-to.js';
 
 export interface AuthorizeRouteDeps {
@@ -54,12 +54,6 @@ function registeredHosts(client: ClientRow): string[] {
   return [...new Set(hosts)];
 }
 
-/** The way out of an error page: the partner's registered website, never a redirect URI it did not register. */
-function backTo(client: ClientRow): { href: string; client: string } | undefined {
-  const site = website(client.client_uri);
-  return site && { href: site.href, client: client.client_name };
-}
-
 const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (app, { db, requests, rateLimitPerMinute }) => {
   if (!app.hasRequestDecorator('authorizationResponse')) app.decorateRequest('authorizationResponse', null);
 
@@ -80,7 +74,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
           clientId: client.client_id,
           redirectUri,
           registeredHosts: registeredHosts(client),
-          back: backTo(client),
+          back: backToPartner(client),
         });
       }
 

@@ -6,7 +6,7 @@ import type { CodeStore } from '@partner-oauth/ephemeral-store';
 import { codeBinding, type Db, findManagedApp } from '@partner-oauth/storage';
 import { type AuthRequestStore, redirectToPartner } from '../auth-requests.js';
 import { pendingRequestOf, requirePendingRequest } from '../consent-steps.js';
-import { errorPages, PageError } from '../pages.js';
+import { backToPartner, errorPages, PageError } from '../pages.js';
 
 export interface DecisionRouteDeps {
   db: Db;
@@ -40,7 +40,7 @@ const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRouteDeps> = async (app,
         findManagedApp(db, request.body.app_id, pending.accountId),
         codeBinding(db, client.client_id, request.body.app_id),
       ]);
-      if (!chosen) throw new PageError(errorPages.notMember);
+      if (!chosen) throw new PageError(errorPages.notMember, { clientId: client.client_id, back: backToPartner(client) });
       const code = await codes.issue({
         binding,
         clientId: client.client_id,

@@ -8,7 +8,8 @@ import { type Db, findAccountByEmail } from '@partner-oauth/storage';
 import type { AuthorizeUiConfig } from '../config.js';
 import { activeClient } from '../consent-steps.js';
 import { errorPages, sendErrorPage } from '../pages.js';
-import { safeReturnTo } from '../return-to.js';
+import { languageLinks } from '../plugins/browser.js';
+import { loginUrl, safeReturnTo } from '../return-to.js';
 
 export interface LoginRouteDeps {
   db: Db;
@@ -53,7 +54,9 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db,
       app.serviceMetrics.loginFailures.inc();
       await accountThrottle.fail(subject);
       const client = await continuingTo(db, returnTo);
-      return reply.code(401).view('login', { returnTo, client, email, error: true, csrfToken: reply.generateCsrf() });
+      // The language links come back to the sign-in page with its way back, not to the form's URL.
+      const languages = languageLinks(reply.locals.locale, loginUrl(returnTo));
+      return reply.code(401).view('login', { returnTo, client, email, error: true, languages, csrfToken: reply.generateCsrf() });
     }
     // A new session id at login defeats session fixation.
     await accountThrottle.reset(subject);
