@@ -135,7 +135,8 @@ export default fp(
       rolling: true,
       store: new SessionStore(opts.store, config.SESSION_IDLE_SECONDS * 1000),
     });
-    // Idle and absolute session limits, on the injected clock; an expired session is destroyed, not trusted.
+    // Idle and absolute session limits, on the injected clock; an expired session is destroyed, not trusted, and the
+    // request goes on with a fresh empty one under a new id (destroy() alone would leave no session for the handler).
     app.addHook('preHandler', async (request) => {
       const session = request.session;
       if (!session.accountId) return;
@@ -143,7 +144,7 @@ export default fp(
       const idle = now - (session.lastSeen ?? 0) > config.SESSION_IDLE_SECONDS * 1000;
       const tooOld = now - (session.signedInAt ?? 0) > config.SESSION_ABSOLUTE_SECONDS * 1000;
       if (idle || tooOld) {
-        await session.destroy();
+        await session.regenerate();
         return;
       }
       if (now - (session.lastSeen ?? 0) > TOUCH_EVERY_MS) session.lastSeen = now;
