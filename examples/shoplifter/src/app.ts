@@ -166,6 +166,27 @@ export async function buildShoplifter(config: ShoplifterConfig, options: { logge
 
   app.get('/style.css', async (_request, reply) => reply.type('text/css').send(STYLE));
   app.get('/health/live', async () => ({ status: 'ok' }));
+  // The privacy policy and terms the registry lists for Shoplifter (policy_uri, tos_uri): the consent page links here.
+  app.get('/privacy', async (_request, reply) =>
+    reply
+      .type('text/html')
+      .send(
+        page(
+          'Privacy',
+          '<h1>Shoplifter’s privacy policy</h1><p>Shoplifter is a demonstration partner. It keeps one access token per browser, in memory, and forgets it when you disconnect, when the app owner removes it, or when it restarts. It reads nothing else about you.</p><p><a href="/">Back to Shoplifter</a></p>',
+        ),
+      ),
+  );
+  app.get('/terms', async (_request, reply) =>
+    reply
+      .type('text/html')
+      .send(
+        page(
+          'Terms',
+          '<h1>Shoplifter’s terms</h1><p>Shoplifter is a demonstration partner, offered as is, for trying the platform’s “Add to” flow. Do not connect an app holding real data.</p><p><a href="/">Back to Shoplifter</a></p>',
+        ),
+      ),
+  );
 
   app.get('/', async (request, reply) => {
     const id = browserId(request);

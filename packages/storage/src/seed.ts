@@ -14,6 +14,9 @@ export const DEMO = {
     client_name: 'Shoplifter',
     description: 'A partnership built for testing: lists your store’s orders in your conversations.',
     client_uri: 'http://localhost:4000',
+    // Shown on the consent page; the example partner serves both.
+    policy_uri: 'http://localhost:4000/privacy',
+    tos_uri: 'http://localhost:4000/terms',
     redirect_uris: ['http://localhost:4000/callback'],
     allowed_scopes: ['app:read', 'conversations:read', 'conversations:write', 'users:read', 'webhooks:manage'],
     default_scope: 'app:read conversations:read conversations:write',
@@ -29,6 +32,9 @@ export const DEMO = {
     client_name: 'Shoplifter (expiring tokens)',
     description: 'Shoplifter with expiring access tokens and rotating refresh tokens.',
     client_uri: 'http://localhost:4000',
+    // Shown on the consent page; the example partner serves both.
+    policy_uri: 'http://localhost:4000/privacy',
+    tos_uri: 'http://localhost:4000/terms',
     redirect_uris: ['http://localhost:4000/callback'],
     allowed_scopes: ['app:read', 'conversations:read', 'conversations:write', 'users:read', 'webhooks:manage'],
     default_scope: 'app:read conversations:read conversations:write',

@@ -30,7 +30,13 @@ beforeAll(async () => {
   // Shoplifter listens on a free port here, so its registration follows it.
   await t.db
     .updateTable('clients')
-    .set({ redirect_uris: [`${shoplifter}/callback`], client_uri: shoplifter, remove_url: `${shoplifter}/removed` })
+    .set({
+      redirect_uris: [`${shoplifter}/callback`],
+      client_uri: shoplifter,
+      remove_url: `${shoplifter}/removed`,
+      policy_uri: `${shoplifter}/privacy`,
+      tos_uri: `${shoplifter}/terms`,
+    })
     .where('client_id', '=', 'shoplifter')
     .execute();
   const apps = await t.db.selectFrom('apps').select(['id', 'name']).execute();
@@ -157,6 +163,16 @@ describe('an app owner adds Shoplifter', () => {
     await signIn('grace@example.com', 'hopper-1906');
     expect(await heading()).toBe('Shoplifter wants access to Grace Shop');
     expect(await page.getByRole('link', { name: 'Choose another app' }).count()).toBe(0);
+    // The demo partner's privacy policy and terms, as registered, are served by Shoplifter itself.
+    for (const [name, path, title] of [
+      ['Privacy policy', '/privacy', 'Shoplifter’s privacy policy'],
+      ['Terms of service', '/terms', 'Shoplifter’s terms'],
+    ] as const) {
+      const href = await page.getByRole('link', { name }).getAttribute('href');
+      expect(href).toBe(`${shoplifter}${path}`);
+      const res = await fetch(href as string);
+      expect([res.status, (await res.text()).includes(`<h1>${title}</h1>`)]).toEqual([200, true]);
+    }
     await page.getByRole('button', { name: 'Deny' }).click();
     expect(page.url()).toBe(
       `${shoplifter}/callback?${new URLSearchParams({ error: 'access_denied', state: new URL(page.url()).searchParams.get('state') ?? '', iss: ui })}`,
