@@ -98,6 +98,22 @@ export const PKCE_VERIFIER = randomBytes(32).toString('base64url');
 const PKCE_CHALLENGE = createHash('sha256').update(PKCE_VERIFIER).digest('base64url');
 export const REDIRECT_URI = 'http://localhost:4000/callback';
 
+/** The authorization request of `clientId`: one scope, PKCE S256 and redirect_uri. */
+const authQuery = (clientId: string) =>
+  new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    state: 'bench',
+    scope: 'app:read',
+    redirect_uri: REDIRECT_URI,
+    code_challenge: PKCE_CHALLENGE,
+    code_challenge_method: 'S256',
+  }).toString();
+
+/** The partner with expiring tokens and rotating refresh tokens, on both sides (issue 14). */
+export const ROTATING_CLIENT = 'shoplifter-rotating';
+export const ROTATING_QUERY = authQuery(ROTATING_CLIENT);
+
 /** The authorization request both sides get: the demo partner, one scope, PKCE S256 and redirect_uri. */
 export const AUTH_QUERY = new URLSearchParams({
   client_id: 'shoplifter',
@@ -128,8 +144,8 @@ export class PeerBrowser {
   }
 
   /** Authorize, then each interaction the peer asks for (sign-in once, consent every time), until the code. */
-  async flow(login?: { email: string; password: string }): Promise<string> {
-    let reply = await this.request('GET', `/auth?${AUTH_QUERY}`);
+  async flow(login?: { email: string; password: string }, query = AUTH_QUERY): Promise<string> {
+    let reply = await this.request('GET', `/auth?${query}`);
     for (let step = 0; step < 8; step++) {
       const location = String(reply.headers.location ?? '');
       if (reply.status !== 303 || !location) throw new Error(`peer flow: ${reply.status} ${reply.body.slice(0, 200)}`);
@@ -154,8 +170,8 @@ export class PeerBrowser {
     await this.flow({ email, password });
   }
 
-  mintCode(): Promise<string> {
-    return this.flow();
+  mintCode(query = AUTH_QUERY): Promise<string> {
+    return this.flow(undefined, query);
   }
 }
 
@@ -205,4 +221,49 @@ export async function revoke(token: Target, accessToken: string, endpoints: Endp
     form: { token: accessToken, client_id: 'shoplifter', client_secret: 'secret' },
   });
   if (res.status !== 200) throw new Error(`revoke: ${res.status} ${res.body.slice(0, 200)}`);
+}
+
+/** The rotating partner redeems a code: its first access and refresh tokens, or a throw. */
+export async function exchangeForRefresh(token: Target, code: string, endpoints: Endpoints): Promise<string> {
+  const res = await send(token, 'POST', endpoints.token, {
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      client_id: ROTATING_CLIENT,
+      client_secret: 'secret',
+      redirect_uri: REDIRECT_URI,
+      code_verifier: PKCE_VERIFIER,
+    },
+  });
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${res.body.slice(0, 200)}`);
+  const body = JSON.parse(res.body) as { refresh_token?: unknown };
+  if (typeof body.refresh_token !== 'string') throw new Error(`token: no refresh_token in ${res.body.slice(0, 200)}`);
+  return body.refresh_token;
+}
+
+/**
+ * One refresh (RFC 6749 §6) with rotation: the new refresh token, checked to be a new one beside a new access token of
+ * the granted scope; a throw otherwise.
+ */
+export async function refresh(token: Target, refreshToken: string, endpoints: Endpoints): Promise<string> {
+  const res = await send(token, 'POST', endpoints.token, {
+    form: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: ROTATING_CLIENT, client_secret: 'secret' },
+  });
+  if (res.status !== 200) throw new Error(`refresh: ${res.status} ${res.body.slice(0, 200)}`);
+  const body = JSON.parse(res.body) as {
+    access_token?: unknown;
+    refresh_token?: unknown;
+    token_type?: unknown;
+    expires_in?: unknown;
+    scope?: unknown;
+  };
+  if (
+    typeof body.access_token !== 'string' ||
+    body.token_type !== 'Bearer' ||
+    typeof body.expires_in !== 'number' ||
+    typeof body.refresh_token !== 'string' ||
+    body.refresh_token === refreshToken
+  )
+    throw new Error(`refresh: unexpected answer ${res.body.slice(0, 200)}`);
+  return body.refresh_token;
 }

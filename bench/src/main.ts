@@ -12,10 +12,13 @@ import {
   Browser,
   type Endpoints,
   exchange,
+  exchangeForRefresh,
   introspect,
   PEER_ENDPOINTS,
   PeerBrowser,
   PRODUCT_ENDPOINTS,
+  ROTATING_QUERY,
+  refresh,
   revoke,
   send,
   Target,
@@ -46,7 +49,7 @@ const POOL = 10_000;
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The targets of issue 13, as ratios product/peer in the same run. */
-const TARGETS: Record<string, number> = { exchange: 1.5, introspection: 2.5, flow: 1.5 };
+const TARGETS: Record<string, number> = { exchange: 1.5, introspection: 2.5, flow: 1.5, refresh: 1.5 };
 const RSS_MAX_MB = 150;
 
 interface Side {
@@ -56,6 +59,10 @@ interface Side {
   browsers: { mintCode(): Promise<string> }[];
   /** `n` fresh codes, each redeemable once. */
   mintCodes(n: number): Promise<string[]>;
+  /** `n` fresh codes of the rotating partner (shoplifter-rotating). */
+  mintRotatingCodes(n: number): Promise<string[]>;
+  /** One live refresh token per worker, each the head of its own rotation chain. */
+  refreshTokens: string[];
   components: Components;
   /** Validated access tokens issued so far: the introspection pool. */
   tokens: string[];
@@ -149,6 +156,21 @@ async function exchangeScenario(side: Side, concurrency: number): Promise<Measur
     const code = codes.pop();
     if (!code) return 'done';
     side.tokens.push(await exchange(side.token, code, side.endpoints));
+    return 'ok';
+  });
+}
+
+/**
+ * Refreshes with rotation (issue 14: "a refresh costs no more than a code exchange"): each worker rotates its own chain,
+ * so no two requests ever carry the same refresh token (that would be a reuse, which ends the family on both sides).
+ */
+async function refreshScenario(side: Side): Promise<Measured> {
+  if (side.refreshTokens.length < C) {
+    const codes = await side.mintRotatingCodes(C - side.refreshTokens.length);
+    for (const code of codes) side.refreshTokens.push(await exchangeForRefresh(side.token, code, side.endpoints));
+  }
+  return measure(side, C, async (w) => {
+    side.refreshTokens[w] = await refresh(side.token, side.refreshTokens[w] as string, side.endpoints);
     return 'ok';
   });
 }
@@ -300,6 +322,16 @@ async function main(): Promise<void> {
         );
         return codes;
       },
+      async mintRotatingCodes(n) {
+        const codes: string[] = [];
+        await Promise.all(
+          productBrowsers.map(async (b) => {
+            while (codes.length < n) codes.push(await b.mintCode(ROTATING_QUERY));
+          }),
+        );
+        return codes.slice(0, n);
+      },
+      refreshTokens: [],
       components: async () => ({
         'authorize-ui': [ui.child.pid as number],
         'token-service': [token.child.pid as number],
@@ -321,6 +353,12 @@ async function main(): Promise<void> {
         if (res.status !== 200) throw new Error(`peer codes: ${res.status} ${res.body}`);
         return JSON.parse(res.body) as string[];
       },
+      async mintRotatingCodes(n) {
+        return Promise.all(
+          Array.from({ length: n }, (_, i) => (peerBrowsers[i % peerBrowsers.length] as PeerBrowser).mintCode(ROTATING_QUERY)),
+        );
+      },
+      refreshTokens: [],
       components: async () => ({ 'oidc-provider': [peer.child.pid as number], redis: [redisPid] }),
       tokens: [],
     };
@@ -356,6 +394,13 @@ async function main(): Promise<void> {
           ...(await compare(`introspection${suffix}`, sides, introspectionScenario)),
         });
       }
+      if (wants('refresh') && !suffix)
+        rows.push({
+          scenario: 'refresh with rotation (refresh_token grant)',
+          key: 'refresh',
+          concurrency: C,
+          ...(await compare('refresh', sides, refreshScenario)),
+        });
       if (wants('flow') && !suffix)
         rows.push({
           scenario: 'full flow, signed in (authorize, consent, decision, token)',

@@ -4,13 +4,18 @@ import { type Clock, createServiceApp, reportOnly, systemClock } from '@partner-
 import { type Db, databaseChecks } from '@partner-oauth/storage';
 import type { FastifyInstance } from 'fastify';
 import { AuthRequestStore } from './auth-requests.js';
-import type { AuthorizeUiConfig } from './config.js';
+import { type AuthorizeUiConfig, servedOverTls } from './config.js';
 import browser from './plugins/browser.js';
 import errors from './plugins/errors.js';
 import authorizeRoutes from './routes/authorize.js';
+import consentRoutes from './routes/consent.js';
+import decisionRoutes from './routes/decision.js';
 import integrationRoutes from './routes/integrations.js';
+import languageRoutes from './routes/language.js';
 import loginRoutes from './routes/login.js';
 import metadataRoutes from './routes/metadata.js';
+import pickAppRoutes from './routes/pick-app.js';
+import switchAccountRoutes from './routes/switch-account.js';
 
 export interface AuthorizeUiDeps {
   config: AuthorizeUiConfig;
@@ -38,14 +43,13 @@ export async function buildApp(deps: AuthorizeUiDeps): Promise<FastifyInstance> 
   const codes = new CodeStore(deps.store, clock, config.CODE_TTL_SECONDS * 1000);
   const requests = new AuthRequestStore(deps.store, config.AUTH_REQUEST_TTL_SECONDS * 1000);
   await app.register(loginRoutes, { db: deps.db, store: deps.store, clock, config });
-  await app.register(authorizeRoutes, {
-    db: deps.db,
-    codes,
-    requests,
-    issuer: config.ISSUER,
-    rateLimitPerMinute: config.AUTHORIZE_RATE_LIMIT_PER_MINUTE,
-  });
+  await app.register(authorizeRoutes, { db: deps.db, requests, rateLimitPerMinute: config.AUTHORIZE_RATE_LIMIT_PER_MINUTE });
+  await app.register(pickAppRoutes, { db: deps.db, requests });
+  await app.register(consentRoutes, { db: deps.db, requests });
+  await app.register(decisionRoutes, { db: deps.db, codes, requests, issuer: config.ISSUER });
+  await app.register(switchAccountRoutes, { db: deps.db, requests });
   await app.register(integrationRoutes, { db: deps.db });
+  await app.register(languageRoutes, { secureCookie: servedOverTls(config) });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
   return app;
 }

@@ -1,6 +1,14 @@
 // Pending authorization requests, stored server-side: the decision trusts only what was stored here.
 import type { EphemeralStore } from '@partner-oauth/ephemeral-store';
 import { randomToken } from '@partner-oauth/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once client and redirect URI are validated: from then on errors go back to the partner. */
+    authorizationResponse: { redirectUri: string; state: string | undefined } | null;
+  }
+}
 
 export interface PendingRequest {
   clientId: string;
@@ -43,4 +51,19 @@ export function authorizationResponseUrl(redirectUri: string, params: Record<str
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) query.append(key, value);
   return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query.toString()}`;
+}
+
+/**
+ * Sends the browser back to the partner with `params`, its state and our issuer (RFC 9207); 302 answers a
+ * link, 303 a form. Only for a redirect URI already checked against the client's registration.
+ */
+export function redirectToPartner(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  issuer: string,
+  target: { redirectUri: string; state: string | undefined },
+  params: Record<string, string | undefined>,
+): FastifyReply {
+  const url = authorizationResponseUrl(target.redirectUri, { ...params, state: target.state, iss: issuer });
+  return reply.redirect(url, request.method === 'GET' ? 302 : 303);
 }

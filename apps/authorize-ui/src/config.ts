@@ -24,6 +24,10 @@ export const AuthorizeUiConfig = Type.Object({
   AUTHORIZE_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
   /** Failed sign-ins per account within 15 minutes before that account is throttled. */
   LOGIN_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
+  /** The product's name on every page ("Sign in to Smooch to continue to Shoplifter"); the demo's is Smooch. */
+  PRODUCT_NAME: Type.String({ minLength: 1, maxLength: 60, default: 'Smooch' }),
+  /** The product's logo beside its name: a path on this site or an https URL (the CSP allows https images). */
+  PRODUCT_LOGO: Type.String({ minLength: 1, maxLength: 2048, pattern: '^(/[^/\\\\]|https://)', default: '/static/logo.svg' }),
   /** How long an app owner has to finish an authorization request. */
   AUTH_REQUEST_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
 });

@@ -23,3 +23,8 @@ export function safeReturnTo(value: string | undefined, fallback = '/'): string 
   if (normalized !== value && safeReturnTo(normalized, fallback) !== normalized) return fallback;
   return normalized;
 }
+
+/** The login page, coming back to `returnTo` (a path on this site) once signed in. */
+export function loginUrl(returnTo: string): string {
+  return `/login?${new URLSearchParams({ return_to: returnTo }).toString()}`;
+}

@@ -147,6 +147,8 @@ describe('messages', () => {
     expect(negotiateLocale(undefined)).toBe('en');
     expect(negotiateLocale('fr-CA, fr;q=0.9, en;q=0.5', ['en', 'fr'])).toBe('fr');
     expect(negotiateLocale('de, en-GB;q=0.8', ['en', 'fr'])).toBe('en');
+    expect(negotiateLocale('ja-JP,ja;q=0.9,en;q=0.8')).toBe('ja');
+    expect(negotiateLocale('es-419')).toBe('es');
     expect(negotiateLocale('fr;q=0, en;q=0.1', ['en', 'fr'])).toBe('en');
     expect(negotiateLocale('de;q=0.9, fr;q=1', ['fr', 'de'])).toBe('fr');
     expect(negotiateLocale('garbage;;;q=x', ['en', 'fr'])).toBe('en');
@@ -154,7 +156,7 @@ describe('messages', () => {
 
   it('pages declare their language', async () => {
     const res = await h.app.inject({ url: '/login', headers: { 'accept-language': 'de-DE, de;q=0.9' } });
-    expect(res.body).toContain('<html lang="en">');
-    expect(res.body).toContain('<title>Sign in · Platform</title>');
+    expect(res.body).toContain('<html lang="de">');
+    expect(res.body).toContain('<title>Anmelden · Smooch</title>');
   });
 });

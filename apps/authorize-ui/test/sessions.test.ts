@@ -10,7 +10,14 @@ const h = useApp({
   clock,
 });
 
-const signedIn = async (browser: Browser) => (await browser.get(AUTHORIZE)).statusCode === 200;
+/** The authorization request as the browser makes it: 200 when signed in, else the sign-in redirect; anything else fails. */
+async function signedIn(browser: Browser): Promise<boolean> {
+  const res = await browser.get(AUTHORIZE);
+  if (res.statusCode === 200) return true;
+  // An ended session answers as if there never was one (before: a 500, which the old `=== 200` check read as signed out).
+  expect([res.statusCode, String(res.headers.location)]).toEqual([302, `/login?return_to=${encodeURIComponent(AUTHORIZE)}`]);
+  return false;
+}
 
 describe('session lifetime', () => {
   it('ends after the idle limit', async () => {

@@ -105,3 +105,13 @@ export function assertDefaultWithinAllowed(defaults: readonly string[], allowed:
   const outside = defaults.filter((t) => !allowed.includes(t));
   if (outside.length > 0) throw new AdminApiError('invalid_client_metadata', `${lead} ${quoted(outside)}`);
 }
+
+/** The one rule of the expiring-token lifetimes JSON Schema cannot express: a refresh token's idle life fits in its absolute one. */
+export function assertTokenLifetimes(idle: number, absolute: number): void {
+  if (idle > absolute) {
+    throw new AdminApiError(
+      'invalid_client_metadata',
+      `refresh_token_idle_lifetime (${idle}) must not exceed refresh_token_absolute_lifetime (${absolute})`,
+    );
+  }
+}

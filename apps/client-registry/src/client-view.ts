@@ -17,6 +17,10 @@ export function toClientView(row: ClientRow): Client {
     remove_url: row.remove_url,
     policy_uri: row.policy_uri,
     tos_uri: row.tos_uri,
+    expiring_tokens: row.expiring_tokens,
+    access_token_lifetime: row.access_token_lifetime,
+    refresh_token_idle_lifetime: row.refresh_token_idle_lifetime,
+    refresh_token_absolute_lifetime: row.refresh_token_absolute_lifetime,
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

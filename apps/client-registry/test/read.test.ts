@@ -5,15 +5,19 @@ import { ISO_DATE, useApp, validClient } from './helpers.js';
 const h = useApp();
 
 const CLIENT_FIELDS = [
+  'access_token_lifetime',
   'client_id',
   'client_name',
   'client_uri',
   'created_at',
   'default_scope',
   'description',
+  'expiring_tokens',
   'logo_uri',
   'policy_uri',
   'redirect_uris',
+  'refresh_token_absolute_lifetime',
+  'refresh_token_idle_lifetime',
   'remove_url',
   'require_pkce',
   'scope',
@@ -38,8 +42,12 @@ describe('GET /v1/clients/:client_id', () => {
       default_scope: 'app:read conversations:read conversations:write',
       require_pkce: false,
       remove_url: 'http://localhost:4000/removed',
-      policy_uri: null,
-      tos_uri: null,
+      policy_uri: 'http://localhost:4000/privacy',
+      tos_uri: 'http://localhost:4000/terms',
+      expiring_tokens: false,
+      access_token_lifetime: 43_200,
+      refresh_token_idle_lifetime: 2_592_000,
+      refresh_token_absolute_lifetime: 15_552_000,
       created_at: expect.stringMatching(ISO_DATE),
       updated_at: expect.stringMatching(ISO_DATE),
     });
@@ -65,7 +73,8 @@ describe('GET /v1/clients/:client_id', () => {
 describe('GET /v1/clients', () => {
   const created: string[] = [];
   beforeAll(async () => {
-    for (let i = 0; i < 5; i++) {
+    // Four, beside the two seeded partners (shoplifter and shoplifter-rotating): six in all.
+    for (let i = 0; i < 4; i++) {
       const res = await h.call({ method: 'POST', url: '/v1/clients', payload: { ...validClient, client_name: `Partner ${i}` } });
       created.push(res.json().client_id);
     }
@@ -76,7 +85,7 @@ describe('GET /v1/clients', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.next_cursor).toBeNull();
-    expect(body.items.map((c: { client_id: string }) => c.client_id)).toEqual(['shoplifter', ...created]);
+    expect(body.items.map((c: { client_id: string }) => c.client_id)).toEqual(['shoplifter', 'shoplifter-rotating', ...created]);
     expect(res.body).not.toContain('secret');
     for (const item of body.items) expect(Object.keys(item).sort()).toEqual(CLIENT_FIELDS);
   });
@@ -96,7 +105,7 @@ describe('GET /v1/clients', () => {
       if (cursor !== null) expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
       pages++;
     } while (cursor !== null && pages < 10);
-    expect(seen).toEqual(['shoplifter', ...created]);
+    expect(seen).toEqual(['shoplifter', 'shoplifter-rotating', ...created]);
     expect(pages).toBe(3);
   });
 

@@ -30,6 +30,10 @@ describe('PATCH /v1/clients/:client_id', () => {
       default_scope: 'app:read',
       require_pkce: false,
       remove_url: null,
+      expiring_tokens: false,
+      access_token_lifetime: 43_200,
+      refresh_token_idle_lifetime: 2_592_000,
+      refresh_token_absolute_lifetime: 15_552_000,
       created_at: createdAt,
       updated_at: expect.stringMatching(ISO_DATE),
     };

@@ -47,20 +47,22 @@ async function main(): Promise<void> {
     ['token-service', await buildTokenService({ config: tokenConfig, db, store }), tokenConfig.PORT],
     ['client-registry', await buildClientRegistry({ config: registryConfig, db }), registryConfig.PORT],
   ];
-  // The demo partner of the README, beside the product in development only (SHOPLIFTER_PORT=0 turns it off).
+  // The demo partner of the README, beside the product in development only (SHOPLIFTER_PORT=0 turns it off);
+  // SHOPLIFTER_CLIENT_ID=shoplifter-rotating runs it as the demo partner with expiring tokens.
   const shoplifterPort = Number(env.SHOPLIFTER_PORT ?? 4000);
   if (!production && shoplifterPort > 0) {
     const tokenBase = `http://127.0.0.1:${tokenConfig.PORT}`;
+    const clientId = env.SHOPLIFTER_CLIENT_ID === 'shoplifter-rotating' ? 'shoplifter-rotating' : 'shoplifter';
     const shoplifter = await buildShoplifter({
       authorizeUrl: `${uiConfig.ISSUER}/oauth/authorize`,
       tokenUrl: `${tokenBase}/oauth/token`,
-      clientId: 'shoplifter',
+      clientId,
       clientSecret: 'secret',
       // What the registry showed with the demo client: the secret its removal notices are signed with.
       webhookSecret: webhookSigningSecret(
         tokenConfig.WEBHOOK_SIGNING_KEY,
-        'shoplifter',
-        (await webhookSecretVersions(db, 'shoplifter', new Date()))?.secret_version ?? 1,
+        clientId,
+        (await webhookSecretVersions(db, clientId, new Date()))?.secret_version ?? 1,
       ),
     });
     apps.push(['shoplifter (example partner)', shoplifter, shoplifterPort]);

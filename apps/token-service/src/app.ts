@@ -14,6 +14,7 @@ import metadataRoutes from './routes/metadata.js';
 import revokeRoutes from './routes/revoke.js';
 import tokenRoutes from './routes/token.js';
 import tokenInfoRoutes from './routes/token-info.js';
+import { UsageRecorder } from './usage.js';
 import { registerWebhookBacklog } from './webhook-metrics.js';
 
 export interface TokenServiceDeps {
@@ -43,11 +44,12 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
     clientAuth: new FailureThrottle(deps.store, 'client-auth', config.CLIENT_AUTH_FAILURES_PER_MINUTE, 60_000),
     grants: new FailureThrottle(deps.store, 'invalid-grant', config.INVALID_GRANTS_PER_MINUTE, 60_000),
   };
-  await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles });
+  const usage = new UsageRecorder(deps.db, clock, app.log);
+  await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles, usage });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
-  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER });
-  await app.register(tokenInfoRoutes, { db: deps.db });
-  await app.register(authorizationRoutes, { db: deps.db });
+  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER, clock, usage });
+  await app.register(tokenInfoRoutes, { db: deps.db, clock, usage });
+  await app.register(authorizationRoutes, { db: deps.db, clock });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
 
   if (config.WEBHOOK_WORKER) {

@@ -30,9 +30,12 @@ export function invalidToken(description = 'the access token is invalid, expired
   return new OAuthError('invalid_token', description, { status: 401, headers: challengeHeader('invalid_token', description) });
 }
 
-/** The live token behind the request's Bearer credentials, or the §3.1 answer (invalid_request or invalid_token). */
-export async function activeBearerToken(db: Db, request: FastifyRequest): Promise<ActiveToken> {
-  const active = await findActiveToken(db, sha256(bearerToken(request.headers.authorization)));
+/**
+ * The live token behind the request's Bearer credentials, or the §3.1 answer (invalid_request or invalid_token);
+ * a token past its expiry (expiring tokens) is invalid_token like a revoked one.
+ */
+export async function activeBearerToken(db: Db, request: FastifyRequest, now: Date): Promise<ActiveToken> {
+  const active = await findActiveToken(db, sha256(bearerToken(request.headers.authorization)), now);
   if (!active) throw invalidToken();
   return active;
 }

@@ -8,6 +8,7 @@ import {
   findClientCredentials,
   lastUseIsStale,
   markSecretUsed,
+  type TokenLifetimes,
   UnstorableTextError,
 } from '@partner-oauth/storage';
 
@@ -56,11 +57,17 @@ export function readCredentials(authorization: string | undefined, body: Record<
   return { clientId: body.client_id, clientSecret: body.client_secret as string, method: 'client_secret_post' };
 }
 
+/** An authenticated client, with its expiring-token setting (null: the spec's tokens, live until revoked). */
+export interface AuthenticatedClient {
+  clientId: string;
+  lifetimes: TokenLifetimes | null;
+}
+
 /**
  * Checks the credentials against the client's live secrets. Every failure, unknown
  * client included, gives the same answer, and each live secret is compared.
  */
-export async function authenticateClient(db: Db, creds: ClientCredentials, now: Date): Promise<{ clientId: string }> {
+export async function authenticateClient(db: Db, creds: ClientCredentials, now: Date): Promise<AuthenticatedClient> {
   // An id the database cannot hold (a NUL byte) names no client: the same answer as any unknown one.
   const client = await findClientCredentials(db, creds.clientId, now).catch((err) => {
     if (err instanceof UnstorableTextError) return undefined;
@@ -72,7 +79,7 @@ export async function authenticateClient(db: Db, creds: ClientCredentials, now: 
   if (!client || !matched || client.status !== 'active') throw invalidClient(creds.method);
   // Shown to admins rotating secrets; written at most once a minute and not awaited, so it costs the request nothing.
   if (lastUseIsStale(matched.last_used_at, now)) markSecretUsed(db, matched.id, now).catch(() => {});
-  return { clientId: client.clientId };
+  return { clientId: client.clientId, lifetimes: client.lifetimes };
 }
 
 export function tooManyRequests(retryAfterSeconds: number): OAuthError {
@@ -92,7 +99,7 @@ export async function authenticateThrottled(
   now: Date,
   throttle: FailureThrottle,
   address: string,
-): Promise<{ clientId: string }> {
+): Promise<AuthenticatedClient> {
   const subject = `${creds.clientId}:${address}`;
   const [state, outcome] = await Promise.all([
     throttle.state(subject),

@@ -1,5 +1,6 @@
 // The peer: panva's oidc-provider with its documented Redis adapter, one process, production settings,
-// the same client, scope and resource server as the product's demo data, consent asked on every flow.
+// the same clients (shoplifter; shoplifter-rotating with rotating refresh tokens), scope and resource server as the
+// product's demo data, consent asked on every flow.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
@@ -23,6 +24,16 @@ const provider = new Provider(ISSUER, {
       token_endpoint_auth_method: 'client_secret_post',
       redirect_uris: ['http://localhost:4000/callback'],
       grant_types: ['authorization_code'],
+      response_types: ['code'],
+      scope: SCOPE,
+    },
+    // The partner with refresh tokens and rotation, as the product's `shoplifter-rotating` (issue 14).
+    {
+      client_id: 'shoplifter-rotating',
+      client_secret: 'secret',
+      token_endpoint_auth_method: 'client_secret_post',
+      redirect_uris: ['http://localhost:4000/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       scope: SCOPE,
     },
@@ -56,6 +67,10 @@ const provider = new Provider(ISSUER, {
   expiresWithSession: async () => false,
   interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
+  // Refresh tokens for the clients allowed the grant (not only with offline_access), rotated on every use,
+  // as the product's expiring-token clients get them.
+  issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: true,
   features: {
     devInteractions: { enabled: false },
     introspection: { enabled: true, allowedPolicy: async () => true },

@@ -1,4 +1,5 @@
-// Runs Shoplifter alone on :4000, configured from the environment (WEBHOOK_SECRET: the whsec_… shown with the client).
+// Runs Shoplifter alone on :4000, configured from the environment (WEBHOOK_SECRET: the whsec_… shown with the client;
+// CLIENT_ID=shoplifter-rotating runs it as the demo partner with expiring tokens, which it refreshes before they expire).
 import { buildShoplifter } from './app.js';
 
 const env = process.env;

@@ -22,6 +22,8 @@ export const IntrospectionResponse = Type.Object({
   /** The account that granted the access. */
   sub: Type.Optional(Type.String()),
   iat: Type.Optional(Type.Integer()),
+  /** Only for an expiring token (RFC 7662 §2.2): seconds since the epoch. */
+  exp: Type.Optional(Type.Integer()),
   token_type: Type.Optional(Type.Literal('Bearer')),
   iss: Type.Optional(Type.String()),
 });
@@ -33,6 +35,8 @@ export const TokenInfoResponse = Type.Object({
   scope: Type.String(),
   token_type: Type.Literal('Bearer'),
   created_at: Type.String({ format: 'date-time' }),
+  /** Only for an expiring token (a client with expiring tokens on); absent for the spec's tokens, live until revoked. */
+  expires_at: Type.Optional(Type.String({ format: 'date-time' })),
 });
 export type TokenInfoResponse = Static<typeof TokenInfoResponse>;
 
@@ -70,6 +74,8 @@ export const RemovalNotification = Type.Object({
     Type.Literal('owner_removed'),
     Type.Literal('admin_removed'),
     Type.Literal('client_deleted'),
+    /** A refresh token already rotated was presented again (RFC 9700 §4.14.2): the whole family ended. */
+    Type.Literal('refresh_token_reused'),
   ]),
   removed_at: Type.String({ format: 'date-time' }),
 });

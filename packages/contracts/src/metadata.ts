@@ -15,7 +15,8 @@ export function authorizationServerMetadata(opts: { issuer: string; tokenService
     introspection_endpoint: `${tokenBase}/oauth/introspect`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code'],
+    // refresh_token only for clients with expiring tokens on (issue 14); the others get unauthorized_client.
+    grant_types_supported: ['authorization_code', 'refresh_token'],
     token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     revocation_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic'],

@@ -11,6 +11,30 @@ const RedirectUris = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), 
   maxItems: MAX_REDIRECT_URIS,
 });
 
+/**
+ * Expiring tokens (issue 14), in seconds: the admin API and the CLI hold a client's lifetimes to these bounds.
+ * Access: 12 h by default, 5 min to 24 h. Refresh, idle (unused this long, it expires): 30 days, 1 h to 180 days.
+ * Refresh, absolute (from the code exchange, whatever the rotations): 180 days, 1 day to 365 days; never under idle.
+ */
+export const TOKEN_LIFETIMES = {
+  access_token_lifetime: { minimum: 300, maximum: 86_400, default: 43_200 },
+  refresh_token_idle_lifetime: { minimum: 3_600, maximum: 15_552_000, default: 2_592_000 },
+  refresh_token_absolute_lifetime: { minimum: 86_400, maximum: 31_536_000, default: 15_552_000 },
+} as const;
+export type TokenLifetimeField = keyof typeof TOKEN_LIFETIMES;
+
+const lifetime = (field: TokenLifetimeField) =>
+  Type.Integer({ minimum: TOKEN_LIFETIMES[field].minimum, maximum: TOKEN_LIFETIMES[field].maximum });
+
+/** The setting's fields, optional in a request (a create without them gets the defaults, a patch keeps what is stored). */
+const ExpiringTokensFields = {
+  /** Off (default): the spec's tokens, no expires_in, no refresh_token. On: expiring access tokens and rotating refresh tokens. */
+  expiring_tokens: Type.Optional(Type.Boolean()),
+  access_token_lifetime: Type.Optional(lifetime('access_token_lifetime')),
+  refresh_token_idle_lifetime: Type.Optional(lifetime('refresh_token_idle_lifetime')),
+  refresh_token_absolute_lifetime: Type.Optional(lifetime('refresh_token_absolute_lifetime')),
+};
+
 /** RFC 7591 §2 `scope`: space-separated scope tokens; the registry checks each against the catalogue. */
 const ScopeList = Type.String({ maxLength: 1000 });
 /** Where removal notifications are POSTed; the registry checks it is an https URL. */
@@ -32,6 +56,7 @@ export const ClientCreateBody = Type.Object(
     /** RFC 7591 §2: the partner's privacy policy and terms of service, shown on the consent page. */
     policy_uri: Type.Optional(Type.String({ maxLength: 2000 })),
     tos_uri: Type.Optional(Type.String({ maxLength: 2000 })),
+    ...ExpiringTokensFields,
   },
   { additionalProperties: false },
 );
@@ -51,6 +76,7 @@ export const ClientUpdateBody = Type.Object(
     remove_url: Type.Optional(Type.Union([RemoveUrl, Type.Null()])),
     policy_uri: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
     tos_uri: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    ...ExpiringTokensFields,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -89,6 +115,12 @@ export const Client = Type.Object({
   remove_url: Type.Union([Type.String(), Type.Null()]),
   policy_uri: Type.Union([Type.String(), Type.Null()]),
   tos_uri: Type.Union([Type.String(), Type.Null()]),
+  /** Whether tokens issued from now on expire and come with a rotating refresh token; tokens issued before keep their terms. */
+  expiring_tokens: Type.Boolean(),
+  /** Seconds; applied only while expiring_tokens is on. */
+  access_token_lifetime: Type.Integer(),
+  refresh_token_idle_lifetime: Type.Integer(),
+  refresh_token_absolute_lifetime: Type.Integer(),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });

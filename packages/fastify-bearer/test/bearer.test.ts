@@ -373,3 +373,45 @@ describe('fastify-bearer registration', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer realm="conversations-api"');
   });
 });
+
+describe('fastify-bearer and expiring tokens (issue 14)', () => {
+  it('an expiring token is cached only until its exp, though cacheTtlMs runs longer: then 401 invalid_token', async () => {
+    // A lifetime of three seconds (the registry's floor is five minutes; the database takes any positive value).
+    await t.db.updateTable('clients').set({ access_token_lifetime: 3 }).where('client_id', '=', 'shoplifter-rotating').execute();
+    const code = await codes.issue({
+      clientId: 'shoplifter-rotating',
+      appId,
+      accountId,
+      redirectUri: 'http://localhost:4000/callback',
+      redirectUriSent: false,
+      scope: 'conversations:read',
+    });
+    const minted = await tokenService.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: formHeaders,
+      payload: form({ client_id: 'shoplifter-rotating', client_secret: 'secret', code, grant_type: 'authorization_code' }),
+    });
+    expect(minted.json()).toMatchObject({ expires_in: 3, refresh_token: expect.stringMatching(/^port_/) });
+    const token = minted.json().access_token as string;
+    const introspected = await tokenService.inject({
+      method: 'POST',
+      url: '/oauth/introspect',
+      headers: { ...formHeaders, authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` },
+      payload: form({ token }),
+    });
+    const expMs = (introspected.json().exp as number) * 1000;
+    const cached = await resourceServer({ cacheTtlMs: 1000 });
+    // Cached 400 ms before exp: a cache that ignored exp would answer from memory for 600 ms past it.
+    await sleep(expMs - 400 - Date.now());
+    expect((await cached.get('/conversations', `Bearer ${token}`)).statusCode).toBe(200);
+    expect((await cached.get('/conversations', `Bearer ${token}`)).statusCode).toBe(200);
+    expect(cached.calls()).toBe(1);
+    await sleep(expMs + 100 - Date.now());
+    const late = await cached.get('/conversations', `Bearer ${token}`);
+    expect(late.statusCode).toBe(invalidToken.status);
+    expect(late.headers['www-authenticate']).toBe(invalidToken.header);
+    expect(late.json()).toEqual(invalidToken.body);
+    expect(cached.calls()).toBe(2);
+  });
+});

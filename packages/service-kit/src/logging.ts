@@ -19,6 +19,7 @@ export const REDACT_PATHS = [
   '*.code',
   '*.code_verifier',
   '*.access_token',
+  '*.refresh_token',
   '*.token',
   '*.secret',
   '*._csrf',

@@ -63,6 +63,16 @@ export function createServiceMetrics(service: string) {
       'reason',
       ['invalid', 'wrong_client', 'replayed', 'grant_ended'],
     ),
+    refreshesRefused: preset(
+      new Counter({
+        name: 'oauth_refreshes_refused_total',
+        help: "Refresh tokens refused at the token endpoint: invalid (unknown, expired, revoked, another client's), invalid_scope (a wider scope), reused (a rotated token again: its family ended).",
+        labelNames: ['reason'] as const,
+        registers,
+      }),
+      'reason',
+      ['invalid', 'invalid_scope', 'reused'],
+    ),
     tokensIssued: new Counter({ name: 'oauth_tokens_issued_total', help: 'Access tokens issued.', registers }),
     tokensRevoked: new Counter({
       name: 'oauth_tokens_revoked_total',

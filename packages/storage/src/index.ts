@@ -15,6 +15,7 @@ export * from './repositories/grants.js';
 export * from './repositories/ids.js';
 export * from './repositories/integrations.js';
 export * from './repositories/outbox.js';
+export * from './repositories/refresh-tokens.js';
 export * from './repositories/resource-servers.js';
 export * from './repositories/retention.js';
 export * from './repositories/token-owner.js';

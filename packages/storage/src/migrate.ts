@@ -6,6 +6,8 @@ import * as m0002 from './migrations/0002_scopes_pkce_webhooks.js';
 import * as m0003 from './migrations/0003_admin_keys_audit.js';
 import * as m0004 from './migrations/0004_grant_epochs.js';
 import * as m0005 from './migrations/0005_retention_indexes.js';
+import * as m0006 from './migrations/0006_expiring_tokens.js';
+import * as m0007 from './migrations/0007_authorization_last_used.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -13,6 +15,8 @@ const migrations: Record<string, Migration> = {
   '0003_admin_keys_audit': m0003,
   '0004_grant_epochs': m0004,
   '0005_retention_indexes': m0005,
+  '0006_expiring_tokens': m0006,
+  '0007_authorization_last_used': m0007,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -44,6 +44,12 @@ export interface ClientTable {
   webhook_secret_previous_expires_at: NullableTimestamp;
   /** Codes issued under another epoch no longer redeem (0004). */
   code_epoch: ColumnType<string, string | undefined, string>;
+  /** Expiring access tokens and rotating refresh tokens (0006); off: the spec's tokens, live until revoked. */
+  expiring_tokens: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Seconds (0006). */
+  access_token_lifetime: ColumnType<number, number | undefined, number>;
+  refresh_token_idle_lifetime: ColumnType<number, number | undefined, number>;
+  refresh_token_absolute_lifetime: ColumnType<number, number | undefined, number>;
   created_at: DefaultNow;
   updated_at: DefaultNow;
 }
@@ -66,6 +72,8 @@ export interface AuthorizationTable {
   scope: string;
   granted_at: DefaultNow;
   revoked_at: NullableTimestamp;
+  /** Last use by the partner (token exchange, tokenInfo, introspection), at most an hour stale (0007). */
+  last_used_at: NullableTimestamp;
 }
 
 export interface AccessTokenTable {
@@ -77,6 +85,24 @@ export interface AccessTokenTable {
   scope: string;
   code_hash: string | null;
   created_at: DefaultNow;
+  revoked_at: NullableTimestamp;
+  /** Null: live until revoked (0006). */
+  expires_at: NullableTimestamp;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  token_hash: string;
+  authorization_id: string;
+  client_id: string;
+  app_id: string;
+  scope: string;
+  /** The code the family started from (carried through rotations), or null. */
+  code_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: DefaultNow;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  family_expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
 }
 
@@ -142,6 +168,7 @@ export interface Database {
   client_secrets: ClientSecretTable;
   authorizations: AuthorizationTable;
   access_tokens: AccessTokenTable;
+  refresh_tokens: RefreshTokenTable;
   resource_servers: ResourceServerTable;
   webhook_deliveries: WebhookDeliveryTable;
   admin_keys: AdminKeyTable;
@@ -154,6 +181,7 @@ export type ClientRow = Selectable<ClientTable>;
 export type NewClient = Insertable<ClientTable>;
 export type AuthorizationRow = Selectable<AuthorizationTable>;
 export type AccessTokenRow = Selectable<AccessTokenTable>;
+export type RefreshTokenRow = Selectable<RefreshTokenTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type AdminKeyRow = Selectable<AdminKeyTable>;
 export type ResourceServerRow = Selectable<ResourceServerTable>;

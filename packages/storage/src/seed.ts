@@ -1,4 +1,4 @@
-// Demo data of the spec's test partner and three app owners. Never run in production mode.
+// Demo data of the spec's test partner (and its expiring-token twin) and three app owners. Never run in production mode.
 import { hashPassword, type PasswordHashParams, sha256 } from '@partner-oauth/service-kit';
 import type { Db } from './db.js';
 import { createAccount, findAccountByEmail } from './repositories/accounts.js';
@@ -14,10 +14,33 @@ export const DEMO = {
     client_name: 'Shoplifter',
     description: 'A partnership built for testing: lists your store’s orders in your conversations.',
     client_uri: 'http://localhost:4000',
+    // Shown on the consent page; the example partner serves both.
+    policy_uri: 'http://localhost:4000/privacy',
+    tos_uri: 'http://localhost:4000/terms',
     redirect_uris: ['http://localhost:4000/callback'],
     allowed_scopes: ['app:read', 'conversations:read', 'conversations:write', 'users:read', 'webhooks:manage'],
     default_scope: 'app:read conversations:read conversations:write',
     remove_url: 'http://localhost:4000/removed',
+  },
+  /**
+   * The same partner with expiring tokens on (issue 14), so a person sees a token expire and be refreshed: a five-minute
+   * access token (the shortest the registry allows) and a rotating refresh token. `shoplifter` stays as the spec describes.
+   */
+  rotatingClient: {
+    client_id: 'shoplifter-rotating',
+    client_secret: 'secret',
+    client_name: 'Shoplifter (expiring tokens)',
+    description: 'Shoplifter with expiring access tokens and rotating refresh tokens.',
+    client_uri: 'http://localhost:4000',
+    // Shown on the consent page; the example partner serves both.
+    policy_uri: 'http://localhost:4000/privacy',
+    tos_uri: 'http://localhost:4000/terms',
+    redirect_uris: ['http://localhost:4000/callback'],
+    allowed_scopes: ['app:read', 'conversations:read', 'conversations:write', 'users:read', 'webhooks:manage'],
+    default_scope: 'app:read conversations:read conversations:write',
+    remove_url: 'http://localhost:4000/removed',
+    expiring_tokens: true,
+    access_token_lifetime: 300,
   },
   /** The platform's own API, as a resource server allowed to introspect tokens. */
   resourceServer: { id: 'platform-api', secret: 'platform-api-secret', name: 'Platform API' },
@@ -36,8 +59,8 @@ export interface SeededIds {
 /** Idempotent: what exists is kept, what is missing is created. */
 export async function seedDemoData(db: Db, passwordParams?: PasswordHashParams): Promise<SeededIds> {
   const ids: SeededIds = { accounts: {}, apps: {} };
-  if (!(await findClient(db, DEMO.client.client_id))) {
-    const { client_secret, ...client } = DEMO.client;
+  for (const { client_secret, ...client } of [DEMO.client, DEMO.rotatingClient]) {
+    if (await findClient(db, client.client_id)) continue;
     await createClient(
       db,
       { ...client, redirect_uris: [...client.redirect_uris], allowed_scopes: [...client.allowed_scopes] },

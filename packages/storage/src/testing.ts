@@ -139,7 +139,10 @@ declare module 'vitest' {
   }
 }
 
-/** Ids of live tokens whose authorization has ended: a token that outlives its partner's removal. Always [] when sound. */
+/**
+ * Ids of live tokens (access, or unused refresh) whose authorization has ended: a token that outlives its
+ * partner's removal. Always [] when sound.
+ */
 export async function liveTokensUnderEndedAuthorizations(db: Db): Promise<string[]> {
   const rows = await db
     .selectFrom('access_tokens as k')
@@ -147,6 +150,15 @@ export async function liveTokensUnderEndedAuthorizations(db: Db): Promise<string
     .select('k.id')
     .where('k.revoked_at', 'is', null)
     .where('a.revoked_at', 'is not', null)
+    .unionAll(
+      db
+        .selectFrom('refresh_tokens as r')
+        .innerJoin('authorizations as a', 'a.id', 'r.authorization_id')
+        .select('r.id')
+        .where('r.revoked_at', 'is', null)
+        .where('r.used_at', 'is', null)
+        .where('a.revoked_at', 'is not', null),
+    )
     .execute();
   return rows.map((r) => r.id);
 }

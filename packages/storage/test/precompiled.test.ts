@@ -9,9 +9,12 @@ import {
   clientCredentialsQuery,
   codeBinding,
   endAuthorizations,
+  expiryParams,
   issueToken,
   issueTokenQuery,
   newId,
+  rotateRefreshToken,
+  rotateRefreshTokenQuery,
   UnstorableTextError,
 } from '../src/index.js';
 import { type PrecompiledQuery, precompiled } from '../src/precompiled.js';
@@ -53,18 +56,34 @@ const grant = () => ({
 });
 
 describe('precompiled queries return what the builder returns', () => {
-  it('activeTokenQuery: a live token, an unknown one, a revoked one', async () => {
+  it('activeTokenQuery: a live token, an unknown one, a revoked one, an expiring one before and after its expiry', async () => {
+    const now = new Date();
     const live = hash();
     await issueToken(t.db, { ...grant(), tokenHash: live, codeHash: null });
     const revoked = hash();
     await issueToken(t.db, { ...grant(), tokenHash: revoked, codeHash: null });
     await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', revoked).execute();
-    for (const tokenHash of [live, hash(), revoked]) {
-      const params = { tokenHash };
+    const expiring = hash();
+    await issueToken(t.db, { ...grant(), tokenHash: expiring, codeHash: null });
+    await t.db
+      .updateTable('access_tokens')
+      .set({ expires_at: new Date(now.getTime() + 60_000) })
+      .where('token_hash', '=', expiring)
+      .execute();
+    const after = new Date(now.getTime() + 60_000);
+    for (const params of [
+      { tokenHash: live, now },
+      { tokenHash: hash(), now },
+      { tokenHash: revoked, now },
+      { tokenHash: expiring, now },
+      { tokenHash: expiring, now: after },
+    ]) {
       expect(await activeTokenQuery(t.db, params)).toEqual(await viaBuilder(t.db, activeTokenQuery, params));
     }
-    expect(await activeTokenQuery(t.db, { tokenHash: live })).toHaveLength(1);
-    expect(await activeTokenQuery(t.db, { tokenHash: revoked })).toEqual([]);
+    expect(await activeTokenQuery(t.db, { tokenHash: live, now })).toHaveLength(1);
+    expect(await activeTokenQuery(t.db, { tokenHash: revoked, now })).toEqual([]);
+    expect(await activeTokenQuery(t.db, { tokenHash: expiring, now })).toMatchObject([{ expiresAt: new Date(now.getTime() + 60_000) }]);
+    expect(await activeTokenQuery(t.db, { tokenHash: expiring, now: after })).toEqual([]);
   });
 
   it('clientCredentialsQuery: a client with secrets, one whose secret expired, a disabled one, an unknown one', async () => {
@@ -101,7 +120,16 @@ describe('precompiled queries return what the builder returns', () => {
     ];
     // Each case twice over the same state (rolled back), once per path, after the previous cases were kept.
     for (const c of cases) {
-      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash(), redirectUri: null, epoch: null, endedGrants: null };
+      const params = {
+        ...c,
+        authId: newId(),
+        tokenId: newId(),
+        tokenHash: hash(),
+        redirectUri: null,
+        epoch: null,
+        endedGrants: null,
+        ...expiryParams(null),
+      };
       const state = async (trx: Db) =>
         trx
           .selectFrom('authorizations')
@@ -152,7 +180,7 @@ describe('precompiled queries of the code exchange return what the builder retur
       { ...base, redirectUri: 'https://elsewhere.example/cb', epoch: binding.epoch, endedGrants: binding.endedGrants, issues: false },
     ];
     for (const { issues, ...c } of cases) {
-      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash(), codeHash: hash() };
+      const params = { ...c, authId: newId(), tokenId: newId(), tokenHash: hash(), codeHash: hash(), ...expiryParams(null) };
       const state = async (trx: Db) =>
         trx
           .selectFrom('access_tokens')
@@ -168,6 +196,115 @@ describe('precompiled queries of the code exchange return what the builder retur
   });
 });
 
+describe('precompiled queries of expiring tokens return what the builder returns', () => {
+  const now = new Date();
+  const expiry = () => ({
+    accessExpiresAt: new Date(now.getTime() + 300_000),
+    refreshHash: hash(),
+    refreshExpiresAt: new Date(now.getTime() + 3_600_000),
+    familyExpiresAt: new Date(now.getTime() + 86_400_000),
+  });
+
+  it('issueTokenQuery with expiry: the access token carries expires_at and a refresh token joins the authorization', async () => {
+    const appId = t.ids.apps['Acme Support'] as string;
+    const accountId = t.ids.accounts['ada@example.com'] as string;
+    await addTestClient(t.db, 'pc-expiry', { expiring_tokens: true });
+    const e = expiry();
+    const params = {
+      clientId: 'pc-expiry',
+      appId,
+      accountId,
+      scope: 'app:read',
+      authId: newId(),
+      tokenId: newId(),
+      tokenHash: hash(),
+      codeHash: null,
+      redirectUri: null,
+      epoch: null,
+      endedGrants: null,
+      ...expiryParams(e),
+    };
+    const state = async (trx: Db) => ({
+      access: await trx.selectFrom('access_tokens').select(['id', 'expires_at']).where('client_id', '=', 'pc-expiry').execute(),
+      refresh: await trx
+        .selectFrom('refresh_tokens')
+        .select(['id', 'token_hash', 'scope', 'expires_at', 'family_expires_at'])
+        .where('client_id', '=', 'pc-expiry')
+        .execute(),
+    });
+    const fast = await rolledBack(async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
+    const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueTokenQuery, params), after: await state(trx) }));
+    expect(fast).toEqual(built);
+    expect(fast.after.access).toEqual([{ id: params.tokenId, expires_at: e.accessExpiresAt }]);
+    expect(fast.after.refresh).toEqual([
+      {
+        id: params.refreshId,
+        token_hash: e.refreshHash,
+        scope: 'app:read',
+        expires_at: e.refreshExpiresAt,
+        family_expires_at: e.familyExpiresAt,
+      },
+    ]);
+  });
+
+  it('rotateRefreshTokenQuery: a live token, with a narrower scope, a wider one, an unknown one, another client, an expired one', async () => {
+    const appId = t.ids.apps['Grace Shop'] as string;
+    const accountId = t.ids.accounts['grace@example.com'] as string;
+    await addTestClient(t.db, 'pc-rotate', { expiring_tokens: true, allowed_scopes: ['app:read', 'users:read'] });
+    const e = expiry();
+    await issueToken(t.db, {
+      clientId: 'pc-rotate',
+      appId,
+      accountId,
+      scope: 'app:read users:read',
+      tokenHash: hash(),
+      codeHash: null,
+      expiry: e,
+    });
+    const base = { clientId: 'pc-rotate', tokenHash: e.refreshHash, now, scope: null as string | null };
+    const cases = [
+      { ...base, rotates: true },
+      { ...base, scope: 'users:read', rotates: true },
+      { ...base, scope: 'app:read conversations:read', rotates: false },
+      { ...base, tokenHash: hash(), rotates: false },
+      { ...base, clientId: 'shoplifter', rotates: false },
+      { ...base, now: e.refreshExpiresAt, rotates: false },
+    ];
+    for (const { rotates, ...c } of cases) {
+      const params = { ...c, accessId: newId(), accessHash: hash(), refreshId: newId(), refreshHash: hash() };
+      const state = async (trx: Db) => ({
+        access: await trx
+          .selectFrom('access_tokens')
+          .select(['id', 'scope', 'expires_at'])
+          .where('client_id', '=', 'pc-rotate')
+          .orderBy('id')
+          .execute(),
+        refresh: await trx
+          .selectFrom('refresh_tokens')
+          .select(['id', 'scope', 'used_at', 'expires_at', 'family_expires_at'])
+          .where('client_id', '=', 'pc-rotate')
+          .orderBy('id')
+          .execute(),
+      });
+      const fast = await rolledBack(async (trx) => ({ rows: await rotateRefreshTokenQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(async (trx) => ({
+        rows: await viaBuilder(trx, rotateRefreshTokenQuery, params),
+        after: await state(trx),
+      }));
+      expect(fast).toEqual(built);
+      expect(fast.rows).toHaveLength(rotates ? 1 : 0);
+    }
+    // What a rotation wrote: the presented token used, a new one with the same scope and family deadline.
+    const rotated = await rotateRefreshToken(t.db, { ...base, scope: 'users:read', accessHash: hash(), refreshHash: hash() });
+    expect(rotated).toMatchObject({ ok: true, scope: 'users:read' });
+    const rows = await t.db.selectFrom('refresh_tokens').selectAll().where('client_id', '=', 'pc-rotate').orderBy('created_at').execute();
+    expect(rows.map((r) => [r.scope, r.used_at !== null, r.family_expires_at])).toEqual([
+      ['app:read users:read', true, e.familyExpiresAt],
+      ['app:read users:read', false, e.familyExpiresAt],
+    ]);
+  });
+});
+
 describe('the rules of the layer', () => {
   it('refuses a parameter that chooses the query shape instead of being a value', async () => {
     const shapeByParam = precompiled((db: Db, { clientId, active }: { clientId: string; active: string }) => {
@@ -178,7 +315,7 @@ describe('the rules of the layer', () => {
   });
 
   it('refuses text with NUL as the NUL guard plugin does on the builder path (plugins do not run on precompiled queries)', async () => {
-    const params = { tokenHash: 'a\u0000b' };
+    const params = { tokenHash: 'a\u0000b', now: new Date() };
     await expect(activeTokenQuery(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);
     await expect(viaBuilder(t.db, activeTokenQuery, params)).rejects.toBeInstanceOf(UnstorableTextError);
   });

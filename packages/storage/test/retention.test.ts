@@ -15,6 +15,7 @@ import {
   type RetentionResult,
   revokeClientToken,
   revokeTokensFromCode,
+  rotateRefreshToken,
   startRetentionSweeper,
   sweepRetention,
 } from '../src/index.js';
@@ -92,6 +93,56 @@ describe('retention sweep', () => {
     await sweep(clock);
     expect(await exists('access_tokens', live.tokenId)).toBe(true);
     expect(await exists('authorizations', live.authorizationId)).toBe(true);
+  });
+
+  it('expiring tokens: an expired access token and a dead refresh token go after the window; a rotated one stays while its family lives', async () => {
+    const clock = new FakeClock(await dbNow());
+    const appId = await createApp(t.db, `expiring ${Math.random()}`);
+    await addAppMember(t.db, appId, ada);
+    const at = (s: number) => new Date(clock.now() + s * 1000);
+    const access = `acc-${Math.random()}`;
+    const refresh = `ref-${Math.random()}`;
+    // A family of one day: access for 10 minutes, the refresh token rotated once.
+    const issued = await issueToken(t.db, {
+      clientId: 'shoplifter-rotating',
+      appId,
+      accountId: ada,
+      scope: 'app:read',
+      tokenHash: sha256(access),
+      codeHash: null,
+      expiry: { accessExpiresAt: at(600), refreshHash: sha256(refresh), refreshExpiresAt: at(3600), familyExpiresAt: at(86_400) },
+    });
+    const next = `ref2-${Math.random()}`;
+    expect(
+      await rotateRefreshToken(t.db, {
+        clientId: 'shoplifter-rotating',
+        tokenHash: sha256(refresh),
+        now: at(60),
+        scope: null,
+        accessHash: sha256(`acc2-${Math.random()}`),
+        refreshHash: sha256(next),
+      }),
+    ).toMatchObject({ ok: true });
+    const refreshRows = async () =>
+      (await t.db.selectFrom('refresh_tokens').select('token_hash').where('authorization_id', '=', issued.authorizationId).execute()).map(
+        (r) => r.token_hash,
+      );
+
+    clock.advance((600 + RETENTION - 60) * 1000);
+    await sweep(clock);
+    expect(await exists('access_tokens', issued.tokenId)).toBe(true);
+    clock.advance(120 * 1000);
+    await sweep(clock);
+    // Expired longer than the window: gone. The rotated refresh token stays, so a replay is still recognised.
+    expect(await exists('access_tokens', issued.tokenId)).toBe(false);
+    expect((await refreshRows()).sort()).toEqual([sha256(refresh), sha256(next)].sort());
+
+    // Past the family's absolute deadline and the window: both refresh tokens go; the authorization stays live.
+    clock.advance((86_400 + RETENTION) * 1000);
+    const result = await sweep(clock);
+    expect(result.deleted.refresh_tokens).toBeGreaterThanOrEqual(2);
+    expect(await refreshRows()).toEqual([]);
+    expect(await exists('authorizations', issued.authorizationId)).toBe(true);
   });
 
   it('deletes an ended authorization (and its revoked tokens) after the window; live ones and their listings are unchanged', async () => {
@@ -225,7 +276,10 @@ describe('retention sweep', () => {
     try {
       await other.query('select pg_advisory_lock(1886339693, 1919251566)');
       const result = await sweep(clock);
-      expect(result).toEqual({ swept: false, deleted: { access_tokens: 0, authorizations: 0, webhook_deliveries: 0, audit_log: 0 } });
+      expect(result).toEqual({
+        swept: false,
+        deleted: { refresh_tokens: 0, access_tokens: 0, authorizations: 0, webhook_deliveries: 0, audit_log: 0 },
+      });
       expect(await exists('access_tokens', ended.tokenId)).toBe(true);
     } finally {
       await other.end();

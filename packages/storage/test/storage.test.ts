@@ -24,6 +24,7 @@ import {
   revokeAdminKey,
   revokeClientToken,
   revokeTokensFromCode,
+  rotateRefreshToken,
   seedDemoData,
   seedDevAdminKey,
   sweepRetention,
@@ -283,6 +284,8 @@ describe('storage on embedded PGlite', () => {
         '0003_admin_keys_audit',
         '0004_grant_epochs',
         '0005_retention_indexes',
+        '0006_expiring_tokens',
+        '0007_authorization_last_used',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
@@ -311,20 +314,45 @@ describe('storage on embedded PGlite', () => {
       };
       expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('y') })).toMatchObject({ tokenId: expect.any(String) });
       expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('z'), redirectUri: 'https://elsewhere.example/cb' })).toBeNull();
+      // Expiring tokens on PGlite too: the code exchange with a refresh token, its rotation (share lock, make_interval), its reuse.
+      await db.updateTable('clients').set({ expiring_tokens: true }).where('client_id', '=', 'shoplifter').execute();
+      const soon = (s: number) => new Date(Date.now() + s * 1000);
+      const expiry = { accessExpiresAt: soon(60), refreshHash: sha256('r1'), refreshExpiresAt: soon(120), familyExpiresAt: soon(600) };
+      expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('v'), expiry })).toMatchObject({ tokenId: expect.any(String) });
+      const rotation = { clientId: 'shoplifter', now: new Date(), scope: 'app:read', accessHash: sha256('v2'), refreshHash: sha256('r2') };
+      expect(await rotateRefreshToken(db, { ...rotation, tokenHash: sha256('r1') })).toMatchObject({ ok: true, scope: 'app:read' });
+      expect(await findActiveToken(db, sha256('v2'))).toMatchObject({ expiresAt: expect.any(Date) });
+      const replay = { ...rotation, tokenHash: sha256('r1'), accessHash: sha256('v3'), refreshHash: sha256('r3') };
+      expect(await rotateRefreshToken(db, replay)).toMatchObject({ ok: false, refusal: 'reused' });
+      expect(await findActiveToken(db, sha256('v2'))).toBeUndefined();
+      await db.updateTable('clients').set({ expiring_tokens: false }).where('client_id', '=', 'shoplifter').execute();
+      const reissued = await issueTokenFromCode(db, {
+        ...fromCode,
+        tokenHash: sha256('y2'),
+        binding: (await codeBinding(db, 'shoplifter', appId)) ?? null,
+      });
+      expect(reissued).toMatchObject({ tokenId: expect.any(String) });
       await newCodeEpoch(db, 'shoplifter');
       expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('w') })).toBeNull();
       // The embedded default's admin key and the audit log work on PGlite too (the log's bigint id read as text).
       await seedDevAdminKey(db);
       expect(await findLiveAdminKey(db, sha256(DEV_ADMIN_KEY))).toMatchObject({ name: 'development (embedded default)' });
       await appendAudit(db, { adminKeyId: null, adminKeyName: 'cli', action: 'x.test', targetType: 'x', targetId: '1', after: { a: 1 } });
-      expect(await listAudit(db, { limit: 5 })).toMatchObject([{ id: '1', action: 'x.test', before: null, after: { a: 1 } }]);
+      expect(await listAudit(db, { limit: 5 })).toMatchObject([
+        { id: '2', action: 'x.test', before: null, after: { a: 1 } },
+        { id: '1', action: 'authorization.refresh_token_reused', admin_key_name: 'token-service' },
+      ]);
       // The embedded default sweeps too: the advisory lock and the batched deletes work on PGlite.
       expect(await revokeTokensFromCode(db, sha256('no such code'))).toBe(0);
       await endAuthorizations(db, { clientId: 'shoplifter' }, 'admin_removed');
       const later = new Date(Date.now() + 3_600_000);
       const swept = await sweepRetention(db, { now: later, retentionSeconds: 60, auditRetentionSeconds: 86_400 });
-      // Two tokens ('x', then 'y' from a code) under the one authorization the admin ended.
-      expect(swept).toEqual({ swept: true, deleted: { access_tokens: 2, authorizations: 1, webhook_deliveries: 0, audit_log: 0 } });
+      // Tokens 'x', 'y', 'v', 'v2' under the authorization the refresh reuse ended, 'y2' under the one the admin ended.
+      // The refresh tokens 'r1' (rotated) and 'r2' (its successor), revoked with their authorization, go first.
+      expect(swept).toEqual({
+        swept: true,
+        deleted: { refresh_tokens: 2, access_tokens: 5, authorizations: 2, webhook_deliveries: 0, audit_log: 0 },
+      });
       expect(await db.selectFrom('access_tokens').select('id').execute()).toEqual([]);
     } finally {
       await db.destroy();

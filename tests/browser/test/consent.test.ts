@@ -30,7 +30,13 @@ beforeAll(async () => {
   // Shoplifter listens on a free port here, so its registration follows it.
   await t.db
     .updateTable('clients')
-    .set({ redirect_uris: [`${shoplifter}/callback`], client_uri: shoplifter, remove_url: `${shoplifter}/removed` })
+    .set({
+      redirect_uris: [`${shoplifter}/callback`],
+      client_uri: shoplifter,
+      remove_url: `${shoplifter}/removed`,
+      policy_uri: `${shoplifter}/privacy`,
+      tos_uri: `${shoplifter}/terms`,
+    })
     .where('client_id', '=', 'shoplifter')
     .execute();
   const apps = await t.db.selectFrom('apps').select(['id', 'name']).execute();
@@ -88,7 +94,7 @@ afterEach(async () => {
 });
 
 async function signIn(email: string, password: string): Promise<void> {
-  await expect.poll(() => page.title()).toBe('Sign in · Platform');
+  await expect.poll(() => page.title()).toBe('Sign in · Smooch');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -106,6 +112,8 @@ describe('an app owner adds Shoplifter', () => {
     await page.goto(shoplifter);
     await capture(page, 'shoplifter-home');
     await page.getByRole('link', { name: 'Add to Smooch' }).click();
+    // Sign-in says who is asking (issue 15 item 4).
+    expect(await heading()).toBe('Sign in to Smooch to continue to Shoplifter');
     await capture(page, 'login');
     await signIn('ada@example.com', 'lovelace-1815');
 
@@ -135,6 +143,10 @@ describe('an app owner adds Shoplifter', () => {
     await expect.poll(() => page.getByText(/^Connected since /).count()).toBe(1);
     await capture(page, 'integrations');
     await page.getByRole('button', { name: 'Remove Shoplifter from Acme Sales' }).click();
+    // A confirmation step first (issue 15 item 8): nothing is removed until it is confirmed.
+    expect(await heading()).toBe('Remove Shoplifter from Acme Sales?');
+    await capture(page, 'integrations-confirm-removal');
+    await page.getByRole('button', { name: 'Remove access' }).click();
     expect(await page.getByRole('status').textContent()).toBe('Shoplifter no longer has access to Acme Sales.');
     await capture(page, 'integrations-removed');
 
@@ -151,6 +163,16 @@ describe('an app owner adds Shoplifter', () => {
     await signIn('grace@example.com', 'hopper-1906');
     expect(await heading()).toBe('Shoplifter wants access to Grace Shop');
     expect(await page.getByRole('link', { name: 'Choose another app' }).count()).toBe(0);
+    // The demo partner's privacy policy and terms, as registered, are served by Shoplifter itself.
+    for (const [name, path, title] of [
+      ['Privacy policy', '/privacy', 'Shoplifter’s privacy policy'],
+      ['Terms of service', '/terms', 'Shoplifter’s terms'],
+    ] as const) {
+      const href = await page.getByRole('link', { name }).getAttribute('href');
+      expect(href).toBe(`${shoplifter}${path}`);
+      const res = await fetch(href as string);
+      expect([res.status, (await res.text()).includes(`<h1>${title}</h1>`)]).toEqual([200, true]);
+    }
     await page.getByRole('button', { name: 'Deny' }).click();
     expect(page.url()).toBe(
       `${shoplifter}/callback?${new URLSearchParams({ error: 'access_denied', state: new URL(page.url()).searchParams.get('state') ?? '', iss: ui })}`,
@@ -170,7 +192,7 @@ describe('an app owner adds Shoplifter', () => {
 
   it('keyboard only: sign in, Allow, connected, then Disconnect', async () => {
     await startAtShoplifter();
-    await expect.poll(() => page.title()).toBe('Sign in · Platform');
+    await expect.poll(() => page.title()).toBe('Sign in · Smooch');
     await page.waitForLoadState('load');
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute('id') ?? document.activeElement?.textContent?.trim());
     // Skip link, the brand, then the form in reading order.
@@ -247,6 +269,7 @@ describe('Shoplifter after a removal', () => {
       await connect('Acme Support');
       await page.goto(`${ui}/integrations`);
       await page.getByRole('button', { name: 'Remove Shoplifter from Acme Support' }).click();
+      await page.getByRole('button', { name: 'Remove access' }).click();
       await page.goto(shoplifter);
       // The home page asked the platform, was told the token is dead, and forgot it.
       expect(await heading()).toBe('Your store’s orders, in your conversations');

@@ -81,6 +81,37 @@ export function describePartnerFlow(deployment: () => Deployment): void {
       observedAppIds['Grace Shop'] = graceShop;
     });
 
+    it('shoplifter-rotating: the exchange answers a refresh token; a refresh rotates it; two at once: one wins, the family ends', async () => {
+      const d = deployment();
+      const browser = new Browser(d.authorizeUrl);
+      const query = 'client_id=shoplifter-rotating&response_type=code&state=e2e-rotating';
+      const { html } = await startAuthorization(browser, query, 'grace@example.com', 'hopper-1906');
+      expect(html).toContain('Shoplifter (expiring tokens) wants access to Grace Shop');
+      const back = await decide(browser, html, 'allow');
+      const rotating = { client_id: 'shoplifter-rotating', client_secret: 'secret' };
+      const first = await exchange(d.tokenUrl, {
+        grant_type: 'authorization_code',
+        ...rotating,
+        code: back.searchParams.get('code') as string,
+      });
+      expect(first.body).toMatchObject({ expires_in: 300, refresh_token: expect.stringMatching(/^port_[A-Za-z0-9_-]{43}$/) });
+      const refresh = (token: string) => exchange(d.tokenUrl, { grant_type: 'refresh_token', refresh_token: token, ...rotating });
+      const second = await refresh(first.body.refresh_token as string);
+      expect(second.status).toBe(200);
+      expect(second.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, refresh_token: expect.stringMatching(/^port_/) });
+      // Two requests at once with the same refresh token, on the running service: exactly one is answered with tokens.
+      const raced = await Promise.all([refresh(second.body.refresh_token as string), refresh(second.body.refresh_token as string)]);
+      expect(raced.map((r) => r.status).sort()).toEqual([200, 400]);
+      const winner = raced.find((r) => r.status === 200)?.body as { access_token: string; refresh_token: string };
+      // The loser was a reuse: the whole family ended, the winner's new tokens with it.
+      const info = await fetch(`${d.tokenUrl}/v2/tokenInfo`, { headers: { authorization: `Bearer ${winner.access_token}` } });
+      expect(info.status).toBe(401);
+      expect((await refresh(winner.refresh_token)).body).toEqual({
+        error: 'invalid_grant',
+        error_description: 'the refresh token is invalid, expired, revoked or was issued to another client',
+      });
+    });
+
     it('nobody, with no app, is told so and gets no code', async () => {
       const d = deployment();
       const browser = new Browser(d.authorizeUrl);

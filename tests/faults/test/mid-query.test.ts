@@ -65,10 +65,10 @@ function alive(): Record<string, number | null> {
 
 const allAlive = { 'authorize-ui': null, 'token-service': null, 'client-registry': null, 'idle-worker': null };
 
-async function codeFromFlow(): Promise<string> {
+async function codeFromFlow(query = AUTH_QUERY): Promise<string> {
   const ui = (services['authorize-ui'] as Service).url;
   const browser = new Browser(ui);
-  const { html: picker } = await startAuthorization(browser, AUTH_QUERY, 'ada@example.com', 'lovelace-1815');
+  const { html: picker } = await startAuthorization(browser, query, 'ada@example.com', 'lovelace-1815');
   const consentRes = await browser.get(`/oauth/consent?request_id=${hidden(picker, 'request_id')}&app_id=${t.ids.apps['Acme Support']}`);
   const consent = await consentRes.text();
   const res = await browser.post('/oauth/decision', {
@@ -112,6 +112,27 @@ describe('Postgres connection reset under a checked-out client', () => {
     const took = await recoveredWithin(async () => (await exchange(base, { ...partner, code: 'unknown' })).status === 400);
     expect(took).toBeLessThan(2_000);
     expect(alive()).toEqual(allAlive);
+  });
+
+  it('token-service: reset while a refresh rotates answers 503; the refresh token is not spent and works after the restore', async () => {
+    const rotating = { client_id: 'shoplifter-rotating', client_secret: 'secret' };
+    const code = await codeFromFlow(AUTH_QUERY.replace('client_id=shoplifter', 'client_id=shoplifter-rotating'));
+    const base = (services['token-service'] as Service).url;
+    const first = await exchange(base, { ...partner, ...rotating, code });
+    expect(first.status).toBe(200);
+    const refresh = () => exchange(base, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token, ...rotating });
+    // The rotation is one statement: cut as its text crosses the wire, it never ran, so nothing was rotated.
+    const fired = pgProxy.failOn({ pattern: 'update refresh_tokens r set used_at', action: 'cut' });
+    const res = await refresh();
+    expect(res.status).toBe(503);
+    await fired;
+    expect(res.body.error).toBe('temporarily_unavailable');
+    await settle();
+    expect(alive()).toEqual(allAlive);
+    pgProxy.restore();
+    // The partner's retry with the same refresh token is not a reuse: it rotates.
+    const took = await recoveredWithin(async () => (await refresh()).status === 200);
+    expect(took).toBeLessThan(2_000);
   });
 
   it('client-registry: reset mid-transaction of a client creation answers 503 and the process lives', async () => {

@@ -98,6 +98,31 @@ beforeAll(async () => {
   expect(after.statusCode).toBe(401);
   // A replay of the code, which revokes and logs.
   await postForm(p.tokens, '/oauth/token', { grant_type: 'authorization_code', code }, { authorization: basic(clientId, clientSecret) });
+
+  // Expiring tokens (issue 14): shoplifter-rotating's exchange, a refresh, then a reuse of the rotated token (audited, logged).
+  const rotatingConsent = await browser.get('/oauth/authorize?client_id=shoplifter-rotating&response_type=code&state=log-rotating');
+  expect(rotatingConsent.statusCode).toBe(200);
+  const rotatingDecision = await browser.post('/oauth/decision', {
+    _csrf: hidden(rotatingConsent.body, '_csrf'),
+    request_id: hidden(rotatingConsent.body, 'request_id'),
+    app_id: hidden(rotatingConsent.body, 'app_id'),
+    decision: 'allow',
+  });
+  const rotatingCode = new URL(String(rotatingDecision.headers.location)).searchParams.get('code') as string;
+  const rotating = { client_id: 'shoplifter-rotating', client_secret: 'secret' };
+  const first = await postForm(p.tokens, '/oauth/token', { grant_type: 'authorization_code', code: rotatingCode, ...rotating });
+  expect(first.statusCode).toBe(200);
+  secrets.refreshToken = first.json().refresh_token as string;
+  const second = await postForm(p.tokens, '/oauth/token', {
+    grant_type: 'refresh_token',
+    refresh_token: secrets.refreshToken,
+    ...rotating,
+  });
+  expect(second.statusCode).toBe(200);
+  secrets.rotatedAccessToken = second.json().access_token as string;
+  secrets.rotatedRefreshToken = second.json().refresh_token as string;
+  const reuse = await postForm(p.tokens, '/oauth/token', { grant_type: 'refresh_token', refresh_token: secrets.refreshToken, ...rotating });
+  expect(reuse.json().error).toBe('invalid_grant');
 });
 afterAll(async () => p.close());
 
@@ -136,6 +161,9 @@ describe('secrets at rest', () => {
           'sessionId',
           'adminToken',
           'resourceServerSecret',
+          'refreshToken',
+          'rotatedAccessToken',
+          'rotatedRefreshToken',
         ] as const) {
           expect([tablename, name, row.includes(secrets[name] as string)]).toEqual([tablename, name, false]);
         }
@@ -150,7 +178,7 @@ describe('secrets at rest', () => {
       const key = full.slice(p.redis.keyPrefix.length);
       const type = await p.redis.store.redis.type(key);
       const value = type === 'string' ? ((await p.redis.store.get(key)) ?? '') : JSON.stringify(await p.redis.store.redis.hgetall(key));
-      for (const name of ['code', 'accessToken', 'clientSecret', 'password', 'sessionId'] as const) {
+      for (const name of ['code', 'accessToken', 'clientSecret', 'password', 'sessionId', 'refreshToken', 'rotatedRefreshToken'] as const) {
         const secret = secrets[name] as string;
         expect([key, name, key.includes(secret) || value.includes(secret)]).toEqual([key, name, false]);
       }

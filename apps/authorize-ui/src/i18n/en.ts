@@ -1,14 +1,18 @@
-// The English message catalogue: every word the pages show. Other languages copy its keys.
+// The English message catalogue: every word the pages show. Other languages copy its keys (a test checks them all).
 
 export const en = {
-  brand: 'Platform',
+  languageName: 'English',
   skip: 'Skip to content',
   'nav.integrations': 'Connected integrations',
   'nav.signedInAs': 'Signed in as {email}',
   'nav.signOut': 'Sign out',
+  'nav.language': 'Language',
 
   'login.title': 'Sign in',
-  'login.intro': 'Sign in to your platform account to continue.',
+  'login.heading': 'Sign in to {product}',
+  'login.headingFor': 'Sign in to {product} to continue to {client}',
+  'login.intro': 'Use your {product} account.',
+  'login.introFor': '{client} is asking to connect to one of your apps. Sign in to choose whether to allow it.',
   'login.email': 'Email',
   'login.password': 'Password',
   'login.submit': 'Sign in',
@@ -31,11 +35,24 @@ export const en = {
   'consent.chooseAnother': 'Choose another app',
   'consent.already': '{client} already has access to {app} since {since}. Allowing again gives it the permissions below instead.',
   'consent.scopesIntro': 'If you allow it, {client} will be able to:',
+  'consent.canSee': 'Can see',
+  'consent.canDo': 'Can do',
   'consent.redirect': 'Afterwards you will be sent to {host}.',
+  'consent.redirectWarning': 'Check this address: {host} is not the website of {client} ({website}).',
+  'consent.policy': 'Privacy policy',
+  'consent.terms': 'Terms of service',
+  'consent.partnerLinks': 'About {client}',
+  'consent.removeAnyTime': 'You can remove access any time in {link}.',
   'consent.notYou': 'Not you?',
   'consent.switch': 'Switch account',
   'consent.allow': 'Allow',
   'consent.deny': 'Deny',
+
+  'scope.app:read': 'See the app’s name and basic settings',
+  'scope.conversations:read': 'Read the app’s conversations and messages',
+  'scope.conversations:write': 'Send messages and manage conversations in the app',
+  'scope.users:read': 'See the app’s users and their profiles',
+  'scope.webhooks:manage': 'Create and manage its own webhooks on the app',
 
   'noApp.title': 'No app yet',
   'noApp.heading': 'You have no app yet',
@@ -50,9 +67,21 @@ export const en = {
   'integrations.intro': 'Partners with access to the apps you own. Removing one stops its access at once.',
   'integrations.none': 'No partner has access to your apps.',
   'integrations.since': 'Connected since {since}',
+  'integrations.grantedBy': 'Allowed by {email}',
+  'integrations.lastUsed': 'Last used {when}',
+  'integrations.neverUsed': 'Not used yet',
+  'integrations.lastUsedNote':
+    '“Last used” is when the partner last used its access (exchanging a code, or a call that checks its token), to within an hour.',
   'integrations.remove': 'Remove',
   'integrations.removeLabel': 'Remove {client} from {app}',
   'integrations.removed': '{client} no longer has access to {app}.',
+
+  'remove.title': 'Remove {client}?',
+  'remove.heading': 'Remove {client} from {app}?',
+  'remove.body': '{client} loses access to {app} at once: its tokens stop working and it is told that it was removed.',
+  'remove.again': 'To connect it again later, start from {client}’s site.',
+  'remove.confirm': 'Remove access',
+  'remove.cancel': 'Cancel',
 
   'error.unknownClient.title': 'Unknown partner',
   'error.unknownClient.message': 'This link names a partner integration that does not exist or is not available.',
@@ -79,6 +108,13 @@ export const en = {
   'error.serverError.message': 'We could not complete this request. Please try again.',
   'error.unavailable.title': 'Temporarily unavailable',
   'error.unavailable.message': 'The service is busy or under maintenance. Please try again in a moment.',
+  'error.details': 'Details for the partner’s developers',
+  'error.code': 'Error',
+  'error.clientId': 'client_id',
+  'error.redirectUri': 'redirect_uri',
+  'error.registeredHosts': 'Registered for this partner',
+  'error.requestId': 'Request ID',
+  'error.backTo': 'Back to {client}',
   'error.home': 'Go to your account',
 } as const;
 

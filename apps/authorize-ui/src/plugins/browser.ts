@@ -12,15 +12,23 @@ import { isValidHost } from '@partner-oauth/contracts';
 import { type EphemeralStore, RedisStore, SessionStore } from '@partner-oauth/ephemeral-store';
 import type { Clock } from '@partner-oauth/service-kit';
 import { Eta } from 'eta';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { type AuthorizeUiConfig, servedOverTls } from '../config.js';
-import { negotiateLocale, type Translate, translator } from '../i18n/index.js';
+import {
+  catalogues,
+  chooseLocale,
+  LOCALE_COOKIE,
+  linkTranslator,
+  type Translate,
+  type TranslateWithLink,
+  translator,
+} from '../i18n/index.js';
 
 declare module 'fastify' {
   interface FastifyReply {
-    /** Given to every template: the negotiated language and its translator. */
-    locals: { locale: string; t: Translate };
+    /** Given to every template: the page's language, its translators, and the language switcher's links. */
+    locals: PageLocals;
   }
   interface Session {
     accountId?: string;
@@ -32,6 +40,34 @@ declare module 'fastify' {
     /** A one-time notice for the next page (e.g. an integration removed). */
     notice?: string;
   }
+}
+
+export interface PageLocals {
+  locale: string;
+  t: Translate;
+  tLink: TranslateWithLink;
+  languages: { code: string; name: string; href: string; current: boolean }[];
+}
+
+/** The language switcher: a link per language that sets the cookie and comes back to `here` (a path on this site). */
+export function languageLinks(locale: string, here: string): PageLocals['languages'] {
+  return Object.entries(catalogues).map(([code, catalogue]) => ({
+    code,
+    name: catalogue.languageName,
+    href: `/language?${new URLSearchParams({ lang: code, return_to: here }).toString()}`,
+    current: code === locale,
+  }));
+}
+
+/**
+ * The language of a request's page (the switcher's cookie, else Accept-Language) and the switcher's links,
+ * which come back to the page (a GET; after a form, the account page).
+ */
+export function pageLocals(request: FastifyRequest): PageLocals {
+  const locale = chooseLocale(request.cookies?.[LOCALE_COOKIE], request.headers['accept-language']);
+  const t = translator(locale);
+  const here = request.method === 'GET' && request.url.length <= 1024 ? request.url : '/';
+  return { locale, t, tLink: linkTranslator(t), languages: languageLinks(locale, here) };
 }
 
 const TOUCH_EVERY_MS = 60_000;
@@ -99,7 +135,8 @@ export default fp(
       rolling: true,
       store: new SessionStore(opts.store, config.SESSION_IDLE_SECONDS * 1000),
     });
-    // Idle and absolute session limits, on the injected clock; an expired session is destroyed, not trusted.
+    // Idle and absolute session limits, on the injected clock; an expired session is destroyed, not trusted, and the
+    // request goes on with a fresh empty one under a new id (destroy() alone would leave no session for the handler).
     app.addHook('preHandler', async (request) => {
       const session = request.session;
       if (!session.accountId) return;
@@ -107,7 +144,7 @@ export default fp(
       const idle = now - (session.lastSeen ?? 0) > config.SESSION_IDLE_SECONDS * 1000;
       const tooOld = now - (session.signedInAt ?? 0) > config.SESSION_ABSOLUTE_SECONDS * 1000;
       if (idle || tooOld) {
-        await session.destroy();
+        await session.regenerate();
         return;
       }
       if (now - (session.lastSeen ?? 0) > TOUCH_EVERY_MS) session.lastSeen = now;
@@ -121,12 +158,11 @@ export default fp(
       engine: { eta: new Eta({ autoEscape: true, autoTrim: false }) },
       templates: viewsDir,
       production: config.NODE_ENV !== 'development',
-      defaultContext: { issuer: config.ISSUER },
+      defaultContext: { issuer: config.ISSUER, product: { name: config.PRODUCT_NAME, logo: config.PRODUCT_LOGO } },
     });
-    // Every page speaks the browser's language, chosen once per request from the catalogues.
+    // Every page speaks the chosen or the browser's language, decided once per request.
     app.addHook('onRequest', async (request, reply) => {
-      const locale = negotiateLocale(request.headers['accept-language']);
-      reply.locals = { locale, t: translator(locale) };
+      reply.locals = pageLocals(request);
     });
     await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', index: false, maxAge: '1h' });
     // Pages carry identities and one-time form tokens: never cache them.

@@ -6,14 +6,24 @@ import { type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-s
 import { type Clock, decoyPasswordHash, verifyPassword } from '@partner-oauth/service-kit';
 import { type Db, findAccountByEmail } from '@partner-oauth/storage';
 import type { AuthorizeUiConfig } from '../config.js';
+import { activeClient } from '../consent-steps.js';
 import { errorPages, sendErrorPage } from '../pages.js';
-import { safeReturnTo } from '../return-to.js';
+import { languageLinks } from '../plugins/browser.js';
+import { loginUrl, safeReturnTo } from '../return-to.js';
 
 export interface LoginRouteDeps {
   db: Db;
   store: EphemeralStore;
   clock: Clock;
   config: AuthorizeUiConfig;
+}
+
+/** The partner a sign-in continues to, when it was sent here by an authorization request ("… to continue to Shoplifter"). */
+async function continuingTo(db: Db, returnTo: string): Promise<string | undefined> {
+  const url = new URL(returnTo, 'http://return-to.invalid');
+  if (url.pathname !== '/oauth/authorize') return undefined;
+  const clientId = url.searchParams.get('client_id');
+  return clientId ? (await activeClient(db, clientId))?.client_name : undefined;
 }
 
 const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db, store, clock, config }) => {
@@ -23,7 +33,8 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db,
 
   app.get('/login', { schema: { querystring: LoginQuery } }, async (request, reply) => {
     const returnTo = safeReturnTo(request.query.return_to);
-    return reply.view('login', { returnTo, email: '', error: false, csrfToken: reply.generateCsrf() });
+    const client = await continuingTo(db, returnTo);
+    return reply.view('login', { returnTo, client, email: '', error: false, csrfToken: reply.generateCsrf() });
   });
 
   app.post('/login', { schema: { body: LoginForm }, preHandler: app.csrfProtection, config: perAddress }, async (request, reply) => {
@@ -42,7 +53,10 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteDeps> = async (app, { db,
       request.log.info({ event: 'login.failed' }, 'login failed');
       app.serviceMetrics.loginFailures.inc();
       await accountThrottle.fail(subject);
-      return reply.code(401).view('login', { returnTo, email, error: true, csrfToken: reply.generateCsrf() });
+      const client = await continuingTo(db, returnTo);
+      // The language links come back to the sign-in page with its way back, not to the form's URL.
+      const languages = languageLinks(reply.locals.locale, loginUrl(returnTo));
+      return reply.code(401).view('login', { returnTo, client, email, error: true, languages, csrfToken: reply.generateCsrf() });
     }
     // A new session id at login defeats session fixation.
     await accountThrottle.reset(subject);

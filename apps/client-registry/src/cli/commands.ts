@@ -1,6 +1,11 @@
 // The operator CLI's commands: admin keys, resource servers, accounts, apps and members, run against a database handed in.
 import { parseArgs } from 'node:util';
-import { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS } from '@partner-oauth/contracts';
+import {
+  DEFAULT_ROTATION_OVERLAP_SECONDS,
+  MAX_ROTATION_OVERLAP_SECONDS,
+  TOKEN_LIFETIMES,
+  type TokenLifetimeField,
+} from '@partner-oauth/contracts';
 import { hashPassword, type PasswordHashParams, randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
   addAppMember,
@@ -12,13 +17,16 @@ import {
   type Db,
   findAccountByEmail,
   findApp,
+  findClientForUpdate,
   findResourceServer,
   listAdminKeys,
   listResourceServers,
   revokeAdminKey,
   revokeResourceServer,
   rotateResourceServerSecret,
+  updateClient,
 } from '@partner-oauth/storage';
+import { toClientView } from '../client-view.js';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -40,7 +48,9 @@ export const USAGE = `usage: pnpm cli <command>
   resource-servers revoke <id>           every secret of it stops working
   accounts create --email <email> --password <password>
   apps create --name <name>              prints the new app's id
-  members add --app <app id> --email <email> [--role owner|member]`;
+  members add --app <app id> --email <email> [--role owner|member]
+  clients token-expiry <client id> --on|--off [--access-lifetime <s>] [--refresh-idle <s>] [--refresh-absolute <s>]
+                                         expiring access tokens and rotating refresh tokens for tokens issued from now on`;
 
 class UsageError extends Error {}
 
@@ -214,6 +224,57 @@ async function run(db: Db, argv: string[], io: CliIo): Promise<void> {
         after: { app_id: app.id, account_id: account.id, role },
       });
       io.out(`${email} is now ${role === 'owner' ? 'an owner' : 'a member'} of ${app.name} (${app.id})`);
+      return;
+    }
+    case 'clients token-expiry': {
+      const [clientId, ...more] = rest;
+      if (!clientId || clientId.startsWith('--')) throw new UsageError('give the id of the client');
+      const values = flags(more, {
+        on: { type: 'boolean' },
+        off: { type: 'boolean' },
+        'access-lifetime': { type: 'string' },
+        'refresh-idle': { type: 'string' },
+        'refresh-absolute': { type: 'string' },
+      });
+      if (values.on === values.off) throw new UsageError('give exactly one of --on and --off');
+      const seconds = (flag: string, field: TokenLifetimeField): number | undefined => {
+        const raw = values[flag];
+        if (typeof raw !== 'string') return undefined;
+        const { minimum, maximum } = TOKEN_LIFETIMES[field];
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < minimum || n > maximum)
+          throw new UsageError(`--${flag} must be whole seconds from ${minimum} to ${maximum}`);
+        return n;
+      };
+      const patch = {
+        expiring_tokens: values.on === true,
+        access_token_lifetime: seconds('access-lifetime', 'access_token_lifetime'),
+        refresh_token_idle_lifetime: seconds('refresh-idle', 'refresh_token_idle_lifetime'),
+        refresh_token_absolute_lifetime: seconds('refresh-absolute', 'refresh_token_absolute_lifetime'),
+      };
+      const updated = await db.transaction().execute(async (trx) => {
+        const current = await findClientForUpdate(trx, clientId);
+        if (!current) throw new UsageError(`no client has the id "${clientId}"`);
+        const idle = patch.refresh_token_idle_lifetime ?? current.refresh_token_idle_lifetime;
+        const absolute = patch.refresh_token_absolute_lifetime ?? current.refresh_token_absolute_lifetime;
+        if (idle > absolute) throw new UsageError(`the refresh idle lifetime (${idle}) must not exceed the absolute one (${absolute})`);
+        const row = await updateClient(trx, clientId, patch);
+        if (!row) throw new UsageError(`no client has the id "${clientId}"`);
+        await appendAudit(trx, {
+          ...CLI_ACTOR,
+          action: 'client.update',
+          targetType: 'client',
+          targetId: clientId,
+          before: toClientView(current),
+          after: toClientView(row),
+        });
+        return row;
+      });
+      io.out(
+        updated.expiring_tokens
+          ? `${clientId}: expiring tokens on (access ${updated.access_token_lifetime} s, refresh idle ${updated.refresh_token_idle_lifetime} s, absolute ${updated.refresh_token_absolute_lifetime} s) for tokens issued from now on`
+          : `${clientId}: expiring tokens off; tokens issued from now on live until revoked`,
+      );
       return;
     }
     default:

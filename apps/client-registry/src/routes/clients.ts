@@ -12,6 +12,7 @@ import {
   ClientUpdateBody,
   formatScope,
   IfMatchHeaders,
+  TOKEN_LIFETIMES,
 } from '@partner-oauth/contracts';
 import { randomToken, sha256 } from '@partner-oauth/service-kit';
 import {
@@ -36,6 +37,7 @@ import {
   assertDefaultWithinAllowed,
   assertRedirectUris,
   assertRemoveUrl,
+  assertTokenLifetimes,
   parseAllowedScopes,
   parseDefaultScope,
 } from '../client-metadata.js';
@@ -83,6 +85,10 @@ const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app,
       assertRemoveUrl(body.remove_url, { allowLoopback: allowLoopbackRemoveUrl });
       const allowed = body.scope === undefined ? DEFAULT_ALLOWED_SCOPES : parseAllowedScopes(body.scope);
       const defaults = body.default_scope === undefined ? allowed : parseDefaultScope(body.default_scope, allowed);
+      assertTokenLifetimes(
+        body.refresh_token_idle_lifetime ?? TOKEN_LIFETIMES.refresh_token_idle_lifetime.default,
+        body.refresh_token_absolute_lifetime ?? TOKEN_LIFETIMES.refresh_token_absolute_lifetime.default,
+      );
       const secret = randomToken(32, 'pocs_');
       const row = await db.transaction().execute(async (trx) => {
         const created = await createClient(
@@ -100,6 +106,10 @@ const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app,
             default_scope: formatScope(defaults),
             require_pkce: body.require_pkce,
             remove_url: body.remove_url,
+            expiring_tokens: body.expiring_tokens,
+            access_token_lifetime: body.access_token_lifetime,
+            refresh_token_idle_lifetime: body.refresh_token_idle_lifetime,
+            refresh_token_absolute_lifetime: body.refresh_token_absolute_lifetime,
           },
           sha256(secret),
         );
@@ -184,6 +194,10 @@ const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app,
           const stored = current.default_scope.split(' ').filter((t) => t !== '');
           assertDefaultWithinAllowed(stored, allowed, 'default_scope: give a new one; the current one names scopes no longer allowed:');
         }
+        assertTokenLifetimes(
+          body.refresh_token_idle_lifetime ?? current.refresh_token_idle_lifetime,
+          body.refresh_token_absolute_lifetime ?? current.refresh_token_absolute_lifetime,
+        );
         const updated = await updateClient(trx, clientId, {
           client_name: body.client_name,
           description: body.description,
@@ -197,6 +211,11 @@ const clientRoutes: FastifyPluginAsyncTypebox<ClientRoutesOptions> = async (app,
           default_scope: defaults === undefined ? undefined : formatScope(defaults),
           require_pkce: body.require_pkce,
           remove_url: body.remove_url,
+          // Applies to tokens issued from now on; tokens already issued keep the terms they were issued with.
+          expiring_tokens: body.expiring_tokens,
+          access_token_lifetime: body.access_token_lifetime,
+          refresh_token_idle_lifetime: body.refresh_token_idle_lifetime,
+          refresh_token_absolute_lifetime: body.refresh_token_absolute_lifetime,
         });
         if (!updated) return undefined;
         if (body.status === 'disabled' && current.status !== 'disabled') await killSwitch(trx, clientId, request.id);

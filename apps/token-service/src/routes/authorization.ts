@@ -2,16 +2,17 @@
 // every token of this partner for this app, from any consent, stops working.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EmptyObject, OAuthErrorResponse } from '@partner-oauth/contracts';
+import type { Clock } from '@partner-oauth/service-kit';
 import { type Db, endAuthorizations } from '@partner-oauth/storage';
 import { activeBearerToken } from '../bearer.js';
 import { NO_STORE } from '../params.js';
 
-const authorizationRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+const authorizationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
   const errors = { 400: OAuthErrorResponse, 401: OAuthErrorResponse };
 
   app.delete('/oauth/authorization', { schema: { response: { 200: EmptyObject, ...errors } } }, async (request, reply) => {
     reply.headers(NO_STORE);
-    const token = await activeBearerToken(db, request);
+    const token = await activeBearerToken(db, request, new Date(clock.now()));
     await endAuthorizations(db, { clientId: token.clientId, appId: token.appId }, 'partner_revoked', request.id);
     app.serviceMetrics.tokensRevoked.inc({ by: 'partner' });
     request.log.info(

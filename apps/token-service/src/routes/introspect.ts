@@ -1,17 +1,21 @@
 // POST /oauth/introspect (RFC 7662) for the platform's own APIs, authenticated by a resource-server credential.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IntrospectionResponse, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
-import { safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import { type Db, findActiveToken, findLiveResourceServer } from '@partner-oauth/storage';
 import { readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
+import type { UsageRecorder } from '../usage.js';
 
 const basicChallenge = { 'www-authenticate': 'Basic realm="introspection", charset="UTF-8"' };
 
 /** How long a resource server's credential is trusted from memory: revoking one takes effect within this. */
 const SERVER_CACHE_MS = 5_000;
 
-const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = async (app, { db, issuer }) => {
+const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; clock: Clock; usage: UsageRecorder }> = async (
+  app,
+  { db, issuer, clock, usage },
+) => {
   // Every platform API call introspects; its credential need not cost a query each time.
   const servers = new Map<string, { hashes: string[]; until: number }>();
   /** The secret hashes that authenticate `id` (two during a rotation's overlap); none for an unknown or revoked id. */
@@ -37,7 +41,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = 
       const token = params.token;
       const [serverHashes, active] = await Promise.all([
         serverSecretHashes(creds.clientId),
-        token ? findActiveToken(db, sha256(token)) : undefined,
+        token ? findActiveToken(db, sha256(token), new Date(clock.now())) : undefined,
       ]);
       // Compare even for an unknown id, so timing does not tell which ids exist.
       const presented = sha256(creds.clientSecret);
@@ -46,6 +50,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = 
       if (serverHashes.length === 0 || !matches) throw failed();
       required(params, 'token');
       if (!active) return { active: false };
+      usage.note(active.authorizationId);
       return {
         active: true,
         client_id: active.clientId,
@@ -53,6 +58,8 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string }> = 
         scope: active.scope,
         sub: active.accountId,
         iat: Math.floor(new Date(active.createdAt).getTime() / 1000),
+        // RFC 7662 §2.2; after it the token answers active:false (the lookup above compares it with the clock).
+        ...(active.expiresAt === null ? {} : { exp: Math.floor(new Date(active.expiresAt).getTime() / 1000) }),
         token_type: 'Bearer' as const,
         iss: issuer,
       };

@@ -1,22 +1,27 @@
 // GET /v2/tokenInfo: a partner learns, with its Bearer token (RFC 6750 §2.1), what the token is connected to.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OAuthErrorResponse, TokenInfoResponse } from '@partner-oauth/contracts';
+import type { Clock } from '@partner-oauth/service-kit';
 import type { Db } from '@partner-oauth/storage';
 import { activeBearerToken } from '../bearer.js';
 import { NO_STORE } from '../params.js';
+import type { UsageRecorder } from '../usage.js';
 
-const tokenInfoRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+const tokenInfoRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; usage: UsageRecorder }> = async (app, { db, clock, usage }) => {
   const errors = { 400: OAuthErrorResponse, 401: OAuthErrorResponse };
 
   app.get('/v2/tokenInfo', { schema: { response: { 200: TokenInfoResponse, ...errors } } }, async (request, reply) => {
     reply.headers(NO_STORE);
-    const token = await activeBearerToken(db, request);
+    const token = await activeBearerToken(db, request, new Date(clock.now()));
+    usage.note(token.authorizationId);
     return {
       app: { id: token.appId, name: token.appName },
       client: { id: token.clientId, name: token.clientName },
       scope: token.scope,
       token_type: 'Bearer' as const,
       created_at: new Date(token.createdAt).toISOString(),
+      // Only an expiring token says when it expires: the spec's token answers as it always has.
+      ...(token.expiresAt === null ? {} : { expires_at: new Date(token.expiresAt).toISOString() }),
     };
   });
 };

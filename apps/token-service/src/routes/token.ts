@@ -1,21 +1,43 @@
-// POST /oauth/token (RFC 6749 §3.2, §4.1.3, RFC 7636 §4.6): an ordered list of small steps, grants keyed by grant_type.
+// POST /oauth/token (RFC 6749 §3.2, §4.1.3, §6, RFC 7636 §4.6, RFC 9700 §4.14.2): an ordered list of small steps, grants keyed by grant_type.
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isPkceValue, OAuthError, OAuthErrorResponse, TokenRequest, TokenResponse } from '@partner-oauth/contracts';
+import {
+  formatScope,
+  isPkceValue,
+  OAuthError,
+  OAuthErrorResponse,
+  parseScope,
+  TokenRequest,
+  TokenResponse,
+} from '@partner-oauth/contracts';
 import type { CodeStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
-import { type Db, issueTokenFromCode, revokeTokenById, revokeTokensFromCode } from '@partner-oauth/storage';
-import { authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
+import {
+  type Db,
+  type IssueExpiry,
+  issueTokenFromCode,
+  revokeTokenById,
+  revokeTokensFromCode,
+  rotateRefreshToken,
+  type TokenLifetimes,
+} from '@partner-oauth/storage';
+import { type AuthenticatedClient, authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
+import type { UsageRecorder } from '../usage.js';
 
 /** Access tokens carry this prefix so secret scanners can recognise a leaked one. */
 export const ACCESS_TOKEN_PREFIX = 'poat_';
+/** Refresh tokens have their own prefix: a scanner, a log reader or a partner tells the two apart at a glance. */
+export const REFRESH_TOKEN_PREFIX = 'port_';
+/** What randomToken(32, prefix) makes: the prefix and 256 random bits in base64url. */
+const REFRESH_TOKEN_SHAPE = /^port_[A-Za-z0-9_-]{43}$/;
 
 export interface TokenRouteDeps {
   db: Db;
   codes: CodeStore;
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
+  usage: UsageRecorder;
 }
 
 const invalidGrant = (description = 'the code is invalid, expired, already used or was issued to another client') =>
@@ -32,10 +54,30 @@ function checkPkce(challenge: string | undefined, verifier: string | undefined):
   if (!safeEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
 }
 
-type GrantDeps = TokenRouteDeps & { metrics: ServiceMetrics };
-type GrantHandler = (params: Params, clientId: string, deps: GrantDeps) => Promise<TokenResponse>;
+type GrantDeps = TokenRouteDeps & { metrics: ServiceMetrics; requestId?: string };
+type GrantHandler = (params: Params, client: AuthenticatedClient, deps: GrantDeps) => Promise<TokenResponse>;
 
-async function authorizationCodeGrant(params: Params, clientId: string, deps: GrantDeps): Promise<TokenResponse> {
+/** With expiring tokens on, the deadlines of a code exchange's access token and first refresh token, and that token. */
+function firstExpiry(lifetimes: TokenLifetimes, now: number): { expiry: IssueExpiry; refreshToken: string } {
+  const refreshToken = randomToken(32, REFRESH_TOKEN_PREFIX);
+  const familyExpiresAt = new Date(now + lifetimes.refreshAbsoluteSeconds * 1000);
+  const idle = new Date(now + lifetimes.refreshIdleSeconds * 1000);
+  return {
+    refreshToken,
+    expiry: {
+      accessExpiresAt: new Date(now + lifetimes.accessSeconds * 1000),
+      refreshHash: sha256(refreshToken),
+      refreshExpiresAt: idle < familyExpiresAt ? idle : familyExpiresAt,
+      familyExpiresAt,
+    },
+  };
+}
+
+async function authorizationCodeGrant(
+  params: Params,
+  { clientId, lifetimes }: AuthenticatedClient,
+  deps: GrantDeps,
+): Promise<TokenResponse> {
   const code = required(params, 'code');
   const grant = await deps.codes.redeem(code, clientId);
   if (grant === 'wrong_client') {
@@ -59,6 +101,8 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
   }
   checkPkce(grant.codeChallenge, params.code_verifier);
   const accessToken = randomToken(32, ACCESS_TOKEN_PREFIX);
+  const now = deps.clock.now();
+  const expiring = lifetimes ? firstExpiry(lifetimes, now) : null;
   // Issued only while what the code is bound to still holds (client, redirect URI, epoch, the pair's grant).
   const issued = await issueTokenFromCode(deps.db, {
     clientId,
@@ -69,6 +113,7 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
     codeHash: grant.codeHash,
     redirectUri: grant.redirectUri,
     binding: grant.binding ?? null,
+    expiry: expiring?.expiry ?? null,
   });
   if (!issued) {
     deps.metrics.codesRefused.inc({ reason: 'grant_ended' });
@@ -91,11 +136,67 @@ async function authorizationCodeGrant(params: Params, clientId: string, deps: Gr
   }
   deps.metrics.codesRedeemed.inc();
   deps.metrics.tokensIssued.inc();
-  return { access_token: accessToken, token_type: 'Bearer', app_id: grant.appId, scope: grant.scope };
+  deps.usage.note(issued.authorizationId);
+  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', app_id: grant.appId, scope: grant.scope };
+  // Without the setting the spec's response, to the byte: no expires_in, no refresh_token.
+  if (!expiring || !lifetimes) return response;
+  return { ...response, expires_in: lifetimes.accessSeconds, refresh_token: expiring.refreshToken };
+}
+
+/** One answer for every refresh token that does not rotate: which of the reasons it was is never told (issue 14). */
+const invalidRefreshToken = () =>
+  new OAuthError('invalid_grant', 'the refresh token is invalid, expired, revoked or was issued to another client');
+
+/**
+ * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): the client's live refresh token is ended and a new pair issued; `scope`
+ * may narrow the new access token, never widen it. A token already rotated ends its whole family (rotateRefreshToken).
+ */
+async function refreshTokenGrant(params: Params, { clientId, lifetimes }: AuthenticatedClient, deps: GrantDeps): Promise<TokenResponse> {
+  // §5.2: a client without the setting holds no refresh token, and may not use the grant.
+  if (!lifetimes) throw new OAuthError('unauthorized_client', 'the client is not allowed the refresh_token grant');
+  const presented = required(params, 'refresh_token');
+  let scope: string | null = null;
+  // §3.1: a parameter sent without a value is treated as omitted.
+  if (params.scope !== undefined && params.scope !== '') {
+    const parsed = parseScope(params.scope);
+    if (!parsed || parsed.length === 0) throw new OAuthError('invalid_scope', 'scope is malformed');
+    scope = formatScope(parsed);
+  }
+  // Not one of ours (wrong prefix or length): no query, the same answer as any other bad token.
+  if (!REFRESH_TOKEN_SHAPE.test(presented)) throw invalidRefreshToken();
+  const accessToken = randomToken(32, ACCESS_TOKEN_PREFIX);
+  const refreshToken = randomToken(32, REFRESH_TOKEN_PREFIX);
+  const now = new Date(deps.clock.now());
+  const result = await rotateRefreshToken(deps.db, {
+    clientId,
+    tokenHash: sha256(presented),
+    now,
+    scope,
+    accessHash: sha256(accessToken),
+    refreshHash: sha256(refreshToken),
+    requestId: deps.requestId,
+  });
+  if (!result.ok) {
+    deps.metrics.refreshesRefused.inc({ reason: result.refusal });
+    if (result.ended.length > 0) deps.metrics.tokensRevoked.inc({ by: 'refresh_reuse' }, result.ended.length);
+    if (result.refusal === 'invalid_scope') throw new OAuthError('invalid_scope', 'scope may only narrow the scope granted');
+    throw invalidRefreshToken();
+  }
+  deps.metrics.tokensIssued.inc();
+  deps.usage.note(result.authorizationId);
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    app_id: result.appId,
+    scope: result.scope,
+    expires_in: Math.max(0, Math.round((result.accessExpiresAt.getTime() - now.getTime()) / 1000)),
+    refresh_token: refreshToken,
+  };
 }
 
 const grants: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
 };
 
 const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, routeDeps) => {
@@ -120,7 +221,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
       const creds = readCredentials(request.headers.authorization, params);
       const now = new Date(deps.clock.now());
       // The refused-codes throttle is read alongside authentication (both in flight at once: one Redis round trip, not two).
-      const [{ clientId }, throttled] = await Promise.all([
+      const [client, throttled] = await Promise.all([
         authenticateThrottled(deps.db, creds, now, deps.throttles.clientAuth, request.ip),
         deps.throttles.grants.state(creds.clientId),
       ]);
@@ -129,9 +230,10 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
       if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
       if (throttled.blocked) throw tooManyRequests(throttled.retryAfterSeconds);
       try {
-        return await handler(params, clientId, deps);
+        return await handler(params, client, { ...deps, requestId: request.id });
       } catch (err) {
-        if (err instanceof OAuthError && err.error === 'invalid_grant') await deps.throttles.grants.fail(clientId);
+        // Refused codes and refresh tokens alike count toward the client's throttle.
+        if (err instanceof OAuthError && err.error === 'invalid_grant') await deps.throttles.grants.fail(client.clientId);
         throw err;
       }
     },

@@ -17,6 +17,10 @@ export interface ClientInput {
   default_scope?: string | undefined;
   require_pkce?: boolean | undefined;
   remove_url?: string | null | undefined;
+  expiring_tokens?: boolean | undefined;
+  access_token_lifetime?: number | undefined;
+  refresh_token_idle_lifetime?: number | undefined;
+  refresh_token_absolute_lifetime?: number | undefined;
   policy_uri?: string | null | undefined;
   tos_uri?: string | null | undefined;
 }
@@ -46,6 +50,10 @@ export async function createClient(db: Db, input: ClientInput, secretHash: strin
         remove_url: input.remove_url ?? null,
         policy_uri: input.policy_uri ?? null,
         tos_uri: input.tos_uri ?? null,
+        expiring_tokens: input.expiring_tokens,
+        access_token_lifetime: input.access_token_lifetime,
+        refresh_token_idle_lifetime: input.refresh_token_idle_lifetime,
+        refresh_token_absolute_lifetime: input.refresh_token_absolute_lifetime,
         status: 'active',
       })
       .returningAll()
@@ -121,10 +129,34 @@ export function liveSecretHashes(
     .execute();
 }
 
+/** A client's expiring-token setting, in seconds (RFC 6749 §1.5, §6): null for the spec's tokens, live until revoked. */
+export interface TokenLifetimes {
+  accessSeconds: number;
+  refreshIdleSeconds: number;
+  refreshAbsoluteSeconds: number;
+}
+
 export interface ClientCredentialsRecord {
   clientId: string;
   status: 'active' | 'disabled';
   secrets: { id: string; secret_hash: string; last_used_at: Date | null }[];
+  /** Read with the credentials (no second query): what the token endpoint issues to this client. */
+  lifetimes: TokenLifetimes | null;
+}
+
+/** The setting as a stored client row holds it. */
+export function tokenLifetimesOf(row: {
+  expiring_tokens: boolean;
+  access_token_lifetime: number;
+  refresh_token_idle_lifetime: number;
+  refresh_token_absolute_lifetime: number;
+}): TokenLifetimes | null {
+  if (!row.expiring_tokens) return null;
+  return {
+    accessSeconds: row.access_token_lifetime,
+    refreshIdleSeconds: row.refresh_token_idle_lifetime,
+    refreshAbsoluteSeconds: row.refresh_token_absolute_lifetime,
+  };
 }
 
 export const clientCredentialsQuery = precompiled((db: Db, { clientId, now }: { clientId: string; now: Date }) =>
@@ -136,7 +168,17 @@ export const clientCredentialsQuery = precompiled((db: Db, { clientId, now }: { 
         .on('s.revoked_at', 'is', null)
         .on((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)])),
     )
-    .select(['c.client_id', 'c.status', 's.id', 's.secret_hash', 's.last_used_at'])
+    .select([
+      'c.client_id',
+      'c.status',
+      'c.expiring_tokens',
+      'c.access_token_lifetime',
+      'c.refresh_token_idle_lifetime',
+      'c.refresh_token_absolute_lifetime',
+      's.id',
+      's.secret_hash',
+      's.last_used_at',
+    ])
     .where('c.client_id', '=', clientId),
 );
 
@@ -148,7 +190,7 @@ export async function findClientCredentials(db: Db, clientId: string, now: Date)
   const secrets = rows.flatMap((r) =>
     r.id !== null && r.secret_hash !== null ? [{ id: r.id, secret_hash: r.secret_hash, last_used_at: r.last_used_at }] : [],
   );
-  return { clientId: first.client_id, status: first.status, secrets };
+  return { clientId: first.client_id, status: first.status, secrets, lifetimes: tokenLifetimesOf(first) };
 }
 
 /** How stale a recorded last use may get: the token endpoint must not write a row per request. */

@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
-import { type IssueTokenInput, issueTokenQuery } from './grants.js';
+import { expiryParams, type IssueTokenInput, issueTokenQuery } from './grants.js';
 import { newId } from './ids.js';
 
 /** Stamped into a code when it is issued; the exchange refuses the code once either has moved. */
@@ -61,6 +61,7 @@ export async function issueTokenFromCode(db: Db, input: CodeTokenInput): Promise
     redirectUri: input.redirectUri,
     epoch: input.binding?.epoch ?? null,
     endedGrants: input.binding?.endedGrants ?? null,
+    ...expiryParams(input.expiry),
   });
   return row ? { authorizationId: row.authorization_id, tokenId } : null;
 }

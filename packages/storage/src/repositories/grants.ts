@@ -14,6 +14,29 @@ export interface IssueTokenInput {
   scope: string;
   tokenHash: string;
   codeHash: string | null;
+  /** For a client with expiring tokens (0006): when the access token expires, and its first refresh token. */
+  expiry?: IssueExpiry | null;
+}
+
+/** What a client with expiring tokens gets with its access token at the code exchange (RFC 6749 §1.5). */
+export interface IssueExpiry {
+  accessExpiresAt: Date;
+  refreshHash: string;
+  /** The refresh token's idle deadline, never past familyExpiresAt. */
+  refreshExpiresAt: Date;
+  /** The absolute deadline every rotation of this refresh token carries forward. */
+  familyExpiresAt: Date;
+}
+
+/** The issueTokenQuery parameters of an issue without expiry, or with the given one. */
+export function expiryParams(expiry: IssueExpiry | null | undefined) {
+  return {
+    expiresAt: expiry?.accessExpiresAt ?? null,
+    refreshId: newId(),
+    refreshHash: expiry?.refreshHash ?? null,
+    refreshExpiresAt: expiry?.refreshExpiresAt ?? null,
+    familyExpiresAt: expiry?.familyExpiresAt ?? null,
+  };
 }
 
 /*
@@ -28,6 +51,8 @@ export interface IssueTokenInput {
  * (RFC 6749 §4.1.2, §10.5; see code-grants.ts), still registers the code's redirect URI, is in the code's
  * epoch, and no authorization of the pair ended since the code was issued. A null guard value is not checked.
  * The guard costs a primary-key read of the client and an index count of the pair's ended grants.
+ * With expiry (0006) the access token carries expires_at, and a refresh token is inserted under the same
+ * authorization in the same statement; without (refreshHash null) nothing more is written.
  */
 export const issueTokenQuery = precompiled(
   (
@@ -44,6 +69,11 @@ export const issueTokenQuery = precompiled(
       redirectUri,
       epoch,
       endedGrants,
+      expiresAt,
+      refreshId,
+      refreshHash,
+      refreshExpiresAt,
+      familyExpiresAt,
     }: {
       authId: string;
       tokenId: string;
@@ -56,6 +86,11 @@ export const issueTokenQuery = precompiled(
       redirectUri: string | null;
       epoch: string | null;
       endedGrants: number | null;
+      expiresAt: Date | null;
+      refreshId: string;
+      refreshHash: string | null;
+      refreshExpiresAt: Date | null;
+      familyExpiresAt: Date | null;
     },
   ) => ({
     compile: () =>
@@ -84,11 +119,18 @@ export const issueTokenQuery = precompiled(
           returning id
         ), auth as (
           select id from existing union all select id from created
+        ), issued as (
+          insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash, expires_at)
+          select ${tokenId}, ${tokenHash}, auth.id, ${clientId}, ${appId}, ${scope}, ${codeHash}, ${expiresAt}::timestamptz from auth
+          limit 1
+          returning authorization_id
+        ), refreshed as (
+          insert into refresh_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash, expires_at, family_expires_at)
+          select ${refreshId}, ${refreshHash}::text, issued.authorization_id, ${clientId}, ${appId}, ${scope}, ${codeHash},
+            ${refreshExpiresAt}::timestamptz, ${familyExpiresAt}::timestamptz
+          from issued where ${refreshHash}::text is not null
         )
-        insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope, code_hash)
-        select ${tokenId}, ${tokenHash}, auth.id, ${clientId}, ${appId}, ${scope}, ${codeHash} from auth
-        limit 1
-        returning authorization_id`.compile(db),
+        select authorization_id from issued`.compile(db),
   }),
 );
 
@@ -110,6 +152,7 @@ export async function issueToken(db: Db, input: IssueTokenInput): Promise<{ auth
     redirectUri: null,
     epoch: null,
     endedGrants: null,
+    ...expiryParams(input.expiry),
   });
   if (!row) throw new Error('issueToken: no row returned (is the client active?)');
   return { authorizationId: row.authorization_id, tokenId };
@@ -125,9 +168,11 @@ export interface ActiveToken {
   scope: string;
   accountId: string;
   createdAt: Date;
+  /** Null: live until revoked (the spec's token). */
+  expiresAt: Date | null;
 }
 
-export const activeTokenQuery = precompiled((db: Db, { tokenHash }: { tokenHash: string }) =>
+export const activeTokenQuery = precompiled((db: Db, { tokenHash, now }: { tokenHash: string; now: Date }) =>
   db
     .selectFrom('access_tokens as t')
     .innerJoin('authorizations as a', 'a.id', 't.authorization_id')
@@ -143,16 +188,18 @@ export const activeTokenQuery = precompiled((db: Db, { tokenHash }: { tokenHash:
       't.scope as scope',
       'a.granted_by as accountId',
       't.created_at as createdAt',
+      't.expires_at as expiresAt',
     ])
     .where('t.token_hash', '=', tokenHash)
     .where('t.revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]))
     .where('a.revoked_at', 'is', null)
     .where('c.status', '=', 'active'),
 );
 
-/** The token behind `tokenHash` if it, its authorization and its client are all live. */
-export async function findActiveToken(db: Db, tokenHash: string): Promise<ActiveToken | undefined> {
-  const [row] = await activeTokenQuery(db, { tokenHash });
+/** The token behind `tokenHash` if it, its authorization and its client are all live, and it has not expired at `now`. */
+export async function findActiveToken(db: Db, tokenHash: string, now: Date = new Date()): Promise<ActiveToken | undefined> {
+  const [row] = await activeTokenQuery(db, { tokenHash, now });
   return row;
 }
 
@@ -184,6 +231,16 @@ export async function endWithin(
   if (ended.length === 0) return [];
   await trx
     .updateTable('access_tokens')
+    .set({ revoked_at: sql`now()` })
+    .where(
+      'authorization_id',
+      'in',
+      ended.map((e) => e.authorizationId),
+    )
+    .where('revoked_at', 'is', null)
+    .execute();
+  await trx
+    .updateTable('refresh_tokens')
     .set({ revoked_at: sql`now()` })
     .where(
       'authorization_id',
@@ -259,11 +316,21 @@ export async function revokeClientToken(db: Db, tokenHash: string, clientId: str
       .executeTakeFirst();
     // Ended meanwhile with its authorization.
     if (!token) return false;
+    // A live refresh token (expiring tokens, 0006) keeps the authorization: the partner can still get access from it.
     const others = await trx
       .selectFrom('access_tokens')
       .select('id')
       .where('authorization_id', '=', token.authorization_id)
       .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+      .unionAll(
+        trx
+          .selectFrom('refresh_tokens')
+          .select('id')
+          .where('authorization_id', '=', token.authorization_id)
+          .where('revoked_at', 'is', null)
+          .where('used_at', 'is', null),
+      )
       .limit(1)
       .execute();
     if (others.length === 0) await endWithin(trx, { authorizationId: token.authorization_id }, 'token_revoked', requestId);
@@ -271,18 +338,36 @@ export async function revokeClientToken(db: Db, tokenHash: string, clientId: str
   });
 }
 
-/** Revokes every token issued from a code (RFC 6749 §4.1.2: a code used twice). */
+/**
+ * Revokes every token issued from a code (RFC 6749 §4.1.2: a code used twice): its access tokens, and the refresh
+ * tokens of the families it started (every rotation carries the code's hash). Returns the access tokens revoked.
+ */
 export async function revokeTokensFromCode(db: Db, codeHash: string): Promise<number> {
-  const rows = await db
-    .updateTable('access_tokens')
-    .set({ revoked_at: sql`now()` })
-    .where('code_hash', '=', codeHash)
-    .where('revoked_at', 'is', null)
-    .returning('id')
-    .execute();
+  const [rows] = await Promise.all([
+    db
+      .updateTable('access_tokens')
+      .set({ revoked_at: sql`now()` })
+      .where('code_hash', '=', codeHash)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute(),
+    db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: sql`now()` })
+      .where('code_hash', '=', codeHash)
+      .where('revoked_at', 'is', null)
+      .execute(),
+  ]);
   return rows.length;
 }
 
+/** Revokes one access token, and the refresh token issued beside it from the same code (it was never handed out either). */
 export async function revokeTokenById(db: Db, tokenId: string): Promise<void> {
-  await db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('id', '=', tokenId).where('revoked_at', 'is', null).execute();
+  await sql`
+    with revoked as (
+      update access_tokens set revoked_at = now() where id = ${tokenId} and revoked_at is null returning code_hash, authorization_id
+    )
+    update refresh_tokens r set revoked_at = now()
+    from revoked
+    where r.code_hash = revoked.code_hash and r.authorization_id = revoked.authorization_id and r.revoked_at is null`.execute(db);
 }

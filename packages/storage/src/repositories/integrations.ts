@@ -12,6 +12,10 @@ export interface ConnectedIntegration {
   logoUri: string | null;
   scope: string;
   since: Date;
+  /** Who granted (or last renewed) the access. */
+  grantedBy: string;
+  /** Last use by the partner, recorded at most once an hour (USAGE_RECORD_INTERVAL); null when not since recording began. */
+  lastUsed: Date | null;
 }
 
 /** Live authorizations on every app `accountId` owns, by app then partner name. */
@@ -23,6 +27,7 @@ export function listConnectedIntegrations(db: Db, accountId: string): Promise<Co
     )
     .innerJoin('apps as p', 'p.id', 'a.app_id')
     .innerJoin('clients as c', 'c.client_id', 'a.client_id')
+    .innerJoin('accounts as g', 'g.id', 'a.granted_by')
     .select([
       'a.id as authorizationId',
       'p.id as appId',
@@ -33,6 +38,8 @@ export function listConnectedIntegrations(db: Db, accountId: string): Promise<Co
       'c.logo_uri as logoUri',
       'a.scope as scope',
       'a.granted_at as since',
+      'g.email as grantedBy',
+      'a.last_used_at as lastUsed',
     ])
     .where('a.revoked_at', 'is', null)
     .orderBy('p.name')
@@ -69,4 +76,22 @@ export function findLiveAuthorization(db: Db, clientId: string, appId: string): 
     .where('app_id', '=', appId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
+}
+
+/** How stale "last used" may be: a use within this long of the recorded one is not written again. */
+export const USAGE_RECORD_INTERVAL_MS = 60 * 60_000;
+
+/**
+ * Records that the partner used `authorizationId` now, unless a use was recorded within the interval: one
+ * conditional UPDATE that writes nothing when the recorded use is recent. True when it wrote.
+ */
+export async function recordAuthorizationUse(db: Db, authorizationId: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('authorizations')
+    .set({ last_used_at: now })
+    .where('id', '=', authorizationId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now.getTime() - USAGE_RECORD_INTERVAL_MS))]))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

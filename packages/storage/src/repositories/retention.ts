@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db.js';
 
 /** The tables the sweep prunes, in the order it prunes them (tokens before the authorizations they cascade from). */
-export const RETENTION_TABLES = ['access_tokens', 'authorizations', 'webhook_deliveries', 'audit_log'] as const;
+export const RETENTION_TABLES = ['refresh_tokens', 'access_tokens', 'authorizations', 'webhook_deliveries', 'audit_log'] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /** Shortest retention accepted: anything shorter would race requests still reading what just ended. */
@@ -35,7 +35,13 @@ export interface RetentionResult {
   deleted: Record<RetentionTable, number>;
 }
 
-const zero = (): Record<RetentionTable, number> => ({ access_tokens: 0, authorizations: 0, webhook_deliveries: 0, audit_log: 0 });
+const zero = (): Record<RetentionTable, number> => ({
+  refresh_tokens: 0,
+  access_tokens: 0,
+  authorizations: 0,
+  webhook_deliveries: 0,
+  audit_log: 0,
+});
 
 /*
  * One batch per table. Each picks at most `limit` ended rows through its partial index and skips rows
@@ -44,9 +50,16 @@ const zero = (): Record<RetentionTable, number> => ({ access_tokens: 0, authoriz
  */
 function batch(table: RetentionTable, cutoff: Date, auditCutoff: Date, limit: number) {
   switch (table) {
+    case 'refresh_tokens':
+      // A rotated token is kept while its family lives (presented again, it must still be recognised as a reuse);
+      // once revoked, or once the family is past its absolute deadline, it can do nothing more.
+      return sql`delete from refresh_tokens where id in (
+        select id from refresh_tokens where revoked_at < ${cutoff} or family_expires_at < ${cutoff}
+        limit ${limit} for update skip locked)`;
     case 'access_tokens':
+      // Revoked, or expired (expiring tokens, 0006): both answer active:false for ever.
       return sql`delete from access_tokens where id in (
-        select id from access_tokens where revoked_at < ${cutoff} limit ${limit} for update skip locked)`;
+        select id from access_tokens where revoked_at < ${cutoff} or expires_at < ${cutoff} limit ${limit} for update skip locked)`;
     case 'authorizations':
       // Its tokens were all revoked when it ended (endAuthorizations), so the cascade takes only ended ones.
       return sql`delete from authorizations where id in (
