@@ -1,3 +1,4 @@
+// The browser side of the flow through inject(), against real Postgres and Redis.
 import { addTestClient } from '@partner-oauth/storage/testing';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Connected integrations, the consent page's extras (already connected, switch account) and message negotiation.
 import { sha256 } from '@partner-oauth/service-kit';
 import { findActiveToken, issueToken } from '@partner-oauth/storage';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';

@@ -1,3 +1,4 @@
+// Session limits and sign-in throttling, on a fake clock and real Redis.
 import { FakeClock } from '@partner-oauth/service-kit';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { describe, expect, it } from 'vitest';

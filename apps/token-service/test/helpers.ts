@@ -3,9 +3,17 @@ import { type CodeGrant, CodeStore } from '@partner-oauth/ephemeral-store';
 import type { Clock } from '@partner-oauth/service-kit';
 import type { TestDatabase } from '@partner-oauth/storage/testing';
 import { type AppHarness, useApp as useTestApp } from '@partner-oauth/test-support/app';
+import type { LightMyRequestResponse } from 'fastify';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
 
+/** HTTP Basic credentials, as partners and resource servers send them. */
+export const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+/** The demo resource server's credentials, for introspection. */
+export const PLATFORM_API = basic('platform-api', 'platform-api-secret');
+
 export interface TokenServiceHarness extends AppHarness {
+  /** POSTs an urlencoded form, as partners and resource servers do. */
+  postForm(url: string, fields: Record<string, string>, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   /** Codes as authorize-ui writes them, on the app's Redis prefix and clock. */
   codes: CodeStore;
   /** Shoplifter's grant of `scope` on Ada's "Acme Sales" app, to mint codes from. */
@@ -40,7 +48,14 @@ export function useApp(options: TokenServiceOptions = {}): TokenServiceHarness {
         logger: false,
         clock: options.clock,
       }),
-    extend: ({ t, redis }) => ({
+    extend: ({ app, t, redis }) => ({
+      postForm: (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+        app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          payload: new URLSearchParams(fields).toString(),
+        }),
       codes: new CodeStore(redis.store, options.clock),
       grant: {
         clientId: 'shoplifter',

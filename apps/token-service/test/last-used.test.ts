@@ -3,20 +3,14 @@
 import { FakeClock } from '@partner-oauth/service-kit';
 import { describe, expect, it } from 'vitest';
 import { buildApp, loadTokenServiceConfig } from '../src/index.js';
-import { useApp } from './helpers.js';
+import { PLATFORM_API, useApp } from './helpers.js';
 
 const clock = new FakeClock(Date.parse('2026-11-30T08:00:00Z'));
 const HOUR = 60 * 60_000;
 const h = useApp({ env: { ISSUER: 'https://auth.example' }, clock });
 
-const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  h.app.inject({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    payload: new URLSearchParams(fields).toString(),
-  });
-const rsBasic = { authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` };
+const postForm: typeof h.postForm = (...args) => h.postForm(...args);
+const rsBasic = PLATFORM_API;
 
 async function tokenFor(appName: string): Promise<string> {
   const code = await h.codes.issue({ ...h.grant, appId: h.t.ids.apps[appName] as string });

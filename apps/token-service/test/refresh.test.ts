@@ -5,7 +5,7 @@ import { FakeClock, sha256 } from '@partner-oauth/service-kit';
 import { listAudit } from '@partner-oauth/storage';
 import { addTestClient, liveTokensUnderEndedAuthorizations } from '@partner-oauth/storage/testing';
 import { describe, expect, it } from 'vitest';
-import { useApp } from './helpers.js';
+import { PLATFORM_API, useApp } from './helpers.js';
 
 const clock = new FakeClock(Date.parse('2026-11-30T09:00:00.000Z'));
 const ACCESS = 600;
@@ -28,14 +28,8 @@ const h = useApp({
 });
 
 const rotating = { client_id: 'rotating', client_secret: 'rotating-secret' };
-const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  h.app.inject({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    payload: new URLSearchParams(fields).toString(),
-  });
-const rsBasic = { authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` };
+const postForm: typeof h.postForm = (...args) => h.postForm(...args);
+const rsBasic = PLATFORM_API;
 const introspect = async (token: string) => (await postForm('/oauth/introspect', { token }, rsBasic)).json();
 const refresh = (refresh_token: string, extra: Record<string, string> = {}, creds: Record<string, string> = rotating) =>
   postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token, ...creds, ...extra });

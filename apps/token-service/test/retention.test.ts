@@ -1,6 +1,7 @@
+// The retention sweep as the token service runs it: beside the webhook worker, with its metrics; pruned tokens stay inactive.
 import { FakeClock } from '@partner-oauth/service-kit';
 import { describe, expect, it } from 'vitest';
-import { useApp } from './helpers.js';
+import { PLATFORM_API, useApp } from './helpers.js';
 
 const clock = new FakeClock();
 const RETENTION = 120;
@@ -14,14 +15,8 @@ const h = useApp({
 });
 
 const shoplifter = { client_id: 'shoplifter', client_secret: 'secret' };
-const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  h.app.inject({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    payload: new URLSearchParams(fields).toString(),
-  });
-const rs = { authorization: `Basic ${Buffer.from('platform-api:platform-api-secret').toString('base64')}` };
+const postForm: typeof h.postForm = (...args) => h.postForm(...args);
+const rs = PLATFORM_API;
 const metric = async (pattern: RegExp) => {
   const match = (await h.app.inject({ method: 'GET', url: '/metrics' })).body.match(pattern);
   return match ? Number(match[1]) : undefined;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { type CodeGrant } from '@partner-oauth/ephemeral-store';
 import { addTestClient } from '@partner-oauth/storage/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useApp } from './helpers.js';
+import { basic, useApp } from './helpers.js';
 
 const ISSUER = 'https://auth.example';
 const h = useApp({ env: { ISSUER, TOKEN_SERVICE_PUBLIC_URL: 'https://api.example' } });
@@ -11,18 +11,10 @@ beforeAll(async () => {
   await addTestClient(h.t.db, 'other', { client_name: 'Other', redirect_uris: ['https://o.example/cb'], secret: 'other-secret' });
 });
 
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  h.app.inject({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    payload: form(fields),
-  });
+const _form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const postForm: typeof h.postForm = (...args) => h.postForm(...args);
 const shoplifter = { client_id: 'shoplifter', client_secret: 'secret' };
-const rsBasic = (id = 'platform-api', secret = 'platform-api-secret') => ({
-  authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
-});
+const rsBasic = (id = 'platform-api', secret = 'platform-api-secret') => basic(id, secret);
 
 async function tokenFor(g: Partial<CodeGrant> = {}, extra: Record<string, string> = {}): Promise<string> {
   const code = await h.codes.issue({ ...h.grant, ...g });

@@ -1,3 +1,4 @@
+// The token endpoint through inject(), against real Postgres and Redis.
 import { sha256 } from '@partner-oauth/service-kit';
 import { addTestClient } from '@partner-oauth/storage/testing';
 import { describe, expect, it } from 'vitest';

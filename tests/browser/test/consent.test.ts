@@ -1,89 +1,34 @@
 // The consent experience in Chromium: from Shoplifter's button to a connected app, and back out again.
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { DEV_WEBHOOK_SIGNING_KEY, signWebhook, webhookSigningSecret } from '@partner-oauth/webhooks';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { capture, freePort, launchChromium, type Service, startProcess, stopProcess, watchConsole } from './support.js';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { capture, useDeployment, watchConsole } from './support.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-const services: Service[] = [];
-let chromium: Browser;
-let ui: string;
-let shoplifter: string;
 let page: Page;
 let problems: string[];
 // token-service runs with the development signing key here; Shoplifter gets the secret the registry would have shown.
 const webhookSecret = webhookSigningSecret(DEV_WEBHOOK_SIGNING_KEY, 'shoplifter', 1);
 const ada = { acmeSales: '', acmeSupport: '' };
+const d = useDeployment({
+  partner: 'shoplifter',
+  prepare: async (t, { shoplifter }) => {
+    await t.db
+      .updateTable('clients')
+      .set({ policy_uri: `${shoplifter}/privacy`, tos_uri: `${shoplifter}/terms` })
+      .where('client_id', '=', 'shoplifter')
+      .execute();
+    const apps = await t.db.selectFrom('apps').select(['id', 'name']).execute();
+    ada.acmeSales = apps.find((a) => a.name === 'Acme Sales')?.id ?? '';
+    ada.acmeSupport = apps.find((a) => a.name === 'Acme Support')?.id ?? '';
+  },
+});
 /** Removal notices delivered (2xx from Shoplifter) for an app. */
 const delivered = async (appId: string) =>
-  (await t.db.selectFrom('webhook_deliveries').select('status').where('app_id', '=', appId).where('status', '=', 'delivered').execute())
+  (await d.t.db.selectFrom('webhook_deliveries').select('status').where('app_id', '=', appId).where('status', '=', 'delivered').execute())
     .length;
 
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const [uiPort, tokenPort, partnerPort] = [await freePort(), await freePort(), await freePort()];
-  ui = `http://127.0.0.1:${uiPort}`;
-  shoplifter = `http://127.0.0.1:${partnerPort}`;
-  // Shoplifter listens on a free port here, so its registration follows it.
-  await t.db
-    .updateTable('clients')
-    .set({
-      redirect_uris: [`${shoplifter}/callback`],
-      client_uri: shoplifter,
-      remove_url: `${shoplifter}/removed`,
-      policy_uri: `${shoplifter}/privacy`,
-      tos_uri: `${shoplifter}/terms`,
-    })
-    .where('client_id', '=', 'shoplifter')
-    .execute();
-  const apps = await t.db.selectFrom('apps').select(['id', 'name']).execute();
-  ada.acmeSales = apps.find((a) => a.name === 'Acme Sales')?.id ?? '';
-  ada.acmeSupport = apps.find((a) => a.name === 'Acme Support')?.id ?? '';
-  const env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: redis.keyPrefix,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    ISSUER: ui,
-    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
-  };
-  const [authorizeUi, tokenService, partner, browser] = await Promise.all([
-    startProcess('authorize-ui', ['node', 'apps/authorize-ui/dist/server.js'], { ...env, PORT: String(uiPort) }, [ui]),
-    startProcess('token-service', ['node', 'apps/token-service/dist/server.js'], { ...env, PORT: String(tokenPort) }, [
-      `http://127.0.0.1:${tokenPort}`,
-    ]),
-    startProcess(
-      'shoplifter',
-      ['node', 'examples/shoplifter/dist/server.js'],
-      {
-        WEBHOOK_SECRET: webhookSecret,
-        PORT: String(partnerPort),
-        AUTHORIZE_URL: `${ui}/oauth/authorize`,
-        TOKEN_URL: `http://127.0.0.1:${tokenPort}/oauth/token`,
-        CLIENT_ID: 'shoplifter',
-        CLIENT_SECRET: 'secret',
-      },
-      [shoplifter],
-    ),
-    launchChromium(),
-  ]);
-  services.push(authorizeUi, tokenService, partner);
-  chromium = browser;
-}, 60_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  await Promise.all(services.map(stopProcess));
-  await redis.cleanup();
-  await t.drop();
-});
-
 beforeEach(async () => {
-  const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await d.chromium.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   problems = watchConsole(page);
 });
@@ -101,7 +46,7 @@ async function signIn(email: string, password: string): Promise<void> {
 }
 
 async function startAtShoplifter(): Promise<void> {
-  await page.goto(shoplifter);
+  await page.goto(d.shoplifter);
   await page.getByRole('link', { name: 'Add to Smooch' }).click();
 }
 
@@ -109,7 +54,7 @@ const heading = () => page.getByRole('heading', { level: 1 }).textContent();
 
 describe('an app owner adds Shoplifter', () => {
   it('several apps: button, sign in, pick an app, Allow, connected; then removed from Connected integrations', async () => {
-    await page.goto(shoplifter);
+    await page.goto(d.shoplifter);
     await capture(page, 'shoplifter-home');
     await page.getByRole('link', { name: 'Add to Smooch' }).click();
     // Sign-in says who is asking (issue 15 item 4).
@@ -132,13 +77,13 @@ describe('an app owner adds Shoplifter', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
 
-    expect(page.url()).toBe(`${shoplifter}/`);
+    expect(page.url()).toBe(`${d.shoplifter}/`);
     expect(await heading()).toBe('Connected to Acme Sales');
     await capture(page, 'shoplifter-connected');
     expect(await page.evaluate(() => fetch('/status').then((r) => r.json()))).toEqual({ connected: true, tokenWorks: true });
 
     // The same account, in Connected integrations: remove Shoplifter from Acme Sales.
-    await page.goto(`${ui}/integrations`);
+    await page.goto(`${d.ui}/integrations`);
     expect(await heading()).toBe('Connected integrations');
     await expect.poll(() => page.getByText(/^Connected since /).count()).toBe(1);
     await capture(page, 'integrations');
@@ -151,7 +96,7 @@ describe('an app owner adds Shoplifter', () => {
     await capture(page, 'integrations-removed');
 
     // The signed removal notice reaches Shoplifter's remove_url, which forgets the connection: it no longer claims one.
-    await page.goto(shoplifter);
+    await page.goto(d.shoplifter);
     await expect.poll(() => page.evaluate(() => fetch('/status').then((r) => r.json())), { timeout: 20_000 }).toEqual({ connected: false });
     await page.reload();
     expect(await heading()).toBe('Your store’s orders, in your conversations');
@@ -169,13 +114,13 @@ describe('an app owner adds Shoplifter', () => {
       ['Terms of service', '/terms', 'Shoplifter’s terms'],
     ] as const) {
       const href = await page.getByRole('link', { name }).getAttribute('href');
-      expect(href).toBe(`${shoplifter}${path}`);
+      expect(href).toBe(`${d.shoplifter}${path}`);
       const res = await fetch(href as string);
       expect([res.status, (await res.text()).includes(`<h1>${title}</h1>`)]).toEqual([200, true]);
     }
     await page.getByRole('button', { name: 'Deny' }).click();
     expect(page.url()).toBe(
-      `${shoplifter}/callback?${new URLSearchParams({ error: 'access_denied', state: new URL(page.url()).searchParams.get('state') ?? '', iss: ui })}`,
+      `${d.shoplifter}/callback?${new URLSearchParams({ error: 'access_denied', state: new URL(page.url()).searchParams.get('state') ?? '', iss: d.ui })}`,
     );
     expect(await heading()).toBe('Not connected');
     expect(await page.getByText('You chose not to connect Shoplifter.').count()).toBe(1);
@@ -264,20 +209,20 @@ describe('Shoplifter after a removal', () => {
   });
 
   it('without a notice (none registered), checks its token with /v2/tokenInfo before claiming a connection', async () => {
-    await t.db.updateTable('clients').set({ remove_url: null }).where('client_id', '=', 'shoplifter').execute();
+    await d.t.db.updateTable('clients').set({ remove_url: null }).where('client_id', '=', 'shoplifter').execute();
     try {
       await connect('Acme Support');
-      await page.goto(`${ui}/integrations`);
+      await page.goto(`${d.ui}/integrations`);
       await page.getByRole('button', { name: 'Remove Shoplifter from Acme Support' }).click();
       await page.getByRole('button', { name: 'Remove access' }).click();
-      await page.goto(shoplifter);
+      await page.goto(d.shoplifter);
       // The home page asked the platform, was told the token is dead, and forgot it.
       expect(await heading()).toBe('Your store’s orders, in your conversations');
       expect(await status()).toEqual({ connected: false });
     } finally {
-      await t.db
+      await d.t.db
         .updateTable('clients')
-        .set({ remove_url: `${shoplifter}/removed` })
+        .set({ remove_url: `${d.shoplifter}/removed` })
         .where('client_id', '=', 'shoplifter')
         .execute();
     }
@@ -286,27 +231,27 @@ describe('Shoplifter after a removal', () => {
 
 describe('pages that stop the flow', () => {
   it('unknown partner, bad redirect address, expired request, failed sign-in, signed out', async () => {
-    await page.goto(`${ui}/oauth/authorize?client_id=ghost&response_type=code`);
+    await page.goto(`${d.ui}/oauth/authorize?client_id=ghost&response_type=code`);
     expect(await heading()).toBe('Unknown partner');
     await capture(page, 'error-unknown-partner');
 
     await page.goto(
-      `${ui}/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+      `${d.ui}/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
     );
     expect(await heading()).toBe('Invalid redirect address');
     await capture(page, 'error-bad-redirect');
 
-    await page.goto(`${ui}/login`);
+    await page.goto(`${d.ui}/login`);
     await signIn('ada@example.com', 'wrong-password');
     expect(await page.getByRole('alert').textContent()).toBe('Email or password is incorrect.');
     await capture(page, 'login-failed');
 
     await signIn('ada@example.com', 'lovelace-1815');
-    await page.goto(`${ui}/oauth/consent?request_id=gone&app_id=x`);
+    await page.goto(`${d.ui}/oauth/consent?request_id=gone&app_id=x`);
     expect(await heading()).toBe('This request has expired');
     await capture(page, 'error-expired');
 
-    await page.goto(`${ui}/`);
+    await page.goto(`${d.ui}/`);
     await capture(page, 'home');
     await page.getByRole('button', { name: 'Sign out' }).click();
     expect(await heading()).toBe('You are signed out');

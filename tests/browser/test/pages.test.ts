@@ -2,88 +2,60 @@
 // overflows at 390 px, in light and dark; and what the items promise, seen in a real browser. Screenshots go to
 // test-artifacts/browser/pages/.
 import { mkdirSync } from 'node:fs';
-import { createTestRedis } from '@partner-oauth/ephemeral-store/testing';
 import { sha256 } from '@partner-oauth/service-kit';
 import { issueToken } from '@partner-oauth/storage';
-import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ARTIFACTS, expectAccessible, freePort, launchChromium, type Service, startProcess, stopProcess, watchConsole } from './support.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, expectAccessible, useDeployment, watchConsole } from './support.js';
 
-let t: TestDatabase;
-const redis = createTestRedis();
-let service: Service;
-let chromium: Browser;
-let ui: string;
 let removalId = '';
 const SHOTS = `${ARTIFACTS}/pages`;
 const LANGUAGES = ['en', 'fr', 'de', 'es', 'ja'] as const;
 const AUTHORIZE = '/oauth/authorize?client_id=shoplifter&response_type=code&state=s1';
 
-beforeAll(async () => {
-  t = await createTestDatabase(inject('templateDatabase'));
-  const port = await freePort();
-  ui = `http://127.0.0.1:${port}`;
-  await t.db
-    .updateTable('clients')
-    .set({ policy_uri: 'https://shoplifter.example/privacy', tos_uri: 'https://shoplifter.example/terms' })
-    .where('client_id', '=', 'shoplifter')
-    .execute();
-  // Ada's Acme Support is connected, so Connected integrations and its removal page have something to show.
-  const { authorizationId } = await issueToken(t.db, {
-    clientId: 'shoplifter',
-    appId: t.ids.apps['Acme Support'] as string,
-    accountId: t.ids.accounts['ada@example.com'] as string,
-    scope: 'app:read conversations:read conversations:write',
-    tokenHash: sha256('poat_browser_pages'),
-    codeHash: null,
-  });
-  removalId = authorizationId;
-  await t.db
-    .updateTable('authorizations')
-    .set({ last_used_at: new Date('2026-11-30T07:42:00Z') })
-    .where('id', '=', removalId)
-    .execute();
-  const env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: redis.keyPrefix,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    ISSUER: ui,
-    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
-    AUTHORIZE_RATE_LIMIT_PER_MINUTE: '10000',
-  };
-  [service, chromium] = await Promise.all([
-    startProcess('authorize-ui', ['node', 'apps/authorize-ui/dist/server.js'], { ...env, PORT: String(port) }, [ui]),
-    launchChromium(),
-  ]);
-  mkdirSync(SHOTS, { recursive: true });
-}, 60_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  if (service) await stopProcess(service);
-  await redis.cleanup();
-  await t.drop();
+const d = useDeployment({
+  env: { AUTHORIZE_RATE_LIMIT_PER_MINUTE: '10000' },
+  prepare: async (t) => {
+    await t.db
+      .updateTable('clients')
+      .set({ policy_uri: 'https://shoplifter.example/privacy', tos_uri: 'https://shoplifter.example/terms' })
+      .where('client_id', '=', 'shoplifter')
+      .execute();
+    // Ada's Acme Support is connected, so Connected integrations and its removal page have something to show.
+    const { authorizationId } = await issueToken(t.db, {
+      clientId: 'shoplifter',
+      appId: t.ids.apps['Acme Support'] as string,
+      accountId: t.ids.accounts['ada@example.com'] as string,
+      scope: 'app:read conversations:read conversations:write',
+      tokenHash: sha256('poat_browser_pages'),
+      codeHash: null,
+    });
+    removalId = authorizationId;
+    await t.db
+      .updateTable('authorizations')
+      .set({ last_used_at: new Date('2026-11-30T07:42:00Z') })
+      .where('id', '=', removalId)
+      .execute();
+    mkdirSync(SHOTS, { recursive: true });
+  },
 });
 
 async function newPage(options: { lang?: string; colorScheme?: 'light' | 'dark'; width?: number } = {}) {
-  const context = await chromium.newContext({
+  const context = await d.chromium.newContext({
     viewport: { width: options.width ?? 390, height: 844 },
     colorScheme: options.colorScheme ?? 'light',
   });
-  if (options.lang) await context.addCookies([{ name: 'lang', value: options.lang, url: ui }]);
+  if (options.lang) await context.addCookies([{ name: 'lang', value: options.lang, url: d.ui }]);
   const page = await context.newPage();
   return { context, page, problems: watchConsole(page) };
 }
 
 async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${ui}/login`);
+  await page.goto(`${d.ui}/login`);
   await page.locator('#email').fill(email);
   await page.locator('#password').fill(password);
   await page.locator('form.stack button[type=submit]').click();
-  await page.waitForURL(`${ui}/`);
+  await page.waitForURL(`${d.ui}/`);
 }
 
 /** No horizontal scrolling: the page is no wider than the viewport. */
@@ -111,7 +83,7 @@ describe('every page, in every language', () => {
       const { context, page, problems } = await newPage({ lang });
       try {
         const visit = async (name: string, url: string) => {
-          await page.goto(`${ui}${url}`);
+          await page.goto(`${d.ui}${url}`);
           expect(await page.getAttribute('html', 'lang')).toBe(lang);
           await check(page, `${lang}-${name}`);
         };
@@ -140,7 +112,7 @@ describe('every page, in every language', () => {
         await visit('error-expired', '/oauth/consent?request_id=gone&app_id=x');
         await visit('error-not-found', '/no/such/page');
 
-        await page.goto(`${ui}/`);
+        await page.goto(`${d.ui}/`);
         await page.locator('form.signout button').click();
         await page.waitForURL(/\/signed-out/);
         await check(page, `${lang}-signed-out`);
@@ -159,12 +131,12 @@ describe('what the pages promise, in Chromium', () => {
   it('the switcher changes the language with a link, remembers it, and comes back to the page', async () => {
     const { context, page } = await newPage();
     try {
-      await page.goto(`${ui}/login?return_to=${encodeURIComponent(AUTHORIZE)}`);
+      await page.goto(`${d.ui}/login?return_to=${encodeURIComponent(AUTHORIZE)}`);
       expect(await heading(page)).toBe('Sign in to Smooch to continue to Shoplifter');
       await page.getByRole('navigation', { name: 'Language' }).getByRole('link', { name: 'Deutsch' }).click();
       expect(await heading(page)).toBe('Bei Smooch anmelden, um mit Shoplifter fortzufahren');
       expect(new URL(page.url()).searchParams.get('return_to')).toBe(AUTHORIZE);
-      await page.goto(`${ui}/signed-out`);
+      await page.goto(`${d.ui}/signed-out`);
       expect(await heading(page)).toBe('Sie sind abgemeldet');
       expect(await page.getByRole('link', { name: 'Deutsch' }).getAttribute('aria-current')).toBe('true');
     } finally {
@@ -173,10 +145,10 @@ describe('what the pages promise, in Chromium', () => {
   });
 
   it('follows the browser’s language without a choice', async () => {
-    const context = await chromium.newContext({ locale: 'ja-JP' });
+    const context = await d.chromium.newContext({ locale: 'ja-JP' });
     try {
       const page = await context.newPage();
-      await page.goto(`${ui}/login`);
+      await page.goto(`${d.ui}/login`);
       expect(await heading(page)).toBe('Smooch にログイン');
     } finally {
       await context.close();
@@ -186,9 +158,9 @@ describe('what the pages promise, in Chromium', () => {
   it('a failed sign-in puts focus on the alert; the favicon and the product logo load', async () => {
     const { context, page } = await newPage({ width: 1280 });
     try {
-      await page.goto(`${ui}/login`);
+      await page.goto(`${d.ui}/login`);
       const icon = await page.locator('link[rel=icon]').getAttribute('href');
-      const served = await context.request.get(`${ui}${icon}`);
+      const served = await context.request.get(`${d.ui}${icon}`);
       expect([served.status(), served.headers()['content-type']]).toEqual([200, 'image/svg+xml']);
       expect(await page.locator('.brand img').evaluate((img) => (img as HTMLImageElement).naturalWidth > 0)).toBe(true);
       await page.locator('#email').fill('ada@example.com');
@@ -212,7 +184,7 @@ describe('what the pages promise, in Chromium', () => {
   it('dark mode uses the dark palette', async () => {
     const { context, page } = await newPage({ colorScheme: 'dark', width: 1280 });
     try {
-      await page.goto(`${ui}/login`);
+      await page.goto(`${d.ui}/login`);
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(background).toBe('rgb(13, 17, 23)');
       await page.screenshot({ path: `${SHOTS}/dark-login-desktop.png` });
@@ -225,7 +197,7 @@ describe('what the pages promise, in Chromium', () => {
     const { context, page } = await newPage({ width: 1280 });
     try {
       await signIn(page, 'ada@example.com', 'lovelace-1815');
-      await page.goto(`${ui}${AUTHORIZE}`);
+      await page.goto(`${d.ui}${AUTHORIZE}`);
       expect(await heading(page)).toBe('Choose an app for Shoplifter');
       expect(await page.locator('input[name=app_id]:checked').count()).toBe(0);
       await page.getByRole('button', { name: 'Continue' }).click();
@@ -247,18 +219,18 @@ describe('what the pages promise, in Chromium', () => {
   });
 
   it('a redirect off the partner’s website is flagged on consent', async () => {
-    await t.db.updateTable('clients').set({ client_uri: 'https://shoplifter.example' }).where('client_id', '=', 'shoplifter').execute();
+    await d.t.db.updateTable('clients').set({ client_uri: 'https://shoplifter.example' }).where('client_id', '=', 'shoplifter').execute();
     const { context, page } = await newPage({ width: 1280 });
     try {
       await signIn(page, 'grace@example.com', 'hopper-1906');
-      await page.goto(`${ui}${AUTHORIZE}`);
+      await page.goto(`${d.ui}${AUTHORIZE}`);
       expect(await page.locator('.warning').textContent()).toBe(
         'Check this address: localhost:4000 is not the website of Shoplifter (shoplifter.example).',
       );
       await check(page, 'en-consent-redirect-warning');
     } finally {
       await context.close();
-      await t.db.updateTable('clients').set({ client_uri: 'http://localhost:4000' }).where('client_id', '=', 'shoplifter').execute();
+      await d.t.db.updateTable('clients').set({ client_uri: 'http://localhost:4000' }).where('client_id', '=', 'shoplifter').execute();
     }
   });
 
@@ -266,7 +238,7 @@ describe('what the pages promise, in Chromium', () => {
     const { context, page } = await newPage({ width: 1280 });
     try {
       await page.goto(
-        `${ui}/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+        `${d.ui}/oauth/authorize?client_id=shoplifter&response_type=code&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
       );
       expect(await heading(page)).toBe('Invalid redirect address');
       const details = page.getByRole('region', { name: 'Details for the partner’s developers' });
@@ -286,7 +258,7 @@ describe('what the pages promise, in Chromium', () => {
     const { context, page } = await newPage({ width: 1280 });
     try {
       await signIn(page, 'ada@example.com', 'lovelace-1815');
-      await page.goto(`${ui}/integrations`);
+      await page.goto(`${d.ui}/integrations`);
       expect(await page.getByText('Allowed by ada@example.com').count()).toBeGreaterThan(0);
       expect(await page.getByText('Last used November 30, 2026 at 7:42 AM UTC').count()).toBe(1);
       await page.getByRole('button', { name: 'Remove Shoplifter from Acme Support' }).click();
