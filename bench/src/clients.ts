@@ -115,15 +115,7 @@ export const ROTATING_CLIENT = 'shoplifter-rotating';
 export const ROTATING_QUERY = authQuery(ROTATING_CLIENT);
 
 /** The authorization request both sides get: the demo partner, one scope, PKCE S256 and redirect_uri. */
-export const AUTH_QUERY = new URLSearchParams({
-  client_id: 'shoplifter',
-  response_type: 'code',
-  state: 'bench',
-  scope: 'app:read',
-  redirect_uri: REDIRECT_URI,
-  code_challenge: PKCE_CHALLENGE,
-  code_challenge_method: 'S256',
-}).toString();
+export const AUTH_QUERY = authQuery('shoplifter');
 
 /** A signed-in browser at the peer (oidc-provider): its cookies, its interaction pages. */
 export class PeerBrowser {

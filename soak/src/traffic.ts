@@ -1,6 +1,7 @@
 // The soak's steady traffic: consent flows, exchanges, introspection, and every way an authorization ends.
 import { createHash, randomBytes } from 'node:crypto';
-import { Browser, hidden } from './browser.js';
+import { hidden } from '@partner-oauth/test-support/browser';
+import { HttpBrowser } from '@partner-oauth/test-support/http-browser';
 
 export interface Target {
   authorizeUrl: string;
@@ -65,10 +66,14 @@ const ENDINGS = ['revoke', 'partner-delete', 'owner-remove', 'replay', 'revoke',
 type Ending = (typeof ENDINGS)[number];
 
 /** One worker: a signed-in app owner whose consents a partner exchanges, uses and ends, in a loop until `until`. */
+/** A browser behind the gateway: the public origin's redirects followed on authorize-ui, and TLS as the gateway reports it. */
+const newBrowser = (target: Target) =>
+  new HttpBrowser(target.authorizeUrl, { publicOrigin: target.issuer, headers: { 'x-forwarded-proto': 'https' } });
+
 export async function runWorker(target: Target, account: Account, until: () => boolean, tally: Tally, index: number): Promise<void> {
   const partnerAuth = `Basic ${Buffer.from(`${target.clientId}:${target.clientSecret}`).toString('base64')}`;
   const rsAuth = `Basic ${Buffer.from(`${target.resourceServer.id}:${target.resourceServer.secret}`).toString('base64')}`;
-  let browser = new Browser(target.authorizeUrl, target.issuer);
+  let browser = newBrowser(target);
   let signedIn = false;
   let iteration = index;
 
@@ -96,7 +101,7 @@ export async function runWorker(target: Target, account: Account, until: () => b
     try {
       // A new browser (and sign-in, at the production password cost) every 25 flows.
       if (iteration % 25 === 0) {
-        browser = new Browser(target.authorizeUrl, target.issuer);
+        browser = newBrowser(target);
         signedIn = false;
       }
       const verifier = randomBytes(32).toString('base64url');
@@ -231,7 +236,7 @@ export async function runWorker(target: Target, account: Account, until: () => b
       if (err instanceof Unexpected) tally.error(err.what, err.message);
       else tally.error('exception', err instanceof Error ? `${err.name}: ${err.message}` : String(err));
       // Start the next flow from a fresh browser, and give a struggling service a moment.
-      browser = new Browser(target.authorizeUrl, target.issuer);
+      browser = newBrowser(target);
       signedIn = false;
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -229,26 +229,16 @@ export async function endWithin(
   }
   const ended = await q.returning(['id as authorizationId', 'client_id as clientId', 'app_id as appId']).execute();
   if (ended.length === 0) return [];
-  await trx
-    .updateTable('access_tokens')
-    .set({ revoked_at: sql`now()` })
-    .where(
-      'authorization_id',
-      'in',
-      ended.map((e) => e.authorizationId),
-    )
-    .where('revoked_at', 'is', null)
-    .execute();
-  await trx
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: sql`now()` })
-    .where(
-      'authorization_id',
-      'in',
-      ended.map((e) => e.authorizationId),
-    )
-    .where('revoked_at', 'is', null)
-    .execute();
+  const endedIds = ended.map((e) => e.authorizationId);
+  // Every token under them, access and refresh alike.
+  for (const table of ['access_tokens', 'refresh_tokens'] as const) {
+    await trx
+      .updateTable(table)
+      .set({ revoked_at: sql`now()` })
+      .where('authorization_id', 'in', endedIds)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
   const clients = await trx
     .selectFrom('clients')
     .select(['client_id', 'remove_url', 'webhook_secret_version'])

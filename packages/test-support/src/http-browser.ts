@@ -1,13 +1,23 @@
-// A browser for the soak: a cookie jar, forms read from pages, and the gateway's X-Forwarded-Proto so Secure cookies flow.
+// A small browser over real HTTP (fetch): a cookie jar, redirects left to the caller or followed within the site.
+// The e2e, faults and image tests drive the services with it, and `pnpm soak` drives them through a gateway.
 
-export class Browser {
+export interface HttpBrowserOptions {
+  /** The public origin (ISSUER) when it differs from `base` (behind a gateway): redirects to it are followed on `base`. */
+  publicOrigin?: string;
+  /** Headers sent on every request (the soak's X-Forwarded-Proto, so Secure cookies flow). */
+  headers?: Record<string, string>;
+}
+
+export class HttpBrowser {
   private readonly cookies = new Map<string, string>();
+  private readonly publicOrigin: string;
 
   constructor(
     readonly base: string,
-    /** The public origin (ISSUER): redirects to it are followed on `base`. */
-    private readonly publicOrigin: string,
-  ) {}
+    private readonly options: HttpBrowserOptions = {},
+  ) {
+    this.publicOrigin = options.publicOrigin ?? new URL(base).origin;
+  }
 
   private local(url: string): URL {
     const target = new URL(url, this.base);
@@ -17,15 +27,17 @@ export class Browser {
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set('x-forwarded-proto', 'https');
+    for (const [name, value] of Object.entries(this.options.headers ?? {})) headers.set(name, value);
     if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await fetch(this.local(url), { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
+      const [pair = '', ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      if (value === '' || /max-age=0/i.test(line)) this.cookies.delete(name);
+      const expired =
+        /max-age=0/i.test(line) || attrs.some((a) => /^\s*expires=/i.test(a) && new Date(a.split('=')[1] as string).getTime() < Date.now());
+      if (value === '' || expired) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
     return res;
@@ -47,18 +59,11 @@ export class Browser {
   async follow(res: Response): Promise<Response> {
     let current = res;
     for (let hops = 0; hops < 10 && current.status >= 300 && current.status < 400; hops++) {
-      const location = current.headers.get('location') as string;
-      const target = new URL(location, this.publicOrigin);
+      const target = new URL(current.headers.get('location') as string, this.publicOrigin);
       if (target.origin !== this.publicOrigin && target.origin !== new URL(this.base).origin) return current;
       await current.body?.cancel();
-      current = await this.get(location);
+      current = await this.get(target.toString());
     }
     return current;
   }
-}
-
-export function hidden(html: string, name: string): string {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!match?.[1]) throw new Error(`no hidden field ${name}`);
-  return match[1].replace(/&amp;/g, '&');
 }
