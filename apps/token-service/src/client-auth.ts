@@ -61,25 +61,82 @@ export function readCredentials(authorization: string | undefined, body: Record<
 export interface AuthenticatedClient {
   clientId: string;
   lifetimes: TokenLifetimes | null;
+  /** The secret that matched: a write that must not outlast it re-checks it (a match from the cache is provisional). */
+  secretId: string;
+}
+
+/** How long a client's credentials read from the database answer from memory: the time a settings change may take here. */
+export const CREDENTIAL_CACHE_MS = 1_000;
+
+/**
+ * Client credentials read recently, by client id, so a partner's stream of exchanges does not read the same rows
+ * for each one. Only a match is trusted, and only by a caller whose write re-checks the matched secret and the
+ * client's status (the code exchange's statement does): a presented secret matching none of the cached ones is
+ * checked against the database (it may be new), and a secret revoked or a client disabled within the window is
+ * refused by that write. Hashes only, as stored; bounded in size, oldest entry out first.
+ */
+export class CredentialCache {
+  private readonly entries = new Map<string, { record: ClientCredentialsRecord; readAt: number }>();
+
+  constructor(
+    private readonly ttlMs = CREDENTIAL_CACHE_MS,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(clientId: string, now: number): ClientCredentialsRecord | undefined {
+    const entry = this.entries.get(clientId);
+    if (!entry) return undefined;
+    if (now - entry.readAt < this.ttlMs && now >= entry.readAt) return entry.record;
+    this.entries.delete(clientId);
+    return undefined;
+  }
+
+  set(clientId: string, record: ClientCredentialsRecord, now: number): void {
+    this.entries.delete(clientId);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(clientId, { record, readAt: now });
+  }
+}
+
+/** The live secret `presented` (a SHA-256) matches, comparing every one in constant time; none for an inactive client. */
+function matchSecret(
+  client: ClientCredentialsRecord | undefined,
+  presented: string,
+): ClientCredentialsRecord['secrets'][number] | undefined {
+  let matched: ClientCredentialsRecord['secrets'][number] | undefined;
+  for (const secret of client?.secrets ?? []) if (safeEqual(presented, secret.secret_hash)) matched = secret;
+  return client?.status === 'active' ? matched : undefined;
 }
 
 /**
  * Checks the credentials against the client's live secrets. Every failure, unknown
  * client included, gives the same answer, and each live secret is compared.
  */
-export async function authenticateClient(db: Db, creds: ClientCredentials, now: Date): Promise<AuthenticatedClient> {
-  // An id the database cannot hold (a NUL byte) names no client: the same answer as any unknown one.
-  const client = await findClientCredentials(db, creds.clientId, now).catch((err) => {
-    if (err instanceof UnstorableTextError) return undefined;
-    throw err;
-  });
+export async function authenticateClient(
+  db: Db,
+  creds: ClientCredentials,
+  now: Date,
+  cache?: CredentialCache,
+): Promise<AuthenticatedClient> {
   const presented = sha256(creds.clientSecret);
-  let matched: ClientCredentialsRecord['secrets'][number] | undefined;
-  for (const secret of client?.secrets ?? []) if (safeEqual(presented, secret.secret_hash)) matched = secret;
-  if (!client || !matched || client.status !== 'active') throw invalidClient(creds.method);
+  let client = cache?.get(creds.clientId, now.getTime());
+  let matched = matchSecret(client, presented);
+  if (!matched) {
+    // An id the database cannot hold (a NUL byte) names no client: the same answer as any unknown one.
+    client = await findClientCredentials(db, creds.clientId, now).catch((err) => {
+      if (err instanceof UnstorableTextError) return undefined;
+      throw err;
+    });
+    if (client) cache?.set(creds.clientId, client, now.getTime());
+    matched = matchSecret(client, presented);
+  }
+  if (!client || !matched) throw invalidClient(creds.method);
   // Shown to admins rotating secrets; written at most once a minute and not awaited, so it costs the request nothing.
-  if (lastUseIsStale(matched.last_used_at, now)) markSecretUsed(db, matched.id, now).catch(() => {});
-  return { clientId: client.clientId, lifetimes: client.lifetimes };
+  if (lastUseIsStale(matched.last_used_at, now)) {
+    matched.last_used_at = now;
+    markSecretUsed(db, matched.id, now).catch(() => {});
+  }
+  return { clientId: client.clientId, lifetimes: client.lifetimes, secretId: matched.id };
 }
 
 export function tooManyRequests(retryAfterSeconds: number): OAuthError {
@@ -100,7 +157,7 @@ export async function authenticateThrottled(
   throttle: FailureThrottle,
   address: string,
 ): Promise<AuthenticatedClient> {
-  const subject = `${creds.clientId}:${address}`;
+  const subject = throttleSubject(creds, address);
   const [state, outcome] = await Promise.all([
     throttle.state(subject),
     authenticateClient(db, creds, now).then(
@@ -110,6 +167,17 @@ export async function authenticateThrottled(
   ]);
   if (state.blocked) throw tooManyRequests(state.retryAfterSeconds);
   if ('client' in outcome) return outcome.client;
-  if (outcome.error instanceof OAuthError && outcome.error.error === 'invalid_client') await throttle.fail(subject);
-  throw outcome.error;
+  return refuseThrottled(throttle, subject, outcome.error);
+}
+
+/** Whom the client-authentication throttle counts: one client id from one address. */
+export const throttleSubject = (creds: ClientCredentials, address: string): string => `${creds.clientId}:${address}`;
+
+/** A failed authentication's answer: 429 while blocked (the caller learns nothing more), else the failure, counted. */
+export async function refuseThrottled(throttle: FailureThrottle, subject: string, error: unknown): Promise<never> {
+  if (!(error instanceof OAuthError && error.error === 'invalid_client')) throw error;
+  const state = await throttle.state(subject);
+  if (state.blocked) throw tooManyRequests(state.retryAfterSeconds);
+  await throttle.fail(subject);
+  throw error;
 }

@@ -1,6 +1,6 @@
 // Authorization codes (RFC 6749 §4.1.2, §10.5): stored under their hash, single use, short-lived.
 import { type Clock, randomToken, sha256, systemClock, Type } from '@partner-oauth/service-kit';
-import type { EphemeralStore } from './store.js';
+import type { CounterLimit, EphemeralStore, OverLimit } from './store.js';
 
 /** The request a code belongs to: everything the token endpoint needs, nothing from the browser. */
 export interface CodeGrant {
@@ -64,13 +64,19 @@ export class CodeStore {
   /**
    * Consumes the code for `clientId`: the first caller gets its grant, every later one null. Expired codes
    * give null. A code bound to another client is left untouched ('wrong_client'), so a partner holding a
-   * leaked code cannot burn it before its rightful client redeems it.
+   * leaked code cannot burn it before its rightful client redeems it. While one of `limits` (the caller's
+   * throttles) is reached the code is left untouched too, and which limit held it back is answered instead.
    */
-  async redeem(code: string, clientId: string): Promise<RedeemedCode | 'wrong_client' | null> {
+  async redeem(
+    code: string,
+    clientId: string,
+    limits: readonly CounterLimit[] = [],
+  ): Promise<RedeemedCode | 'wrong_client' | OverLimit | null> {
     const codeHash = sha256(code);
-    const raw = await this.store.takeIfMatches(this.key(codeHash), 'clientId', clientId);
+    const raw = await this.store.takeIfMatches(this.key(codeHash), 'clientId', clientId, limits);
     if (raw === null) return null;
     if (raw === 'mismatch') return 'wrong_client';
+    if (typeof raw !== 'string') return raw;
     const { expiresAt, ...record } = JSON.parse(raw) as RedeemedCode & { expiresAt: number };
     if (expiresAt <= this.clock.now()) return null;
     return { ...record, codeHash };

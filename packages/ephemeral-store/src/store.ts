@@ -4,6 +4,18 @@ import type { Clock } from '@partner-oauth/service-kit';
 import { isStoreUnavailable, StoreUnavailableError, settleWithin, systemClock } from '@partner-oauth/service-kit';
 import { Redis, type RedisOptions } from 'ioredis';
 
+/** A counter that holds an operation back once it has reached `max` (a FailureThrottle's key and limit). */
+export interface CounterLimit {
+  key: string;
+  max: number;
+}
+
+/** What takeIfMatches answers when a limit held it back: which limit (its index) and how long until that counter ends. */
+export interface OverLimit {
+  over: number;
+  ttlMs: number;
+}
+
 /** What codes, sessions and pending requests need from short-lived storage. */
 export interface EphemeralStore {
   /** Stores `value` under `key` for `ttlMs`. */
@@ -13,9 +25,16 @@ export interface EphemeralStore {
   take(key: string): Promise<string | null>;
   /**
    * `take`, but only when the stored JSON object's `field` equals `expected`: otherwise the value stays
-   * where it is and 'mismatch' is returned (one atomic step in Redis, a script).
+   * where it is and 'mismatch' is returned (one atomic step in Redis, a script). With `limits`, nothing is
+   * taken while any of those counters has reached its max: the first such is named (the same step, so a
+   * throttled caller's code costs no extra round trip and is left in place).
    */
-  takeIfMatches(key: string, field: string, expected: string): Promise<string | 'mismatch' | null>;
+  takeIfMatches(
+    key: string,
+    field: string,
+    expected: string,
+    limits?: readonly CounterLimit[],
+  ): Promise<string | 'mismatch' | null | OverLimit>;
   del(key: string): Promise<void>;
   /** Adds one to a counter that lives `ttlMs` from its first increment; returns the new count. */
   increment(key: string, ttlMs: number): Promise<number>;
@@ -28,8 +47,15 @@ export interface EphemeralStore {
 
 const COMMAND_TIMEOUT_MS = 1_000;
 
-/** Atomic compare-and-take: nil when absent, 0 when the field differs (nothing deleted), else the value, deleted. */
+/**
+ * Atomic compare-and-take: {index, pttl} when the counter KEYS[index + 1] has reached its max ARGV[index + 2]
+ * (nothing taken), nil when absent, 0 when the field differs (nothing deleted), else the value, deleted.
+ */
 const TAKE_IF_MATCHES = `
+for i = 2, #KEYS do
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if count >= tonumber(ARGV[i + 1]) then return {i - 2, redis.call('PTTL', KEYS[i])} end
+end
 local value = redis.call('GET', KEYS[1])
 if not value then return false end
 local ok, record = pcall(cjson.decode, value)
@@ -37,7 +63,9 @@ if not ok or type(record) ~= 'table' or record[ARGV[1]] ~= ARGV[2] then return 0
 redis.call('DEL', KEYS[1])
 return value`;
 
-type WithTakeIfMatches = Redis & { takeIfMatches(key: string, field: string, expected: string): Promise<string | number | null> };
+type WithTakeIfMatches = Redis & {
+  takeIfMatches(numberOfKeys: number, ...args: (string | number)[]): Promise<string | number | [number, number] | null>;
+};
 
 /** Whether a JSON text is an object whose `field` is exactly `expected`. */
 function fieldMatches(value: string, field: string, expected: string): boolean {
@@ -81,8 +109,9 @@ export class RedisStore implements EphemeralStore {
     readonly redis: Redis,
     private readonly ownsClient = false,
   ) {
-    // ioredis sends EVALSHA and falls back to EVAL once per connection; the key prefix applies to KEYS.
-    if (!('takeIfMatches' in redis)) redis.defineCommand('takeIfMatches', { numberOfKeys: 1, lua: TAKE_IF_MATCHES });
+    // ioredis sends EVALSHA and falls back to EVAL once per connection; the key prefix applies to KEYS, whose
+    // number each call gives first (the code's key and its limits' counters).
+    if (!('takeIfMatches' in redis)) redis.defineCommand('takeIfMatches', { lua: TAKE_IF_MATCHES });
   }
 
   static connect(url: string, keyPrefix: string): RedisStore {
@@ -122,9 +151,24 @@ export class RedisStore implements EphemeralStore {
   take(key: string): Promise<string | null> {
     return guard(this.redis.getdel(key));
   }
-  async takeIfMatches(key: string, field: string, expected: string): Promise<string | 'mismatch' | null> {
-    const result = await guard((this.redis as WithTakeIfMatches).takeIfMatches(key, field, expected));
+  async takeIfMatches(
+    key: string,
+    field: string,
+    expected: string,
+    limits: readonly CounterLimit[] = [],
+  ): Promise<string | 'mismatch' | null | OverLimit> {
+    const result = await guard(
+      (this.redis as WithTakeIfMatches).takeIfMatches(
+        1 + limits.length,
+        key,
+        ...limits.map((l) => l.key),
+        field,
+        expected,
+        ...limits.map((l) => l.max),
+      ),
+    );
     if (result === null) return null;
+    if (Array.isArray(result)) return { over: result[0], ttlMs: Math.max(0, result[1]) };
     return typeof result === 'number' ? 'mismatch' : result;
   }
   async del(key: string): Promise<void> {
@@ -196,7 +240,16 @@ export class MemoryStore implements EphemeralStore {
     this.entries.delete(key);
     return entry?.value ?? null;
   }
-  async takeIfMatches(key: string, field: string, expected: string): Promise<string | 'mismatch' | null> {
+  async takeIfMatches(
+    key: string,
+    field: string,
+    expected: string,
+    limits: readonly CounterLimit[] = [],
+  ): Promise<string | 'mismatch' | null | OverLimit> {
+    for (const [over, limit] of limits.entries()) {
+      const counter = this.live(limit.key);
+      if (counter && Number(counter.value) >= limit.max) return { over, ttlMs: counter.expiresAt - this.clock.now() };
+    }
     const entry = this.live(key);
     if (!entry) return null;
     if (!fieldMatches(entry.value, field, expected)) return 'mismatch';

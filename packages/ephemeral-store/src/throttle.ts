@@ -1,5 +1,5 @@
 // Failure throttling: after `max` failures for a key within a window, the key is refused until the window ends.
-import type { EphemeralStore } from './store.js';
+import type { CounterLimit, EphemeralStore } from './store.js';
 
 export interface ThrottleState {
   blocked: boolean;
@@ -17,6 +17,16 @@ export class FailureThrottle {
 
   private key(subject: string): string {
     return `throttle:${this.name}:${subject}`;
+  }
+
+  /** The subject's counter and its limit, for a store operation that must not run once the subject is blocked. */
+  limit(subject: string): CounterLimit {
+    return { key: this.key(subject), max: this.max };
+  }
+
+  /** The state a store operation reported held back by this throttle's limit (see takeIfMatches). */
+  static blockedFor(ttlMs: number): ThrottleState {
+    return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
   }
 
   async state(subject: string): Promise<ThrottleState> {

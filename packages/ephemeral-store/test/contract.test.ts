@@ -87,6 +87,26 @@ describe.each(backends)('EphemeralStore on %s', (_name, make) => {
     expect(await store.get('json')).toBeNull();
   });
 
+  it('holds a code back, untouched, while one of the throttles given with it is reached', async () => {
+    const codes = new CodeStore(store);
+    const code = await codes.issue(grant);
+    const auth = new FailureThrottle(store, 'redeem-auth', 2, 60_000);
+    const grants = new FailureThrottle(store, 'redeem-grants', 1, 60_000);
+    const limits = [auth.limit('shoplifter:1.2.3.4'), grants.limit('shoplifter')];
+    await auth.fail('shoplifter:1.2.3.4');
+    await grants.fail('shoplifter');
+    const held = await codes.redeem(code, grant.clientId, limits);
+    expect(held).toMatchObject({ over: 1 });
+    expect((held as { ttlMs: number }).ttlMs).toBeGreaterThan(50_000);
+    expect(FailureThrottle.blockedFor((held as { ttlMs: number }).ttlMs)).toEqual(await grants.state('shoplifter'));
+    await auth.fail('shoplifter:1.2.3.4');
+    expect(await codes.redeem(code, grant.clientId, limits)).toMatchObject({ over: 0 });
+    // Under its limits (a fresh subject), the same code is still there to redeem, once.
+    const free = [auth.limit('shoplifter:5.6.7.8'), grants.limit('other')];
+    expect(await codes.redeem(code, grant.clientId, free)).toMatchObject({ ...grant, codeHash: sha256(code) });
+    expect(await codes.redeem(code, grant.clientId, free)).toBeNull();
+  });
+
   it('stores codes only under their hash', async () => {
     const codes = new CodeStore(store);
     const code = await codes.issue(grant);

@@ -128,6 +128,8 @@ describe('authorization codes', () => {
     expect(res.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'too many failed attempts; retry later' });
     expect(await countTokens(p.t.db, sha256(code))).toBe(0);
     await p.redis.store.del('throttle:invalid-grant:shoplifter');
+    // Held back, not consumed: once the window is over the code still redeems for its client.
+    expect((await redeem(tokens, code)).statusCode).toBe(200);
   });
 
   it('PKCE downgrade: a code issued with a challenge is refused without code_verifier', async () => {

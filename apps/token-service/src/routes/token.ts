@@ -10,7 +10,7 @@ import {
   TokenRequest,
   TokenResponse,
 } from '@partner-oauth/contracts';
-import type { CodeStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
+import { type CodeStore, type CounterLimit, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import {
   type Db,
@@ -21,7 +21,16 @@ import {
   rotateRefreshToken,
   type TokenLifetimes,
 } from '@partner-oauth/storage';
-import { type AuthenticatedClient, authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
+import {
+  type AuthenticatedClient,
+  authenticateClient,
+  authenticateThrottled,
+  type CredentialCache,
+  readCredentials,
+  refuseThrottled,
+  throttleSubject,
+  tooManyRequests,
+} from '../client-auth.js';
 import { formParams, NO_STORE, type Params, required } from '../params.js';
 import type { UsageRecorder } from '../usage.js';
 
@@ -38,6 +47,8 @@ export interface TokenRouteDeps {
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
   usage: UsageRecorder;
+  /** Client credentials read recently (client-auth.ts): trusted only by the code exchange, whose statement re-checks them. */
+  credentials?: CredentialCache;
 }
 
 const invalidGrant = (description = 'the code is invalid, expired, already used or was issued to another client') =>
@@ -54,7 +65,12 @@ function checkPkce(challenge: string | undefined, verifier: string | undefined):
   if (!safeEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
 }
 
-type GrantDeps = TokenRouteDeps & { metrics: ServiceMetrics; requestId?: string };
+type GrantDeps = TokenRouteDeps & {
+  metrics: ServiceMetrics;
+  requestId?: string;
+  /** The caller's throttles, when not yet checked: the code's redemption checks them in the same step. */
+  limits?: CounterLimit[];
+};
 type GrantHandler = (params: Params, client: AuthenticatedClient, deps: GrantDeps) => Promise<TokenResponse>;
 
 /** With expiring tokens on, the deadlines of a code exchange's access token and first refresh token, and that token. */
@@ -79,7 +95,10 @@ async function authorizationCodeGrant(
   deps: GrantDeps,
 ): Promise<TokenResponse> {
   const code = required(params, 'code');
-  const grant = await deps.codes.redeem(code, clientId);
+  const grant = await deps.codes.redeem(code, clientId, deps.limits);
+  if (typeof grant === 'object' && grant !== null && 'over' in grant) {
+    throw tooManyRequests(FailureThrottle.blockedFor(grant.ttlMs).retryAfterSeconds);
+  }
   if (grant === 'wrong_client') {
     // Checked before the code is consumed (one script in Redis): the rightful client can still redeem it.
     deps.metrics.codesRefused.inc({ reason: 'wrong_client' });
@@ -220,17 +239,30 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
       const params = formParams(request);
       const creds = readCredentials(request.headers.authorization, params);
       const now = new Date(deps.clock.now());
-      // The refused-codes throttle is read alongside authentication (both in flight at once: one Redis round trip, not two).
-      const [client, throttled] = await Promise.all([
-        authenticateThrottled(deps.db, creds, now, deps.throttles.clientAuth, request.ip),
-        deps.throttles.grants.state(creds.clientId),
-      ]);
-      const grantType = required(params, 'grant_type');
-      const handler = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
-      if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-      if (throttled.blocked) throw tooManyRequests(throttled.retryAfterSeconds);
+      const grantDeps: GrantDeps = { ...deps, requestId: request.id };
+      let client: AuthenticatedClient;
+      if (params.grant_type === 'authorization_code' && params.code) {
+        // The hot path: credentials from the cache when they match, and both throttles checked by the script that
+        // redeems the code, so a blocked caller still learns nothing and its code stays; one Redis round trip in all.
+        const subject = throttleSubject(creds, request.ip);
+        client = await authenticateClient(deps.db, creds, now, deps.credentials).catch((err: unknown) =>
+          refuseThrottled(deps.throttles.clientAuth, subject, err),
+        );
+        grantDeps.limits = [deps.throttles.clientAuth.limit(subject), deps.throttles.grants.limit(client.clientId)];
+      } else {
+        // The refused-codes throttle is read alongside authentication (both in flight at once: one Redis round trip, not two).
+        const [authenticated, throttled] = await Promise.all([
+          authenticateThrottled(deps.db, creds, now, deps.throttles.clientAuth, request.ip),
+          deps.throttles.grants.state(creds.clientId),
+        ]);
+        client = authenticated;
+        const grantType = required(params, 'grant_type');
+        if (!Object.hasOwn(grants, grantType)) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
+        if (throttled.blocked) throw tooManyRequests(throttled.retryAfterSeconds);
+      }
+      const handler = grants[params.grant_type as string] as GrantHandler;
       try {
-        return await handler(params, client, { ...deps, requestId: request.id });
+        return await handler(params, client, grantDeps);
       } catch (err) {
         // Refused codes and refresh tokens alike count toward the client's throttle.
         if (err instanceof OAuthError && err.error === 'invalid_grant') await deps.throttles.grants.fail(client.clientId);
