@@ -1,5 +1,5 @@
 // Authorization codes (RFC 6749 §4.1.2, §10.5): stored under their hash, single use, short-lived.
-import { type Clock, randomToken, sha256, systemClock, Type } from '@partner-oauth/service-kit';
+import { type Clock, Coalescer, randomToken, sha256, systemClock, Type } from '@partner-oauth/service-kit';
 import type { CounterLimit, EphemeralStore, OverLimit } from './store.js';
 
 /** The request a code belongs to: everything the token endpoint needs, nothing from the browser. */
@@ -38,6 +38,10 @@ export const CodeConfig = {
 
 export class CodeStore {
   readonly ttlMs: number;
+  /** Replay checks made while one is in flight go together, as one MGET (group commit's answers each need one). */
+  private readonly replayChecks = new Coalescer<string, boolean>(async (keys) =>
+    (await this.store.getMany(keys)).map((value) => value !== null),
+  );
 
   constructor(
     private readonly store: EphemeralStore,
@@ -91,7 +95,7 @@ export class CodeStore {
     await this.store.set(`replayed:${codeHash}`, '1', this.ttlMs);
   }
 
-  async wasReplayed(codeHash: string): Promise<boolean> {
-    return (await this.store.get(`replayed:${codeHash}`)) !== null;
+  wasReplayed(codeHash: string): Promise<boolean> {
+    return this.replayChecks.submit(`replayed:${codeHash}`);
   }
 }

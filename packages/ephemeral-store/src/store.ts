@@ -21,6 +21,8 @@ export interface EphemeralStore {
   /** Stores `value` under `key` for `ttlMs`. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   get(key: string): Promise<string | null>;
+  /** `get` of each key, in one round trip. */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
   /** Reads and deletes in one atomic step: of concurrent callers, one gets the value. */
   take(key: string): Promise<string | null>;
   /**
@@ -148,6 +150,9 @@ export class RedisStore implements EphemeralStore {
   get(key: string): Promise<string | null> {
     return guard(this.redis.get(key));
   }
+  getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return guard(this.redis.mget(...keys));
+  }
   take(key: string): Promise<string | null> {
     return guard(this.redis.getdel(key));
   }
@@ -234,6 +239,9 @@ export class MemoryStore implements EphemeralStore {
   }
   async get(key: string): Promise<string | null> {
     return this.live(key)?.value ?? null;
+  }
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return keys.map((key) => this.live(key)?.value ?? null);
   }
   async take(key: string): Promise<string | null> {
     const entry = this.live(key);

@@ -107,6 +107,19 @@ describe.each(backends)('EphemeralStore on %s', (_name, make) => {
     expect(await codes.redeem(code, grant.clientId, free)).toBeNull();
   });
 
+  it('reads many keys in one call, absent ones as null', async () => {
+    await store.set('many-a', 'A', 10_000);
+    await store.set('many-c', 'C', 10_000);
+    expect(await store.getMany(['many-a', 'many-b', 'many-c'])).toEqual(['A', null, 'C']);
+  });
+
+  it('answers each of many concurrent replay checks for its own code', async () => {
+    const codes = new CodeStore(store);
+    const hashes = Array.from({ length: 20 }, (_, i) => sha256(`replay-check-${i}`));
+    await Promise.all(hashes.filter((_, i) => i % 3 === 0).map((h) => codes.flagReplay(h)));
+    expect(await Promise.all(hashes.map((h) => codes.wasReplayed(h)))).toEqual(hashes.map((_, i) => i % 3 === 0));
+  });
+
   it('stores codes only under their hash', async () => {
     const codes = new CodeStore(store);
     const code = await codes.issue(grant);

@@ -1,6 +1,7 @@
 // The small kit every service stands on: config, logging, crypto, clock, health and metrics (infrastructure only).
 
 export * from './clock.js';
+export * from './coalescer.js';
 export * from './config.js';
 export * from './crypto.js';
 export * from './html.js';
