@@ -79,6 +79,8 @@ interface Row {
   concurrency: number;
   product: Measured;
   peer: Measured;
+  /** The no-op floor server (bench/src/floor) under the same driver: the most any server reaches here. */
+  floor?: Measured;
 }
 
 function dbUrl(name: string): string {
@@ -122,7 +124,11 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
-async function measure(side: Side, concurrency: number, operation: (w: number, i: number) => Promise<Outcome>): Promise<Measured> {
+async function measure(
+  side: Pick<Side, 'components'>,
+  concurrency: number,
+  operation: (w: number, i: number) => Promise<Outcome>,
+): Promise<Measured> {
   const before = await snapshot(side.components);
   const result = await runLoad({ concurrency, durationMs: DURATION_MS, operation });
   const used = cpuMs(before, await snapshot(side.components));
@@ -189,6 +195,37 @@ async function flowScenario(side: Side): Promise<Measured> {
     side.tokens.push(await exchange(side.token, code, side.endpoints));
     return 'ok';
   });
+}
+
+/**
+ * The floor's figure for a scenario, the median of `REPEATS` runs: the same requests and validators as the sides',
+ * answered by a server that does nothing (any code is accepted, any token is active).
+ */
+async function floorScenario(floor: Floor, key: 'exchange' | 'introspection', concurrency: number): Promise<Measured> {
+  const runs: Measured[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const codes = Array.from({ length: (concurrency === 1 ? 1 : 3) * (quick ? 1000 : 2500) }, (_, n) => `floor-code-${n}`);
+    const token = `poat_${randomBytes(32).toString('base64url')}`;
+    runs.push(
+      await measure(floor, concurrency, async () => {
+        if (key === 'introspection') return (await introspect(floor.target, token)) ? 'ok' : 'error';
+        const code = codes.pop();
+        if (!code) return 'done';
+        await exchange(floor.target, code);
+        return 'ok';
+      }),
+    );
+  }
+  const result = median(runs);
+  process.stderr.write(
+    `  floor ${key} c${concurrency}: ${result.throughput.toFixed(0)}/s (${runs.map((r) => r.throughput.toFixed(0)).join(', ')})\n`,
+  );
+  return result;
+}
+
+interface Floor {
+  target: Target;
+  components: Components;
 }
 
 /** At least `POOL` live tokens on a side, minted through its real flow, for introspection. */
@@ -284,11 +321,17 @@ async function main(): Promise<void> {
       pPeer,
     );
     procs.push(peer);
+    const floorProc = await start('floor', 'bench/dist/floor/server.js', {}, await freePort());
+    procs.push(floorProc);
 
     const tUi = new Target(ui.url, C);
     const tToken = new Target(token.url, C);
     const tPeer = new Target(peer.url, C);
-    targets.push(tUi, tToken, tPeer);
+    const floor: Floor = {
+      target: new Target(floorProc.url, C),
+      components: async () => ({ floor: [floorProc.child.pid as number] }),
+    };
+    targets.push(tUi, tToken, tPeer, floor.target);
 
     const productBrowsers = await Promise.all(
       Array.from({ length: C }, async () => {
@@ -375,6 +418,7 @@ async function main(): Promise<void> {
           key: 'exchange',
           concurrency: C,
           ...(await compare(`exchange c${C}${suffix}`, sides, (s) => exchangeScenario(s, C))),
+          ...(suffix ? {} : { floor: await floorScenario(floor, 'exchange', C) }),
         });
         if (!suffix)
           rows.push({
@@ -382,6 +426,7 @@ async function main(): Promise<void> {
             key: 'exchange',
             concurrency: 1,
             ...(await compare('exchange c1', sides, (s) => exchangeScenario(s, 1))),
+            floor: await floorScenario(floor, 'exchange', 1),
           });
       }
       if (wants('introspection')) {
@@ -392,6 +437,7 @@ async function main(): Promise<void> {
           key: 'introspection',
           concurrency: C,
           ...(await compare(`introspection${suffix}`, sides, introspectionScenario)),
+          ...(suffix ? {} : { floor: await floorScenario(floor, 'introspection', C) }),
         });
       }
       if (wants('refresh') && !suffix)
@@ -473,6 +519,13 @@ function report(
       `| ${r.scenario} | ${r.concurrency} | **${ratio.toFixed(2)}x** | ${met ? 'met' : 'MISSED'} (>= ${target}x), p99 ${p99Met ? 'met' : 'MISSED'} | ${r.product.throughput.toFixed(0)} | ${r.peer.throughput.toFixed(0)} | ${r.product.p99Ms.toFixed(1)} / ${r.peer.p99Ms.toFixed(1)} | ${r.product.errors} / ${r.peer.errors} | ${cpuTotal(r.product).toFixed(2)} / ${cpuTotal(r.peer).toFixed(2)} |`,
     );
   }
+  // The floor: no server reaches more here, so no ratio above floor ÷ peer can be met on this machine with this driver.
+  for (const r of rows.filter((x) => x.floor)) {
+    const floor = r.floor as Measured;
+    lines.push(
+      `| no-op floor: ${r.scenario} | ${r.concurrency} | ${(floor.throughput / r.peer.throughput).toFixed(2)}x (ceiling) | | ${floor.throughput.toFixed(0)} (floor) | ${r.peer.throughput.toFixed(0)} | ${floor.p99Ms.toFixed(1)} / ${r.peer.p99Ms.toFixed(1)} | ${floor.errors} / ${r.peer.errors} | ${cpuTotal(floor).toFixed(2)} / ${cpuTotal(r.peer).toFixed(2)} |`,
+    );
+  }
   // At scale, the ratios may not fall more than 10% from the small database.
   for (const r of rows.filter((x) => x.scenario.endsWith('[1M tokens]'))) {
     const small = rows.find((x) => x.key === r.key && x.concurrency === r.concurrency && !x.scenario.endsWith('[1M tokens]'));
@@ -484,7 +537,7 @@ function report(
     if (drop > 0.1) failures.push(`${r.key} at scale: ratio fell ${(drop * 100).toFixed(0)}% (> 10%)`);
   }
   for (const [name, mb] of Object.entries(rss))
-    if (name !== 'oidc-provider' && mb > RSS_MAX_MB) failures.push(`${name}: peak RSS ${mb} MB > ${RSS_MAX_MB}`);
+    if (name !== 'oidc-provider' && name !== 'floor' && mb > RSS_MAX_MB) failures.push(`${name}: peak RSS ${mb} MB > ${RSS_MAX_MB}`);
   for (const [name, refused] of Object.entries(revocation))
     if (!refused) failures.push(`${name}: a revoked token was still active at the next introspection`);
 
