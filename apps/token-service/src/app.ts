@@ -2,7 +2,7 @@
 import formbody from '@fastify/formbody';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, createServiceApp, reportOnly, systemClock } from '@partner-oauth/service-kit';
-import { type Db, databaseChecks } from '@partner-oauth/storage';
+import { ActiveTokenReader, type Db, databaseChecks } from '@partner-oauth/storage';
 import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
@@ -47,9 +47,10 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   const usage = new UsageRecorder(deps.db, clock, app.log);
   await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles, usage });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
-  await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER, clock, usage });
-  await app.register(tokenInfoRoutes, { db: deps.db, clock, usage });
-  await app.register(authorizationRoutes, { db: deps.db, clock });
+  const tokens = new ActiveTokenReader(deps.db);
+  await app.register(introspectRoutes, { db: deps.db, tokens, issuer: config.ISSUER, clock, usage });
+  await app.register(tokenInfoRoutes, { tokens, clock, usage });
+  await app.register(authorizationRoutes, { db: deps.db, tokens, clock });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });
 
   if (config.WEBHOOK_WORKER) {

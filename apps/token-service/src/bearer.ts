@@ -1,7 +1,7 @@
 // Reading a Bearer token from the Authorization header (RFC 6750 §2.1) and its error answers (§3).
 import { challenge, OAuthError, readAuthorization } from '@partner-oauth/contracts';
 import { sha256 } from '@partner-oauth/service-kit';
-import { type ActiveToken, type Db, findActiveToken } from '@partner-oauth/storage';
+import type { ActiveToken, ActiveTokenReader } from '@partner-oauth/storage';
 import type { FastifyRequest } from 'fastify';
 
 const REALM = 'partner-oauth';
@@ -34,8 +34,8 @@ export function invalidToken(description = 'the access token is invalid, expired
  * The live token behind the request's Bearer credentials, or the §3.1 answer (invalid_request or invalid_token);
  * a token past its expiry (expiring tokens) is invalid_token like a revoked one.
  */
-export async function activeBearerToken(db: Db, request: FastifyRequest, now: Date): Promise<ActiveToken> {
-  const active = await findActiveToken(db, sha256(bearerToken(request.headers.authorization)), now);
+export async function activeBearerToken(tokens: ActiveTokenReader, request: FastifyRequest, now: Date): Promise<ActiveToken> {
+  const active = await tokens.find(sha256(bearerToken(request.headers.authorization)), now);
   if (!active) throw invalidToken();
   return active;
 }

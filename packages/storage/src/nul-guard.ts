@@ -32,5 +32,8 @@ export class NulGuardPlugin implements KyselyPlugin {
 
 /** The same refusal for the parameters of a precompiled query (which skips the plugin's tree walk). */
 export function assertStorable(values: readonly unknown[]): void {
-  for (const value of values) if (typeof value === 'string' && value.includes('\u0000')) throw new UnstorableTextError();
+  for (const value of values) {
+    if (typeof value === 'string' && value.includes('\u0000')) throw new UnstorableTextError();
+    if (Array.isArray(value)) assertStorable(value);
+  }
 }

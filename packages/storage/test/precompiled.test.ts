@@ -4,12 +4,14 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../src/db.js';
 import {
-  activeTokenQuery,
+  ActiveTokenReader,
+  activeTokensQuery,
   bindingQuery,
   clientCredentialsQuery,
   codeBinding,
   endAuthorizations,
   expiryParams,
+  findActiveToken,
   issueToken,
   issueTokenQuery,
   newId,
@@ -56,7 +58,7 @@ const grant = () => ({
 });
 
 describe('precompiled queries return what the builder returns', () => {
-  it('activeTokenQuery: a live token, an unknown one, a revoked one, an expiring one before and after its expiry', async () => {
+  it('activeTokensQuery: a live token, an unknown one, a revoked one, an expiring one before and after its expiry, and all at once', async () => {
     const now = new Date();
     const live = hash();
     await issueToken(t.db, { ...grant(), tokenHash: live, codeHash: null });
@@ -71,19 +73,43 @@ describe('precompiled queries return what the builder returns', () => {
       .where('token_hash', '=', expiring)
       .execute();
     const after = new Date(now.getTime() + 60_000);
+    const unknown = hash();
     for (const params of [
-      { tokenHash: live, now },
-      { tokenHash: hash(), now },
-      { tokenHash: revoked, now },
-      { tokenHash: expiring, now },
-      { tokenHash: expiring, now: after },
+      { tokenHashes: [live], now },
+      { tokenHashes: [unknown], now },
+      { tokenHashes: [revoked], now },
+      { tokenHashes: [expiring], now },
+      { tokenHashes: [expiring], now: after },
+      { tokenHashes: [live, unknown, revoked, expiring], now },
+      { tokenHashes: [], now },
     ]) {
-      expect(await activeTokenQuery(t.db, params)).toEqual(await viaBuilder(t.db, activeTokenQuery, params));
+      expect(await activeTokensQuery(t.db, params)).toEqual(await viaBuilder(t.db, activeTokensQuery, params));
     }
-    expect(await activeTokenQuery(t.db, { tokenHash: live, now })).toHaveLength(1);
-    expect(await activeTokenQuery(t.db, { tokenHash: revoked, now })).toEqual([]);
-    expect(await activeTokenQuery(t.db, { tokenHash: expiring, now })).toMatchObject([{ expiresAt: new Date(now.getTime() + 60_000) }]);
-    expect(await activeTokenQuery(t.db, { tokenHash: expiring, now: after })).toEqual([]);
+    expect(await activeTokensQuery(t.db, { tokenHashes: [live], now })).toHaveLength(1);
+    expect(await activeTokensQuery(t.db, { tokenHashes: [revoked], now })).toEqual([]);
+    expect(await activeTokensQuery(t.db, { tokenHashes: [expiring], now })).toMatchObject([
+      { expiresAt: new Date(now.getTime() + 60_000) },
+    ]);
+    expect(await activeTokensQuery(t.db, { tokenHashes: [expiring], now: after })).toEqual([]);
+    const all = await activeTokensQuery(t.db, { tokenHashes: [live, unknown, revoked, expiring], now });
+    expect(all.map((r) => r.tokenHash).sort()).toEqual([live, expiring].sort());
+  });
+
+  it('ActiveTokenReader: concurrent lookups each get their own token, and a revocation made while a batch is in flight is seen by the next call', async () => {
+    const reader = new ActiveTokenReader(t.db);
+    const now = new Date();
+    const hashes = Array.from({ length: 12 }, () => hash());
+    for (const tokenHash of hashes.slice(0, 8)) await issueToken(t.db, { ...grant(), tokenHash, codeHash: null });
+    const found = await Promise.all(hashes.map((h) => reader.find(h, now)));
+    expect(found.map((f) => f !== undefined)).toEqual(hashes.map((_, i) => i < 8));
+    expect(found.slice(0, 8).map((f) => f?.tokenId)).toEqual(
+      await Promise.all(hashes.slice(0, 8).map(async (h) => (await findActiveToken(t.db, h, now))?.tokenId)),
+    );
+    const victim = hashes[3] as string;
+    const inFlight = reader.find(hashes[0] as string, now);
+    await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', victim).execute();
+    expect(await reader.find(victim, now)).toBeUndefined();
+    expect(await inFlight).toBeDefined();
   });
 
   it('clientCredentialsQuery: a client with secrets, one whose secret expired, a disabled one, an unknown one', async () => {
@@ -315,8 +341,8 @@ describe('the rules of the layer', () => {
   });
 
   it('refuses text with NUL as the NUL guard plugin does on the builder path (plugins do not run on precompiled queries)', async () => {
-    const params = { tokenHash: 'a\u0000b', now: new Date() };
-    await expect(activeTokenQuery(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);
-    await expect(viaBuilder(t.db, activeTokenQuery, params)).rejects.toBeInstanceOf(UnstorableTextError);
+    const params = { tokenHashes: ['a\u0000b'], now: new Date() };
+    await expect(activeTokensQuery(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);
+    await expect(viaBuilder(t.db, activeTokensQuery, params)).rejects.toBeInstanceOf(UnstorableTextError);
   });
 });

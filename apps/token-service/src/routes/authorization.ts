@@ -3,16 +3,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EmptyObject, OAuthErrorResponse } from '@partner-oauth/contracts';
 import type { Clock } from '@partner-oauth/service-kit';
-import { type Db, endAuthorizations } from '@partner-oauth/storage';
+import { type ActiveTokenReader, type Db, endAuthorizations } from '@partner-oauth/storage';
 import { activeBearerToken } from '../bearer.js';
 import { NO_STORE } from '../params.js';
 
-const authorizationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
+const authorizationRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokens: ActiveTokenReader; clock: Clock }> = async (
+  app,
+  { db, tokens, clock },
+) => {
   const errors = { 400: OAuthErrorResponse, 401: OAuthErrorResponse };
 
   app.delete('/oauth/authorization', { schema: { response: { 200: EmptyObject, ...errors } } }, async (request, reply) => {
     reply.headers(NO_STORE);
-    const token = await activeBearerToken(db, request, new Date(clock.now()));
+    const token = await activeBearerToken(tokens, request, new Date(clock.now()));
     await endAuthorizations(db, { clientId: token.clientId, appId: token.appId }, 'partner_revoked', request.id);
     app.serviceMetrics.tokensRevoked.inc({ by: 'partner' });
     request.log.info(

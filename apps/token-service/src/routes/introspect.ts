@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IntrospectionResponse, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
 import { type Clock, safeEqual, sha256 } from '@partner-oauth/service-kit';
-import { type Db, findActiveToken, findLiveResourceServer } from '@partner-oauth/storage';
+import { type ActiveTokenReader, type Db, findLiveResourceServer } from '@partner-oauth/storage';
 import { readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
 import type { UsageRecorder } from '../usage.js';
@@ -12,10 +12,16 @@ const basicChallenge = { 'www-authenticate': 'Basic realm="introspection", chars
 /** How long a resource server's credential is trusted from memory: revoking one takes effect within this. */
 const SERVER_CACHE_MS = 5_000;
 
-const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; clock: Clock; usage: UsageRecorder }> = async (
-  app,
-  { db, issuer, clock, usage },
-) => {
+interface IntrospectDeps {
+  db: Db;
+  /** Token lookups, batched across concurrent calls (storage's ActiveTokenReader). */
+  tokens: ActiveTokenReader;
+  issuer: string;
+  clock: Clock;
+  usage: UsageRecorder;
+}
+
+const introspectRoutes: FastifyPluginAsyncTypebox<IntrospectDeps> = async (app, { db, tokens, issuer, clock, usage }) => {
   // Every platform API call introspects; its credential need not cost a query each time.
   const servers = new Map<string, { hashes: string[]; until: number }>();
   /** The secret hashes that authenticate `id` (two during a rotation's overlap); none for an unknown or revoked id. */
@@ -41,7 +47,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox<{ db: Db; issuer: string; cloc
       const token = params.token;
       const [serverHashes, active] = await Promise.all([
         serverSecretHashes(creds.clientId),
-        token ? findActiveToken(db, sha256(token), new Date(clock.now())) : undefined,
+        token ? tokens.find(sha256(token), new Date(clock.now())) : undefined,
       ]);
       // Compare even for an unknown id, so timing does not tell which ids exist.
       const presented = sha256(creds.clientSecret);

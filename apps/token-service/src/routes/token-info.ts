@@ -2,17 +2,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OAuthErrorResponse, TokenInfoResponse } from '@partner-oauth/contracts';
 import type { Clock } from '@partner-oauth/service-kit';
-import type { Db } from '@partner-oauth/storage';
+import type { ActiveTokenReader } from '@partner-oauth/storage';
 import { activeBearerToken } from '../bearer.js';
 import { NO_STORE } from '../params.js';
 import type { UsageRecorder } from '../usage.js';
 
-const tokenInfoRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; usage: UsageRecorder }> = async (app, { db, clock, usage }) => {
+const tokenInfoRoutes: FastifyPluginAsyncTypebox<{ tokens: ActiveTokenReader; clock: Clock; usage: UsageRecorder }> = async (
+  app,
+  { tokens, clock, usage },
+) => {
   const errors = { 400: OAuthErrorResponse, 401: OAuthErrorResponse };
 
   app.get('/v2/tokenInfo', { schema: { response: { 200: TokenInfoResponse, ...errors } } }, async (request, reply) => {
     reply.headers(NO_STORE);
-    const token = await activeBearerToken(db, request, new Date(clock.now()));
+    const token = await activeBearerToken(tokens, request, new Date(clock.now()));
     usage.note(token.authorizationId);
     return {
       app: { id: token.appId, name: token.appName },

@@ -1,5 +1,6 @@
 // Authorizations (a partner's access to an app) and the access tokens issued under them.
 import { type RemovalReason, removalNotification } from '@partner-oauth/contracts';
+import { Coalescer } from '@partner-oauth/service-kit';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
@@ -172,13 +173,15 @@ export interface ActiveToken {
   expiresAt: Date | null;
 }
 
-export const activeTokenQuery = precompiled((db: Db, { tokenHash, now }: { tokenHash: string; now: Date }) =>
+/** The live token behind each of `tokenHashes` (any number, in one query): it, its authorization and client are live at `now`. */
+export const activeTokensQuery = precompiled((db: Db, { tokenHashes, now }: { tokenHashes: string[]; now: Date }) =>
   db
     .selectFrom('access_tokens as t')
     .innerJoin('authorizations as a', 'a.id', 't.authorization_id')
     .innerJoin('clients as c', 'c.client_id', 't.client_id')
     .innerJoin('apps as p', 'p.id', 't.app_id')
     .select([
+      't.token_hash as tokenHash',
       't.id as tokenId',
       't.authorization_id as authorizationId',
       't.client_id as clientId',
@@ -190,17 +193,48 @@ export const activeTokenQuery = precompiled((db: Db, { tokenHash, now }: { token
       't.created_at as createdAt',
       't.expires_at as expiresAt',
     ])
-    .where('t.token_hash', '=', tokenHash)
+    .where(sql<boolean>`t.token_hash = any(${tokenHashes}::text[])`)
     .where('t.revoked_at', 'is', null)
     .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]))
     .where('a.revoked_at', 'is', null)
     .where('c.status', '=', 'active'),
 );
 
+/** The live tokens behind `tokenHashes`, by hash (absent: unknown, revoked, expired at `now`, or its grant or client ended). */
+export async function findActiveTokens(db: Db, tokenHashes: string[], now: Date = new Date()): Promise<Map<string, ActiveToken>> {
+  const rows = await activeTokensQuery(db, { tokenHashes, now });
+  return new Map(rows.map(({ tokenHash, ...token }) => [tokenHash, token]));
+}
+
 /** The token behind `tokenHash` if it, its authorization and its client are all live, and it has not expired at `now`. */
 export async function findActiveToken(db: Db, tokenHash: string, now: Date = new Date()): Promise<ActiveToken | undefined> {
-  const [row] = await activeTokenQuery(db, { tokenHash, now });
-  return row;
+  return (await findActiveTokens(db, [tokenHash], now)).get(tokenHash);
+}
+
+/**
+ * findActiveToken for a service answering many callers at once (introspection, tokenInfo): lookups made while one
+ * is in flight go together as one query when it returns (service-kit's Coalescer), so a busy resource server costs
+ * Postgres one round trip per batch, not per call. Every lookup is sent after its call was made, so a revocation
+ * committed before the call is seen. A batch is read at the latest `now` of its calls: a token expiring in
+ * between is refused, never the other way round.
+ */
+export class ActiveTokenReader {
+  private readonly batches: Coalescer<{ tokenHash: string; now: Date }, ActiveToken | undefined>;
+
+  constructor(db: Db) {
+    this.batches = new Coalescer(
+      async (calls) => {
+        const now = new Date(Math.max(...calls.map((c) => c.now.getTime())));
+        const found = await findActiveTokens(db, [...new Set(calls.map((c) => c.tokenHash))], now);
+        return calls.map((c) => found.get(c.tokenHash));
+      },
+      { maxBatch: 256 },
+    );
+  }
+
+  find(tokenHash: string, now: Date): Promise<ActiveToken | undefined> {
+    return this.batches.submit({ tokenHash, now });
+  }
 }
 
 export interface EndedAuthorization {
