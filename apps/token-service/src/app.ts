@@ -2,7 +2,7 @@
 import formbody from '@fastify/formbody';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, createServiceApp, reportOnly, systemClock } from '@partner-oauth/service-kit';
-import { type Db, databaseChecks } from '@partner-oauth/storage';
+import { type Db, databaseChecks, TokenIssueBatcher } from '@partner-oauth/storage';
 import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { TokenServiceConfig } from './config.js';
@@ -45,7 +45,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
     grants: new FailureThrottle(deps.store, 'invalid-grant', config.INVALID_GRANTS_PER_MINUTE, 60_000),
   };
   const usage = new UsageRecorder(deps.db, clock, app.log);
-  await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles, usage });
+  // One per app: the exchanges this instance has in flight share its calls (group commit, issue 13).
+  const tokenIssues = new TokenIssueBatcher(deps.db);
+  await app.register(tokenRoutes, { db: deps.db, tokenIssues, codes, clock, throttles, usage });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
   await app.register(introspectRoutes, { db: deps.db, issuer: config.ISSUER, clock, usage });
   await app.register(tokenInfoRoutes, { db: deps.db, clock, usage });

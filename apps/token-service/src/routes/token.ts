@@ -15,10 +15,10 @@ import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from 
 import {
   type Db,
   type IssueExpiry,
-  issueTokenFromCode,
   revokeTokenById,
   revokeTokensFromCode,
   rotateRefreshToken,
+  type TokenIssueBatcher,
   type TokenLifetimes,
 } from '@partner-oauth/storage';
 import { type AuthenticatedClient, authenticateThrottled, readCredentials, tooManyRequests } from '../client-auth.js';
@@ -34,6 +34,8 @@ const REFRESH_TOKEN_SHAPE = /^port_[A-Za-z0-9_-]{43}$/;
 
 export interface TokenRouteDeps {
   db: Db;
+  /** The code exchange's write, exchanges in flight together grouped into one call and commit (one per app). */
+  tokenIssues: TokenIssueBatcher;
   codes: CodeStore;
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
@@ -104,7 +106,7 @@ async function authorizationCodeGrant(
   const now = deps.clock.now();
   const expiring = lifetimes ? firstExpiry(lifetimes, now) : null;
   // Issued only while what the code is bound to still holds (client, redirect URI, epoch, the pair's grant).
-  const issued = await issueTokenFromCode(deps.db, {
+  const issued = await deps.tokenIssues.issue({
     clientId,
     appId: grant.appId,
     accountId: grant.accountId,
@@ -113,9 +115,16 @@ async function authorizationCodeGrant(
     codeHash: grant.codeHash,
     redirectUri: grant.redirectUri,
     binding: grant.binding ?? null,
+    secretId: null,
+    now: new Date(now),
     expiry: expiring?.expiry ?? null,
   });
-  if (!issued) {
+  if (issued.status === 'client_refused') {
+    // Disabled (or its secret ended) since it authenticated: the same answer as a failed authentication.
+    deps.metrics.codesRefused.inc({ reason: 'client_refused' });
+    throw new OAuthError('invalid_client', 'client authentication failed');
+  }
+  if (issued.status === 'grant_ended') {
     deps.metrics.codesRefused.inc({ reason: 'grant_ended' });
     throw invalidGrant();
   }
