@@ -2,9 +2,10 @@
 import formbody from '@fastify/formbody';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, createServiceApp, reportOnly, systemClock } from '@partner-oauth/service-kit';
-import { ActiveTokenReader, type Db, databaseChecks } from '@partner-oauth/storage';
+import { ActiveTokenReader, type Db, databaseChecks, TokenIssueBatcher } from '@partner-oauth/storage';
 import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
+import { CredentialCache } from './client-auth.js';
 import type { TokenServiceConfig } from './config.js';
 import errors from './plugins/errors.js';
 import { startRetention } from './retention.js';
@@ -45,7 +46,11 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
     grants: new FailureThrottle(deps.store, 'invalid-grant', config.INVALID_GRANTS_PER_MINUTE, 60_000),
   };
   const usage = new UsageRecorder(deps.db, clock, app.log);
-  await app.register(tokenRoutes, { db: deps.db, codes, clock, throttles, usage });
+  // One per app: the exchanges this instance has in flight share its calls (group commit, issue 13).
+  const tokenIssues = new TokenIssueBatcher(deps.db);
+  // The code exchange trusts a cached credential match: its write re-checks the matched secret and the client.
+  const credentials = new CredentialCache();
+  await app.register(tokenRoutes, { db: deps.db, tokenIssues, codes, clock, throttles, usage, credentials });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
   const tokens = new ActiveTokenReader(deps.db);
   await app.register(introspectRoutes, { db: deps.db, tokens, issuer: config.ISSUER, clock, usage });

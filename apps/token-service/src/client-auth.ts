@@ -20,7 +20,7 @@ export interface ClientCredentials {
 
 const basicChallenge = { 'www-authenticate': 'Basic realm="oauth", charset="UTF-8"' };
 
-function invalidClient(method: ClientCredentials['method'] | undefined, description = 'client authentication failed'): OAuthError {
+export function invalidClient(method: ClientCredentials['method'] | undefined, description = 'client authentication failed'): OAuthError {
   // RFC 6749 §5.2: a failed Authorization-header attempt answers 401 with its challenge.
   return new OAuthError('invalid_client', description, method === 'client_secret_basic' ? { headers: basicChallenge } : {});
 }
@@ -63,6 +63,8 @@ export interface AuthenticatedClient {
   lifetimes: TokenLifetimes | null;
   /** The secret that matched: a write that must not outlast it re-checks it (a match from the cache is provisional). */
   secretId: string;
+  /** How it authenticated: a refusal after the fact answers as authentication would have (Basic gets its challenge). */
+  method: ClientCredentials['method'];
 }
 
 /** How long a client's credentials read from the database answer from memory: the time a settings change may take here. */
@@ -89,6 +91,10 @@ export class CredentialCache {
     if (now - entry.readAt < this.ttlMs && now >= entry.readAt) return entry.record;
     this.entries.delete(clientId);
     return undefined;
+  }
+
+  forget(clientId: string): void {
+    this.entries.delete(clientId);
   }
 
   set(clientId: string, record: ClientCredentialsRecord, now: number): void {
@@ -136,7 +142,7 @@ export async function authenticateClient(
     matched.last_used_at = now;
     markSecretUsed(db, matched.id, now).catch(() => {});
   }
-  return { clientId: client.clientId, lifetimes: client.lifetimes, secretId: matched.id };
+  return { clientId: client.clientId, lifetimes: client.lifetimes, secretId: matched.id, method: creds.method };
 }
 
 export function tooManyRequests(retryAfterSeconds: number): OAuthError {

@@ -56,12 +56,12 @@ export function createServiceMetrics(service: string) {
     codesRefused: preset(
       new Counter({
         name: 'oauth_codes_refused_total',
-        help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked), grant_ended (what the code was bound to ended before it was redeemed).',
+        help: 'Authorization codes refused at the token endpoint: invalid (unknown, expired or used), wrong_client, replayed (a used code again: its tokens revoked), grant_ended (what the code was bound to ended before it was redeemed), client_refused (the client disabled between its authentication and the exchange).',
         labelNames: ['reason'] as const,
         registers,
       }),
       'reason',
-      ['invalid', 'wrong_client', 'replayed', 'grant_ended'],
+      ['invalid', 'wrong_client', 'replayed', 'grant_ended', 'client_refused'],
     ),
     refreshesRefused: preset(
       new Counter({

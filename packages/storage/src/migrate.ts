@@ -8,6 +8,7 @@ import * as m0004 from './migrations/0004_grant_epochs.js';
 import * as m0005 from './migrations/0005_retention_indexes.js';
 import * as m0006 from './migrations/0006_expiring_tokens.js';
 import * as m0007 from './migrations/0007_authorization_last_used.js';
+import * as m0008 from './migrations/0008_issue_tokens_from_codes.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_retention_indexes': m0005,
   '0006_expiring_tokens': m0006,
   '0007_authorization_last_used': m0007,
+  '0008_issue_tokens_from_codes': m0008,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

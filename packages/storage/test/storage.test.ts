@@ -14,6 +14,7 @@ import {
   isMigrated,
   issueToken,
   issueTokenFromCode,
+  issueTokensFromCodes,
   listAppsForAccount,
   listAudit,
   listClients,
@@ -177,11 +178,17 @@ describe('ending authorizations', () => {
 
   // Regression (tests/faults chaos.test.ts): a token issued under the live authorization while an admin ended it
   // was inserted after the end had revoked that authorization's tokens, and stayed live under an ended one. Both
-  // ways a token is issued: directly, and through the code exchange's guarded use of the same statement.
+  // ways a token is issued: directly, and through the code exchange's batched write (0008), one input per call.
   const issuers = {
     issueToken: (input: Parameters<typeof issueToken>[1]) => issueToken(t.db, input),
     issueTokenFromCode: async (input: Parameters<typeof issueToken>[1]) => {
-      const issued = await issueTokenFromCode(t.db, { ...input, redirectUri: 'http://localhost:4000/callback', binding: null });
+      const issued = await issueTokenFromCode(t.db, {
+        ...input,
+        redirectUri: 'http://localhost:4000/callback',
+        binding: null,
+        secretId: null,
+        now: new Date(),
+      });
       if (!issued) throw new Error('refused');
       return issued;
     },
@@ -286,6 +293,7 @@ describe('storage on embedded PGlite', () => {
         '0005_retention_indexes',
         '0006_expiring_tokens',
         '0007_authorization_last_used',
+        '0008_issue_tokens_from_codes',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
@@ -311,9 +319,19 @@ describe('storage on embedded PGlite', () => {
         codeHash: sha256('code'),
         redirectUri: 'http://localhost:4000/callback',
         binding: binding ?? null,
+        secretId: null,
+        now: new Date(),
       };
       expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('y') })).toMatchObject({ tokenId: expect.any(String) });
       expect(await issueTokenFromCode(db, { ...fromCode, tokenHash: sha256('z'), redirectUri: 'https://elsewhere.example/cb' })).toBeNull();
+      // The batched exchange (0008, a PL/pgSQL function) on PGlite too: one call, a row issued beside rows refused.
+      const batch = await issueTokensFromCodes(db, [
+        { ...fromCode, tokenHash: sha256('b1') },
+        { ...fromCode, tokenHash: sha256('b2'), secretId: 'no-such-secret' },
+        { ...fromCode, tokenHash: sha256('b3'), binding: fromCode.binding && { ...fromCode.binding, endedGrants: 1 } },
+      ]);
+      expect(batch.map((r) => r.status)).toEqual(['issued', 'client_refused', 'grant_ended']);
+      expect(await findActiveToken(db, sha256('b1'))).toMatchObject({ tokenId: batch[0]?.tokenId });
       // Expiring tokens on PGlite too: the code exchange with a refresh token, its rotation (share lock, make_interval), its reuse.
       await db.updateTable('clients').set({ expiring_tokens: true }).where('client_id', '=', 'shoplifter').execute();
       const soon = (s: number) => new Date(Date.now() + s * 1000);
@@ -347,11 +365,11 @@ describe('storage on embedded PGlite', () => {
       await endAuthorizations(db, { clientId: 'shoplifter' }, 'admin_removed');
       const later = new Date(Date.now() + 3_600_000);
       const swept = await sweepRetention(db, { now: later, retentionSeconds: 60, auditRetentionSeconds: 86_400 });
-      // Tokens 'x', 'y', 'v', 'v2' under the authorization the refresh reuse ended, 'y2' under the one the admin ended.
+      // Tokens 'x', 'y', 'b1', 'v', 'v2' under the authorization the refresh reuse ended, 'y2' under the one the admin ended.
       // The refresh tokens 'r1' (rotated) and 'r2' (its successor), revoked with their authorization, go first.
       expect(swept).toEqual({
         swept: true,
-        deleted: { refresh_tokens: 2, access_tokens: 5, authorizations: 2, webhook_deliveries: 0, audit_log: 0 },
+        deleted: { refresh_tokens: 2, access_tokens: 6, authorizations: 2, webhook_deliveries: 0, audit_log: 0 },
       });
       expect(await db.selectFrom('access_tokens').select('id').execute()).toEqual([]);
     } finally {

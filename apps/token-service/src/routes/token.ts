@@ -10,15 +10,15 @@ import {
   TokenRequest,
   TokenResponse,
 } from '@partner-oauth/contracts';
-import { type CodeStore, type CounterLimit, FailureThrottle } from '@partner-oauth/ephemeral-store';
+import { type CodeStore, type CounterLimit, FailureThrottle, type RedeemedCode } from '@partner-oauth/ephemeral-store';
 import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import {
   type Db,
   type IssueExpiry,
-  issueTokenFromCode,
   revokeTokenById,
   revokeTokensFromCode,
   rotateRefreshToken,
+  type TokenIssueBatcher,
   type TokenLifetimes,
 } from '@partner-oauth/storage';
 import {
@@ -26,6 +26,7 @@ import {
   authenticateClient,
   authenticateThrottled,
   type CredentialCache,
+  invalidClient,
   readCredentials,
   refuseThrottled,
   throttleSubject,
@@ -43,6 +44,8 @@ const REFRESH_TOKEN_SHAPE = /^port_[A-Za-z0-9_-]{43}$/;
 
 export interface TokenRouteDeps {
   db: Db;
+  /** The code exchange's write, exchanges in flight together grouped into one call and commit (one per app). */
+  tokenIssues: TokenIssueBatcher;
   codes: CodeStore;
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
@@ -70,6 +73,8 @@ type GrantDeps = TokenRouteDeps & {
   requestId?: string;
   /** The caller's throttles, when not yet checked: the code's redemption checks them in the same step. */
   limits?: CounterLimit[];
+  /** The caller's credentials checked again against the database, not the cache (its client's settings changed). */
+  reauthenticate: () => Promise<AuthenticatedClient>;
 };
 type GrantHandler = (params: Params, client: AuthenticatedClient, deps: GrantDeps) => Promise<TokenResponse>;
 
@@ -89,11 +94,34 @@ function firstExpiry(lifetimes: TokenLifetimes, now: number): { expiry: IssueExp
   };
 }
 
-async function authorizationCodeGrant(
-  params: Params,
-  { clientId, lifetimes }: AuthenticatedClient,
-  deps: GrantDeps,
-): Promise<TokenResponse> {
+/**
+ * The code's token written (TokenIssueBatcher: one call and commit for the exchanges in flight together), issued only
+ * while what the code is bound to still holds (client, redirect URI, epoch, the pair's grant), the secret that
+ * authenticated the request is live, and the client's expiring-token setting is the one the expiry was computed from.
+ */
+async function issueFromCode(grant: RedeemedCode, accessToken: string, client: AuthenticatedClient, deps: GrantDeps) {
+  const now = deps.clock.now();
+  const { lifetimes } = client;
+  const expiring = lifetimes ? firstExpiry(lifetimes, now) : null;
+  const issued = await deps.tokenIssues.issue({
+    clientId: client.clientId,
+    appId: grant.appId,
+    accountId: grant.accountId,
+    scope: grant.scope,
+    tokenHash: sha256(accessToken),
+    codeHash: grant.codeHash,
+    redirectUri: grant.redirectUri,
+    binding: grant.binding ?? null,
+    secretId: client.secretId,
+    now: new Date(now),
+    lifetimes,
+    expiry: expiring?.expiry ?? null,
+  });
+  return { issued, expiring, lifetimes };
+}
+
+async function authorizationCodeGrant(params: Params, client: AuthenticatedClient, deps: GrantDeps): Promise<TokenResponse> {
+  const { clientId } = client;
   const code = required(params, 'code');
   const grant = await deps.codes.redeem(code, clientId, deps.limits);
   if (typeof grant === 'object' && grant !== null && 'over' in grant) {
@@ -120,21 +148,19 @@ async function authorizationCodeGrant(
   }
   checkPkce(grant.codeChallenge, params.code_verifier);
   const accessToken = randomToken(32, ACCESS_TOKEN_PREFIX);
-  const now = deps.clock.now();
-  const expiring = lifetimes ? firstExpiry(lifetimes, now) : null;
-  // Issued only while what the code is bound to still holds (client, redirect URI, epoch, the pair's grant).
-  const issued = await issueTokenFromCode(deps.db, {
-    clientId,
-    appId: grant.appId,
-    accountId: grant.accountId,
-    scope: grant.scope,
-    tokenHash: sha256(accessToken),
-    codeHash: grant.codeHash,
-    redirectUri: grant.redirectUri,
-    binding: grant.binding ?? null,
-    expiry: expiring?.expiry ?? null,
-  });
-  if (!issued) {
+  let issue = await issueFromCode(grant, accessToken, client, deps);
+  // The expiring-token setting changed since the credentials (perhaps cached) were read: read them again, issue again.
+  for (let attempt = 0; issue.issued.status === 'client_changed'; attempt++) {
+    if (attempt === 2) throw new OAuthError('temporarily_unavailable', 'the client is being changed; retry', { status: 503 });
+    issue = await issueFromCode(grant, accessToken, await deps.reauthenticate(), deps);
+  }
+  const { issued, expiring, lifetimes } = issue;
+  if (issued.status === 'client_refused') {
+    // Disabled (or its secret ended) since it authenticated: the same answer as a failed authentication.
+    deps.metrics.codesRefused.inc({ reason: 'client_refused' });
+    throw invalidClient(client.method);
+  }
+  if (issued.status !== 'issued') {
     deps.metrics.codesRefused.inc({ reason: 'grant_ended' });
     throw invalidGrant();
   }
@@ -219,7 +245,7 @@ const grants: Record<string, GrantHandler> = {
 };
 
 const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, routeDeps) => {
-  const deps: GrantDeps = { ...routeDeps, metrics: app.serviceMetrics };
+  const deps: Omit<GrantDeps, 'reauthenticate'> = { ...routeDeps, metrics: app.serviceMetrics };
   app.post(
     '/oauth/token',
     {
@@ -239,7 +265,14 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
       const params = formParams(request);
       const creds = readCredentials(request.headers.authorization, params);
       const now = new Date(deps.clock.now());
-      const grantDeps: GrantDeps = { ...deps, requestId: request.id };
+      const grantDeps: GrantDeps = {
+        ...deps,
+        requestId: request.id,
+        reauthenticate: () => {
+          deps.credentials?.forget(creds.clientId);
+          return authenticateClient(deps.db, creds, now, deps.credentials);
+        },
+      };
       let client: AuthenticatedClient;
       if (params.grant_type === 'authorization_code' && params.code) {
         // The hot path: credentials from the cache when they match, and both throttles checked by the script that
@@ -266,6 +299,9 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
       } catch (err) {
         // Refused codes and refresh tokens alike count toward the client's throttle.
         if (err instanceof OAuthError && err.error === 'invalid_grant') await deps.throttles.grants.fail(client.clientId);
+        // A client whose secret or status ended since the cached match: a failed authentication, counted as one.
+        if (err instanceof OAuthError && err.error === 'invalid_client')
+          await refuseThrottled(deps.throttles.clientAuth, throttleSubject(creds, request.ip), err);
         throw err;
       }
     },

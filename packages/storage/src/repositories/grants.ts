@@ -54,6 +54,8 @@ export function expiryParams(expiry: IssueExpiry | null | undefined) {
  * The guard costs a primary-key read of the client and an index count of the pair's ended grants.
  * With expiry (0006) the access token carries expires_at, and a refresh token is inserted under the same
  * authorization in the same statement; without (refreshHash null) nothing more is written.
+ * The code exchange writes through issue_tokens_from_codes (migration 0008: many exchanges per call), which keeps
+ * these rules row by row; test/issue-batch.test.ts holds it to what this statement does one call at a time.
  */
 export const issueTokenQuery = precompiled(
   (
@@ -255,13 +257,30 @@ export async function endWithin(
   reason: RemovalReason,
   requestId: string | undefined,
 ): Promise<EndedAuthorization[]> {
-  let q = trx.updateTable('authorizations').set({ revoked_at: sql`now()` }).where('revoked_at', 'is', null);
-  if ('authorizationId' in match) q = q.where('id', '=', match.authorizationId);
+  let ids: string[];
+  if ('authorizationId' in match) ids = [match.authorizationId];
   else {
-    q = q.where('client_id', '=', match.clientId);
-    if (match.appId !== undefined) q = q.where('app_id', '=', match.appId);
+    // Locked first, in (client, app) order: the order a batch of code exchanges takes them (migration 0008). Ended in
+    // whatever order the update's plan meets them, a batch holding one and waiting on another could deadlock with it.
+    let locked = trx
+      .selectFrom('authorizations')
+      .select('id')
+      .where('revoked_at', 'is', null)
+      .where('client_id', '=', match.clientId)
+      .orderBy('client_id')
+      .orderBy('app_id')
+      .forNoKeyUpdate();
+    if (match.appId !== undefined) locked = locked.where('app_id', '=', match.appId);
+    ids = (await locked.execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
   }
-  const ended = await q.returning(['id as authorizationId', 'client_id as clientId', 'app_id as appId']).execute();
+  const ended = await trx
+    .updateTable('authorizations')
+    .set({ revoked_at: sql`now()` })
+    .where('revoked_at', 'is', null)
+    .where('id', 'in', ids)
+    .returning(['id as authorizationId', 'client_id as clientId', 'app_id as appId'])
+    .execute();
   if (ended.length === 0) return [];
   const endedIds = ended.map((e) => e.authorizationId);
   // Every token under them, access and refresh alike.
