@@ -23,6 +23,7 @@ export interface CodeGrant {
 export interface RedeemedCode extends CodeGrant {
   codeHash: string;
   issuedAt: number;
+  expiresAt: number;
 }
 
 export const DEFAULT_CODE_TTL_MS = 5 * 60_000;
@@ -81,9 +82,20 @@ export class CodeStore {
     if (raw === null) return null;
     if (raw === 'mismatch') return 'wrong_client';
     if (typeof raw !== 'string') return raw;
-    const { expiresAt, ...record } = JSON.parse(raw) as RedeemedCode & { expiresAt: number };
-    if (expiresAt <= this.clock.now()) return null;
+    const record = JSON.parse(raw) as Omit<RedeemedCode, 'codeHash'>;
+    if (record.expiresAt <= this.clock.now()) return null;
     return { ...record, codeHash };
+  }
+
+  /**
+   * Puts a redeemed code back, for its remaining life, when what it was redeemed for certainly did not happen (the
+   * token's write was never sent): the partner's retry finds it. A replay flagged meanwhile stays flagged.
+   */
+  async restore(code: string, grant: RedeemedCode): Promise<void> {
+    const { codeHash, ...record } = grant;
+    const left = record.expiresAt - this.clock.now();
+    if (codeHash !== sha256(code) || left <= 0) return;
+    await this.store.set(this.key(codeHash), JSON.stringify(record), left);
   }
 
   /**

@@ -7,10 +7,16 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   readonly store: 'redis' | 'postgres';
+  /**
+   * True when the operation was certainly never sent (no connection could be had), so it certainly did not happen;
+   * false when it may have reached the store before the failure (its outcome is unknown).
+   */
+  readonly unsent: boolean;
 
-  constructor(store: 'redis' | 'postgres', cause: unknown) {
+  constructor(store: 'redis' | 'postgres', cause: unknown, opts: { unsent?: boolean } = {}) {
     super(`${store} is unavailable`, { cause });
     this.store = store;
+    this.unsent = opts.unsent ?? false;
   }
 }
 

@@ -1,6 +1,6 @@
 // Group commit for the code exchange's write (issue 13): exchanges arriving while one batch is in Postgres go together in
 // the next, one issue_tokens_from_codes call (one round trip, one commit) instead of one statement and commit each.
-import { Coalescer } from '@partner-oauth/service-kit';
+import { Coalescer, isStoreUnavailable, StoreUnavailableError } from '@partner-oauth/service-kit';
 import type { Db } from './db.js';
 import { assertCodeTokenStorable, type CodeTokenInput, type CodeTokenResult, issueTokensFromCodes } from './repositories/code-grants.js';
 
@@ -30,7 +30,21 @@ export class TokenIssueBatcher {
   readonly #calls: Coalescer<CodeTokenInput, Settled>;
 
   constructor(db: Db, options: TokenIssueBatcherOptions = {}) {
-    const issue = options.issue ?? issueTokensFromCodes;
+    const write = options.issue ?? issueTokensFromCodes;
+    // On a connection of its own, so a failure to get one is told apart: then the call was never sent, nothing was
+    // written, and the caller may give the code back (StoreUnavailableError.unsent).
+    const issue = async (database: Db, inputs: readonly CodeTokenInput[]): Promise<CodeTokenResult[]> => {
+      let sent = false;
+      try {
+        return await database.connection().execute((conn) => {
+          sent = true;
+          return write(conn, inputs);
+        });
+      } catch (error) {
+        if (!sent && isStoreUnavailable(error)) throw new StoreUnavailableError('postgres', error, { unsent: true });
+        throw error;
+      }
+    };
     const alone = (input: CodeTokenInput): Promise<Settled> =>
       issue(db, [input]).then(
         ([result]) => ({ result: result as CodeTokenResult }),
@@ -41,7 +55,9 @@ export class TokenIssueBatcher {
         try {
           return (await issue(db, inputs)).map((result) => ({ result }));
         } catch (error) {
-          if (inputs.length === 1) return [{ error }];
+          // Postgres unreachable, or lost mid-call (the batch may have committed): every member hears so, none is
+          // written again. Any other failure wrote nothing and is one row's: each member goes alone.
+          if (inputs.length === 1 || isStoreUnavailable(error)) return inputs.map(() => ({ error }));
           return Promise.all(inputs.map(alone));
         }
       },

@@ -97,8 +97,8 @@ describe.each([
     const victim = await tokenService(true);
     const [authsBefore, tokensBefore] = [await count('authorizations'), await count('access_tokens')];
 
-    // The token statement's text crosses the wire when a new process first prepares it.
-    const fired = pgProxy.failOn({ pattern: 'insert into access_tokens', action });
+    // The token write's text (the batch call) crosses the wire when a new process first prepares it.
+    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_codes', action });
     const pending = exchange(victim.url, { ...partner, code: inFlight as string }).then(
       (res) => res,
       (err: unknown) => err,

@@ -96,8 +96,8 @@ describe('Postgres connection reset under a checked-out client', () => {
   it('token-service: reset while an exchange writes its token answers 503 and the process lives', async () => {
     const code = await codeFromFlow();
     const base = (services['token-service'] as Service).url;
-    // The token insert's text crosses the wire the first time this process prepares it: the exchange holds its client.
-    const fired = pgProxy.failOn({ pattern: 'insert into access_tokens', action: 'cut' });
+    // The token write's text (the batch call) crosses the wire the first time this process prepares it: the exchange holds its client.
+    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_codes', action: 'cut' });
     const res = await exchange(base, { ...partner, code });
     expect(res.status).toBe(503);
     await fired;

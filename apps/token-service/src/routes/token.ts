@@ -11,7 +11,7 @@ import {
   TokenResponse,
 } from '@partner-oauth/contracts';
 import { type CodeStore, type CounterLimit, FailureThrottle, type RedeemedCode } from '@partner-oauth/ephemeral-store';
-import { type Clock, randomToken, type ServiceMetrics, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, randomToken, type ServiceMetrics, StoreUnavailableError, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import {
   type Db,
   type IssueExpiry,
@@ -148,11 +148,20 @@ async function authorizationCodeGrant(params: Params, client: AuthenticatedClien
   }
   checkPkce(grant.codeChallenge, params.code_verifier);
   const accessToken = randomToken(32, ACCESS_TOKEN_PREFIX);
-  let issue = await issueFromCode(grant, accessToken, client, deps);
-  // The expiring-token setting changed since the credentials (perhaps cached) were read: read them again, issue again.
-  for (let attempt = 0; issue.issued.status === 'client_changed'; attempt++) {
-    if (attempt === 2) throw new OAuthError('temporarily_unavailable', 'the client is being changed; retry', { status: 503 });
-    issue = await issueFromCode(grant, accessToken, await deps.reauthenticate(), deps);
+  let issue: Awaited<ReturnType<typeof issueFromCode>>;
+  try {
+    issue = await issueFromCode(grant, accessToken, client, deps);
+    // The expiring-token setting changed since the credentials (perhaps cached) were read: read them again, issue again.
+    for (let attempt = 0; issue.issued.status === 'client_changed'; attempt++) {
+      if (attempt === 2) throw new OAuthError('temporarily_unavailable', 'the client is being changed; retry', { status: 503 });
+      issue = await issueFromCode(grant, accessToken, await deps.reauthenticate(), deps);
+    }
+  } catch (err) {
+    // Nothing was written (Postgres could not be reached, or the client changed under us): the code goes back, still
+    // good for the partner's retry. Not after a failure mid-write, whose outcome is unknown.
+    const unwritten = (err instanceof StoreUnavailableError && err.unsent) || (err instanceof OAuthError && err.status === 503);
+    if (unwritten) await deps.codes.restore(code, grant).catch(() => undefined);
+    throw err;
   }
   const { issued, expiring, lifetimes } = issue;
   if (issued.status === 'client_refused') {
