@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { type CodeGrant, CodeStore, RedisStore } from '@partner-oauth/ephemeral-store';
 import { sha256 } from '@partner-oauth/service-kit';
 import { createAdminKey, migrateToLatest, openDatabase, seedDemoData } from '@partner-oauth/storage';
 import pg from 'pg';
@@ -155,9 +156,12 @@ async function compare(
   return { product, peer };
 }
 
+/** Codes for one exchange run: enough to last its whole time at well above either side's rate (8,000/s at c16). */
+const codePool = (concurrency: number) => Math.ceil((DURATION_MS / 1000) * (concurrency === 1 ? 2_500 : 8_000));
+
 async function exchangeScenario(side: Side, concurrency: number): Promise<Measured> {
   // A fixed pool of codes per run; a run that empties it before its time ends there (its rate stands).
-  const codes = await side.mintCodes((concurrency === 1 ? 1 : 3) * (quick ? 1000 : 2500));
+  const codes = await side.mintCodes(codePool(concurrency));
   return measure(side, concurrency, async () => {
     const code = codes.pop();
     if (!code) return 'done';
@@ -204,7 +208,7 @@ async function flowScenario(side: Side): Promise<Measured> {
 async function floorScenario(floor: Floor, key: 'exchange' | 'introspection', concurrency: number): Promise<Measured> {
   const runs: Measured[] = [];
   for (let i = 0; i < REPEATS; i++) {
-    const codes = Array.from({ length: (concurrency === 1 ? 1 : 3) * (quick ? 1000 : 2500) }, (_, n) => `floor-code-${n}`);
+    const codes = Array.from({ length: codePool(concurrency) }, (_, n) => `floor-code-${n}`);
     const token = `poat_${randomBytes(32).toString('base64url')}`;
     runs.push(
       await measure(floor, concurrency, async () => {
@@ -348,6 +352,8 @@ async function main(): Promise<void> {
       }),
     );
     const redisPid = redis.child.pid as number;
+    const productCodes = RedisStore.connect(redis.url, common.REDIS_KEY_PREFIX);
+    cleanups.push(() => productCodes.close());
     const backends = async () =>
       (await adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [dbName])).map((r) => r.pid);
     const product: Side = {
@@ -355,15 +361,18 @@ async function main(): Promise<void> {
       token: tToken,
       endpoints: PRODUCT_ENDPOINTS,
       browsers: productBrowsers,
-      // Codes come from the product's real decision path (consent page, then Allow).
+      // As the peer's: one code from the real decision path (consent page, then Allow), then copies of its grant made
+      // through the product's own code store (what authorize-ui's decision writes), each redeemable once.
       async mintCodes(n) {
-        const codes: string[] = [];
-        await Promise.all(
-          productBrowsers.map(async (b) => {
-            while (codes.length < n) codes.push(await b.mintCode());
-          }),
-        );
-        return codes;
+        const like = await (productBrowsers[0] as Browser).mintCode();
+        const raw = await productCodes.get(`code:${sha256(like)}`);
+        if (!raw) throw new Error('product codes: the real code is not in Redis');
+        const { issuedAt: _issued, expiresAt: _expires, ...grant } = JSON.parse(raw) as CodeGrant & { issuedAt: number; expiresAt: number };
+        const codes = new CodeStore(productCodes);
+        const copies: string[] = [like];
+        while (copies.length < n)
+          copies.push(...(await Promise.all(Array.from({ length: Math.min(500, n - copies.length) }, () => codes.issue(grant)))));
+        return copies;
       },
       async mintRotatingCodes(n) {
         const codes: string[] = [];
