@@ -1,6 +1,6 @@
 // The precompiled hot-path queries return exactly what their Kysely builders return, and the layer's rules hold.
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../src/db.js';
 import {
@@ -93,6 +93,24 @@ describe('precompiled queries return what the builder returns', () => {
     expect(await activeTokensQuery(t.db, { tokenHashes: [expiring], now: after })).toEqual([]);
     const all = await activeTokensQuery(t.db, { tokenHashes: [live, unknown, revoked, expiring], now });
     expect(all.map((r) => r.tokenHash).sort()).toEqual([live, expiring].sort());
+  });
+
+  it('activeTokensQuery looks each hash up by its key, even when the statistics have not seen the table grow', async () => {
+    // 60,000 tokens under one partner, never analysed: the planner thinks the partner has a handful.
+    const { authorizationId } = await issueToken(t.db, { ...grant(), tokenHash: hash(), codeHash: null });
+    await sql`insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope)
+      select 'stale-' || g, md5(g::text) || md5((g + 1)::text), ${authorizationId}, 'shoplifter', ${grant().appId}, 'app:read'
+      from generate_series(1, 60000) g`.execute(t.db);
+    const picked = await sql<{
+      h: string;
+    }>`select md5(g::text) || md5((g + 1)::text) as h from generate_series(500, 60000, 4000) g`.execute(t.db);
+    const params = { tokenHashes: picked.rows.map((r) => r.h), now: new Date() };
+    const compiled = activeTokensQuery.build(t.db, params).compile();
+    const plan = await t.db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]));
+    const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('access_tokens_token_hash_key');
+    expect(text).not.toContain('access_tokens_client_app_idx');
+    expect(await activeTokensQuery(t.db, params)).toHaveLength(params.tokenHashes.length);
   });
 
   it('ActiveTokenReader: concurrent lookups each get their own token, and a revocation made while a batch is in flight is seen by the next call', async () => {

@@ -178,7 +178,10 @@ export interface ActiveToken {
 /** The live token behind each of `tokenHashes` (any number, in one query): it, its authorization and client are live at `now`. */
 export const activeTokensQuery = precompiled((db: Db, { tokenHashes, now }: { tokenHashes: string[]; now: Date }) =>
   db
-    .selectFrom('access_tokens as t')
+    // From the hashes, each looked up by the token_hash key: the plan stays a key lookup per hash whatever the table's
+    // statistics say (`t.token_hash = any(…)` let stale statistics pick a scan of the client's tokens: 5 ms, not 0.3).
+    .selectFrom(sql<{ hash: string }>`(select unnest(${tokenHashes}::text[]) as hash)`.as('h'))
+    .innerJoin('access_tokens as t', 't.token_hash', 'h.hash')
     .innerJoin('authorizations as a', 'a.id', 't.authorization_id')
     .innerJoin('clients as c', 'c.client_id', 't.client_id')
     .innerJoin('apps as p', 'p.id', 't.app_id')
@@ -195,7 +198,6 @@ export const activeTokensQuery = precompiled((db: Db, { tokenHashes, now }: { to
       't.created_at as createdAt',
       't.expires_at as expiresAt',
     ])
-    .where(sql<boolean>`t.token_hash = any(${tokenHashes}::text[])`)
     .where('t.revoked_at', 'is', null)
     .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]))
     .where('a.revoked_at', 'is', null)
