@@ -120,6 +120,23 @@ describe.each(backends)('EphemeralStore on %s', (_name, make) => {
     expect(await Promise.all(hashes.map((h) => codes.wasReplayed(h)))).toEqual(hashes.map((_, i) => i % 3 === 0));
   });
 
+  it('puts a redeemed code back for its remaining life, once more redeemable; never an expired one or under another code', async () => {
+    const clock = new FakeClock();
+    const codes = new CodeStore(store, clock, 60_000);
+    const code = await codes.issue(grant);
+    clock.advance(20_000);
+    const taken = await codes.redeem(code, grant.clientId);
+    if (!taken || typeof taken !== 'object' || 'over' in taken) throw new Error('the code should redeem');
+    await codes.restore('another-code', taken);
+    expect(await codes.redeem('another-code', grant.clientId)).toBeNull();
+    await codes.restore(code, taken);
+    expect(await store.ttl(`code:${sha256(code)}`)).toBeLessThanOrEqual(40_000);
+    expect(await codes.redeem(code, grant.clientId)).toMatchObject({ ...grant, codeHash: sha256(code), expiresAt: taken.expiresAt });
+    clock.advance(40_001);
+    await codes.restore(code, taken);
+    expect(await store.get(`code:${sha256(code)}`)).toBeNull();
+  });
+
   it('stores codes only under their hash', async () => {
     const codes = new CodeStore(store);
     const code = await codes.issue(grant);

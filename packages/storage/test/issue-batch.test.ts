@@ -1,10 +1,11 @@
 // The code exchange's batched write (issue_tokens_from_codes, TokenIssueBatcher): per row what today's single statement
 // does one at a time, the secret guard, and the batcher's grouping, isolation of a failing row and answer after commit.
 import { randomBytes } from 'node:crypto';
+import { StoreUnavailableError } from '@partner-oauth/service-kit';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Db } from '../src/db.js';
+import { type Db, openDatabase } from '../src/db.js';
 import {
   type CodeTokenInput,
   type CodeTokenResult,
@@ -397,6 +398,33 @@ describe('TokenIssueBatcher', () => {
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     expect(String((settled[2] as PromiseRejectedResult).reason)).toMatch(/duplicate key/);
     expect(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.status] : []))).toEqual(['issued', 'issued', 'issued']);
+  });
+
+  it('does not retry row by row a call lost with its connection (it may have committed): every caller hears the 503 cause', async () => {
+    await addTestClient(t.db, 'ib-lost');
+    const calls: number[] = [];
+    const lost = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const batcher = new TokenIssueBatcher(t.db, {
+      issue: async (_db, inputs) => {
+        calls.push(inputs.length);
+        throw lost;
+      },
+    });
+    const settled = await Promise.allSettled(Array.from({ length: 4 }, () => batcher.issue(exchange('ib-lost', app('Acme Sales')))));
+    expect(calls).toEqual([1, 3]);
+    expect(settled.map((s) => (s.status === 'rejected' ? s.reason : s.value))).toEqual([lost, lost, lost, lost]);
+  });
+
+  it('says a call was never sent when no connection could be had (StoreUnavailableError.unsent)', async () => {
+    const unreachable = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/nowhere' });
+    try {
+      const batcher = new TokenIssueBatcher(unreachable);
+      const err = await batcher.issue(exchange('ib-lost', app('Acme Sales'))).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect((err as StoreUnavailableError).unsent).toBe(true);
+    } finally {
+      await unreachable.destroy();
+    }
   });
 
   it('refuses an input holding a NUL character alone, as the NUL guard does, without sending it', async () => {
