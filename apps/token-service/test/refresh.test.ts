@@ -266,3 +266,35 @@ describe('RFC 7009 revocation of a refresh token', () => {
     expect((await refresh(first.refresh_token)).statusCode).toBe(200);
   });
 });
+
+describe('with the client’s credentials cached (issue 13)', () => {
+  const second = { client_id: 'rotating-2', client_secret: 'rotating-2-secret' };
+  it('a secret revoked after a cached match: invalid_client, and the refresh token is not spent', async () => {
+    const grant: CodeGrant = {
+      clientId: 'rotating-2',
+      appId: h.t.ids.apps['Acme Sales'] as string,
+      accountId: h.t.ids.accounts['ada@example.com'] as string,
+      redirectUri: 'https://rotating-2.example/callback',
+      redirectUriSent: false,
+      scope: 'app:read',
+    };
+    const issued = await postForm('/oauth/token', { grant_type: 'authorization_code', code: await h.codes.issue(grant), ...second });
+    expect(issued.statusCode).toBe(200);
+    const { refresh_token } = issued.json() as { refresh_token: string };
+    // The match is cached now; the secret is revoked behind the cache's back, a new one added.
+    await h.t.db
+      .updateTable('client_secrets')
+      .set({ revoked_at: new Date(clock.now()) })
+      .where('client_id', '=', 'rotating-2')
+      .execute();
+    await h.t.db
+      .insertInto('client_secrets')
+      .values({ id: 'rotating-2-new', client_id: 'rotating-2', secret_hash: sha256('rotating-2-new-secret') })
+      .execute();
+    const refused = await refresh(refresh_token, {}, second);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    const rotated = await refresh(refresh_token, {}, { client_id: 'rotating-2', client_secret: 'rotating-2-new-secret' });
+    expect(rotated.statusCode).toBe(200);
+  });
+});

@@ -305,9 +305,12 @@ describe('precompiled queries of expiring tokens return what the builder returns
       codeHash: null,
       expiry: e,
     });
-    const base = { clientId: 'pc-rotate', tokenHash: e.refreshHash, now, scope: null as string | null };
+    const base = { clientId: 'pc-rotate', secretId: null as string | null, tokenHash: e.refreshHash, now, scope: null as string | null };
+    const [secret] = await t.db.selectFrom('client_secrets').select('id').where('client_id', '=', 'pc-rotate').execute();
     const cases = [
       { ...base, rotates: true },
+      { ...base, secretId: secret?.id as string, rotates: true },
+      { ...base, secretId: 'no-such-secret', rotates: false },
       { ...base, scope: 'users:read', rotates: true },
       { ...base, scope: 'app:read conversations:read', rotates: false },
       { ...base, tokenHash: hash(), rotates: false },

@@ -50,7 +50,7 @@ export interface TokenRouteDeps {
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
   usage: UsageRecorder;
-  /** Client credentials read recently (client-auth.ts): trusted only by the code exchange, whose statement re-checks them. */
+  /** Client credentials read recently (client-auth.ts): trusted only by the two grants, whose statements re-check them. */
   credentials?: CredentialCache;
 }
 
@@ -205,9 +205,12 @@ const invalidRefreshToken = () =>
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): the client's live refresh token is ended and a new pair issued; `scope`
  * may narrow the new access token, never widen it. A token already rotated ends its whole family (rotateRefreshToken).
  */
-async function refreshTokenGrant(params: Params, { clientId, lifetimes }: AuthenticatedClient, deps: GrantDeps): Promise<TokenResponse> {
-  // §5.2: a client without the setting holds no refresh token, and may not use the grant.
-  if (!lifetimes) throw new OAuthError('unauthorized_client', 'the client is not allowed the refresh_token grant');
+async function refreshTokenGrant(params: Params, client: AuthenticatedClient, deps: GrantDeps): Promise<TokenResponse> {
+  const { clientId } = client;
+  // §5.2: a client without the setting holds no refresh token, and may not use the grant (asked of the database
+  // before refusing: a cached match may predate the setting being turned on).
+  const allowed = client.lifetimes ? client : await deps.reauthenticate();
+  if (!allowed.lifetimes) throw new OAuthError('unauthorized_client', 'the client is not allowed the refresh_token grant');
   const presented = required(params, 'refresh_token');
   let scope: string | null = null;
   // §3.1: a parameter sent without a value is treated as omitted.
@@ -223,6 +226,8 @@ async function refreshTokenGrant(params: Params, { clientId, lifetimes }: Authen
   const now = new Date(deps.clock.now());
   const result = await rotateRefreshToken(deps.db, {
     clientId,
+    // The secret that authenticated the request (perhaps from the cache) must still be live for the rotation.
+    secretId: allowed.secretId,
     tokenHash: sha256(presented),
     now,
     scope,
@@ -231,6 +236,12 @@ async function refreshTokenGrant(params: Params, { clientId, lifetimes }: Authen
     requestId: deps.requestId,
   });
   if (!result.ok) {
+    // Refused perhaps for the client's sake (its secret revoked, the client disabled or its setting turned off since a
+    // cached match): the database answers for the client first, as authentication would have.
+    if (result.refusal === 'invalid') {
+      const fresh = await deps.reauthenticate();
+      if (!fresh.lifetimes) throw new OAuthError('unauthorized_client', 'the client is not allowed the refresh_token grant');
+    }
     deps.metrics.refreshesRefused.inc({ reason: result.refusal });
     if (result.ended.length > 0) deps.metrics.tokensRevoked.inc({ by: 'refresh_reuse' }, result.ended.length);
     if (result.refusal === 'invalid_scope') throw new OAuthError('invalid_scope', 'scope may only narrow the scope granted');
@@ -283,14 +294,22 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
         },
       };
       let client: AuthenticatedClient;
+      const subject = throttleSubject(creds, request.ip);
+      const cached = () =>
+        authenticateClient(deps.db, creds, now, deps.credentials).catch((err: unknown) =>
+          refuseThrottled(deps.throttles.clientAuth, subject, err),
+        );
       if (params.grant_type === 'authorization_code' && params.code) {
         // The hot path: credentials from the cache when they match, and both throttles checked by the script that
         // redeems the code, so a blocked caller still learns nothing and its code stays; one Redis round trip in all.
-        const subject = throttleSubject(creds, request.ip);
-        client = await authenticateClient(deps.db, creds, now, deps.credentials).catch((err: unknown) =>
-          refuseThrottled(deps.throttles.clientAuth, subject, err),
-        );
+        client = await cached();
         grantDeps.limits = [deps.throttles.clientAuth.limit(subject), deps.throttles.grants.limit(client.clientId)];
+      } else if (params.grant_type === 'refresh_token') {
+        // Credentials from the cache too (the rotation re-checks the secret and the client), then both throttles.
+        client = await cached();
+        const states = await Promise.all([deps.throttles.clientAuth.state(subject), deps.throttles.grants.state(client.clientId)]);
+        const blocked = states.find((s) => s.blocked);
+        if (blocked) throw tooManyRequests(blocked.retryAfterSeconds);
       } else {
         // The refused-codes throttle is read alongside authentication (both in flight at once: one Redis round trip, not two).
         const [authenticated, throttled] = await Promise.all([
@@ -309,8 +328,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
         // Refused codes and refresh tokens alike count toward the client's throttle.
         if (err instanceof OAuthError && err.error === 'invalid_grant') await deps.throttles.grants.fail(client.clientId);
         // A client whose secret or status ended since the cached match: a failed authentication, counted as one.
-        if (err instanceof OAuthError && err.error === 'invalid_client')
-          await refuseThrottled(deps.throttles.clientAuth, throttleSubject(creds, request.ip), err);
+        if (err instanceof OAuthError && err.error === 'invalid_client') await refuseThrottled(deps.throttles.clientAuth, subject, err);
         throw err;
       }
     },

@@ -16,13 +16,16 @@ import { newId } from './ids.js';
  * returns nothing. A `scope` narrows the new access token (never widens: RFC 6749 §6); the new refresh
  * token keeps the scope of the one it replaces. Lifetimes come from the client's current setting; the
  * family's absolute deadline and the code it started from are carried forward unchanged (a replayed code
- * ends every token issued from it, refreshed ones included: revokeTokensFromCode).
+ * ends every token issued from it, refreshed ones included: revokeTokensFromCode). With `secretId` (the secret that
+ * authenticated the request, perhaps from token-service's cache) nothing rotates unless it is still the client's,
+ * unrevoked and unexpired at `now`.
  */
 export const rotateRefreshTokenQuery = precompiled(
   (
     db: Db,
     {
       clientId,
+      secretId,
       tokenHash,
       now,
       scope,
@@ -32,6 +35,7 @@ export const rotateRefreshTokenQuery = precompiled(
       refreshHash,
     }: {
       clientId: string;
+      secretId: string | null;
       tokenHash: string;
       now: Date;
       /** Space-separated, canonical; null keeps the presented token's scope. */
@@ -45,8 +49,12 @@ export const rotateRefreshTokenQuery = precompiled(
     compile: () =>
       sql<{ authorization_id: string; app_id: string; scope: string; access_expires_at: Date }>`
         with client as (
-          select access_token_lifetime, refresh_token_idle_lifetime from clients
-          where client_id = ${clientId} and status = 'active' and expiring_tokens
+          select access_token_lifetime, refresh_token_idle_lifetime from clients c
+          where c.client_id = ${clientId} and c.status = 'active' and c.expiring_tokens
+            and (${secretId}::text is null or exists (
+              select 1 from client_secrets s
+              where s.id = ${secretId}::text and s.client_id = c.client_id and s.revoked_at is null
+                and (s.expires_at is null or s.expires_at > ${now}::timestamptz)))
         ), auth as (
           select a.id from authorizations a
           join refresh_tokens p on p.authorization_id = a.id
@@ -87,6 +95,8 @@ export type RotationResult =
 
 export interface RotationInput {
   clientId: string;
+  /** The secret that authenticated the request: checked live by the rotation (null: not checked). */
+  secretId?: string | null;
   tokenHash: string;
   now: Date;
   scope: string | null;
@@ -106,6 +116,7 @@ export const TOKEN_SERVICE_ACTOR = { adminKeyId: null, adminKeyName: 'token-serv
 export async function rotateRefreshToken(db: Db, input: RotationInput): Promise<RotationResult> {
   const [row] = await rotateRefreshTokenQuery(db, {
     clientId: input.clientId,
+    secretId: input.secretId ?? null,
     tokenHash: input.tokenHash,
     now: input.now,
     scope: input.scope,
