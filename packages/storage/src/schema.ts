@@ -76,6 +76,16 @@ export interface AuthorizationTable {
   last_used_at: NullableTimestamp;
 }
 
+/**
+ * How many authorizations of a partner on an app have ended, ever (0008): counted by a trigger as each ends, and never
+ * lowered, so the retention sweep deleting old ended authorizations does not move the count a code is bound to.
+ */
+export interface GrantEndsTable {
+  client_id: string;
+  app_id: string;
+  ended: number;
+}
+
 export interface AccessTokenTable {
   id: string;
   token_hash: string;
@@ -167,6 +177,7 @@ export interface Database {
   clients: ClientTable;
   client_secrets: ClientSecretTable;
   authorizations: AuthorizationTable;
+  grant_ends: GrantEndsTable;
   access_tokens: AccessTokenTable;
   refresh_tokens: RefreshTokenTable;
   resource_servers: ResourceServerTable;

@@ -17,6 +17,7 @@ import {
   issueTokenQuery,
   issueTokensFromCodes,
   newId,
+  sweepRetention,
   TokenIssueBatcher,
   UnstorableTextError,
 } from '../src/index.js';
@@ -320,6 +321,28 @@ describe('issueTokensFromCodes', () => {
     const after = await issueTokensFromCodes(t.db, [exchange('ib-end', appId, { binding }), exchange('ib-end', appId, { binding })]);
     expect(after.map((r) => r.status)).toEqual(['grant_ended', 'grant_ended']);
     expect(await liveAuthorizations('ib-end', appId)).toEqual([]);
+  });
+
+  it('keeps a code good when the retention sweep deletes its pair’s old ended authorizations, and still refuses it after a new end', async () => {
+    await addTestClient(t.db, 'ib-swept');
+    const appId = app('Acme Support');
+    // Two ended authorizations of the pair, then a live one.
+    for (let i = 0; i < 2; i++) {
+      await issueTokensFromCodes(t.db, [exchange('ib-swept', appId)]);
+      await endAuthorizations(t.db, { clientId: 'ib-swept', appId }, 'admin_removed');
+    }
+    await issueTokensFromCodes(t.db, [exchange('ib-swept', appId)]);
+    const binding = (await codeBinding(t.db, 'ib-swept', appId)) ?? null;
+    expect(binding?.endedGrants).toBe(2);
+    // The sweep, an hour on, deletes the ended authorizations (and their tokens) while the code is out.
+    const swept = await sweepRetention(t.db, { now: new Date(Date.now() + 3_600_000), retentionSeconds: 60, auditRetentionSeconds: 60 });
+    expect(swept.deleted.authorizations).toBeGreaterThanOrEqual(2);
+    expect((await issueTokensFromCodes(t.db, [exchange('ib-swept', appId, { binding })]))[0]?.status).toBe('issued');
+    // An end after the code was bound still voids it.
+    const later = (await codeBinding(t.db, 'ib-swept', appId)) ?? null;
+    await endAuthorizations(t.db, { clientId: 'ib-swept', appId }, 'admin_removed');
+    expect((await issueTokensFromCodes(t.db, [exchange('ib-swept', appId, { binding: later })]))[0]?.status).toBe('grant_ended');
+    expect((await codeBinding(t.db, 'ib-swept', appId))?.endedGrants).toBe(3);
   });
 
   it('fails as a whole on a bad row (a duplicate token hash), writing nothing', async () => {

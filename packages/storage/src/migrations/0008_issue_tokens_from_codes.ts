@@ -6,7 +6,7 @@ import { type Kysely, sql } from 'kysely';
  * Per row, the rules of the single statement (grants.ts, issueTokenQuery), plus a guard on the client secret:
  * - Behind the guard nothing is written: the client is active and, when secret_id is given, that secret is the
  *   client's, unrevoked and unexpired at `now` (else 'client_refused'); the redirect URI is still registered, the
- *   client still in the code's epoch, and the pair's ended authorizations still number ended_grants (else
+ *   client still in the code's epoch, and the pair's ended-grant count (grant_ends) still ended_grants (else
  *   'grant_ended'), and, when `expiring` is given, the client's expiring-token setting is still the one the row's
  *   expiry was computed from (else 'client_changed': the caller read a setting since changed, and computes again).
  *   A null guard value is not checked.
@@ -22,6 +22,30 @@ import { type Kysely, sql } from 'kysely';
  * (a duplicate token hash, a malformed value, a deadlock) fails the whole call: callers retry the rows one by one.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  // The pair's ended-grant count a code is bound to, kept apart from the rows the retention sweep deletes: counting
+  // ended authorizations let a sweep lower it between a code's issue and its exchange (the code then refused).
+  await sql`
+    create table grant_ends (
+      client_id text not null references clients (client_id) on delete cascade,
+      app_id text not null references apps (id) on delete cascade,
+      ended integer not null,
+      primary key (client_id, app_id)
+    )`.execute(db);
+  await sql`
+    insert into grant_ends (client_id, app_id, ended)
+    select client_id, app_id, count(*) from authorizations where revoked_at is not null group by client_id, app_id`.execute(db);
+  // In the database, so every path that ends an authorization counts, whichever release runs it.
+  await sql`
+    create function count_grant_end() returns trigger language plpgsql as $fn$
+    begin
+      insert into grant_ends (client_id, app_id, ended) values (new.client_id, new.app_id, 1)
+      on conflict (client_id, app_id) do update set ended = grant_ends.ended + 1;
+      return null;
+    end
+    $fn$`.execute(db);
+  await sql`
+    create trigger authorizations_count_end after update of revoked_at on authorizations
+    for each row when (old.revoked_at is null and new.revoked_at is not null) execute function count_grant_end()`.execute(db);
   await sql`
     create function issue_tokens_from_codes(batch jsonb)
     returns table (ordinal int, status text, authorization_id text)
@@ -56,9 +80,8 @@ export async function up(db: Kysely<any>): Promise<void> {
                      and (s.expires_at is null or s.expires_at > r.now))),
                  (r.redirect_uri is null or r.redirect_uri = any(c.redirect_uris))
                    and (r.epoch is null or c.code_epoch = r.epoch)
-                   and (r.ended_grants is null or r.ended_grants = (
-                     select count(*) from authorizations e
-                     where e.client_id = r.client_id and e.app_id = r.app_id and e.revoked_at is not null)),
+                   and (r.ended_grants is null or r.ended_grants = coalesce((
+                     select g.ended from grant_ends g where g.client_id = r.client_id and g.app_id = r.app_id), 0)),
                  r.expiring is null or (c.expiring_tokens = r.expiring and (not r.expiring or
                    (c.access_token_lifetime, c.refresh_token_idle_lifetime, c.refresh_token_absolute_lifetime)
                      = (r.access_lifetime, r.idle_lifetime, r.absolute_lifetime)))
@@ -79,9 +102,8 @@ export async function up(db: Kysely<any>): Promise<void> {
                      and (s.expires_at is null or s.expires_at > r.now))),
                  (r.redirect_uri is null or r.redirect_uri = any(c.redirect_uris))
                    and (r.epoch is null or c.code_epoch = r.epoch)
-                   and (r.ended_grants is null or r.ended_grants = (
-                     select count(*) from authorizations e
-                     where e.client_id = r.client_id and e.app_id = r.app_id and e.revoked_at is not null)),
+                   and (r.ended_grants is null or r.ended_grants = coalesce((
+                     select g.ended from grant_ends g where g.client_id = r.client_id and g.app_id = r.app_id), 0)),
                  r.expiring is null or (c.expiring_tokens = r.expiring and (not r.expiring or
                    (c.access_token_lifetime, c.refresh_token_idle_lifetime, c.refresh_token_absolute_lifetime)
                      = (r.access_lifetime, r.idle_lifetime, r.absolute_lifetime)))
@@ -135,4 +157,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop function issue_tokens_from_codes(jsonb)`.execute(db);
+  await sql`drop trigger authorizations_count_end on authorizations`.execute(db);
+  await sql`drop function count_grant_end()`.execute(db);
+  await sql`drop table grant_ends`.execute(db);
 }

@@ -21,13 +21,8 @@ export const bindingQuery = precompiled((db: Db, { clientId, appId }: { clientId
     .selectFrom('clients as c')
     .select((eb) => [
       'c.code_epoch as epoch',
-      eb
-        .selectFrom('authorizations as a')
-        .select(eb.fn.countAll<string>().as('n'))
-        .where('a.client_id', '=', clientId)
-        .where('a.app_id', '=', appId)
-        .where('a.revoked_at', 'is not', null)
-        .as('ended'),
+      // Counted as each ends (grant_ends, 0008), never lowered by the retention sweep.
+      eb.selectFrom('grant_ends as g').select('g.ended').where('g.client_id', '=', clientId).where('g.app_id', '=', appId).as('ended'),
     ])
     .where('c.client_id', '=', clientId),
 );

@@ -103,9 +103,8 @@ export const issueTokenQuery = precompiled(
           where c.client_id = ${clientId} and c.status = 'active'
             and (${redirectUri}::text is null or ${redirectUri}::text = any(c.redirect_uris))
             and (${epoch}::uuid is null or c.code_epoch = ${epoch}::uuid)
-            and (${endedGrants}::int is null or ${endedGrants}::int = (
-              select count(*) from authorizations e
-              where e.client_id = ${clientId} and e.app_id = ${appId} and e.revoked_at is not null))
+            and (${endedGrants}::int is null or ${endedGrants}::int = coalesce((
+              select g.ended from grant_ends g where g.client_id = ${clientId} and g.app_id = ${appId}), 0))
         ), existing as (
           select id from authorizations
           where client_id = ${clientId} and app_id = ${appId} and revoked_at is null and exists (select 1 from guard)
