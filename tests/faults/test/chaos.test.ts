@@ -74,7 +74,12 @@ beforeAll(async () => {
   const ports = Object.fromEntries(
     await Promise.all(APPS.map(async (app) => [app, [await freePort(), await freePort()]] as const)),
   ) as Record<App, [number, number]>;
-  for (const app of APPS) proxies[app] = await startRoundRobinProxy(ports[app].map((p) => `http://127.0.0.1:${p}`));
+  // As the deployment's gateway does: an instance draining for its restart (readiness 503) gets no new requests.
+  for (const app of APPS)
+    proxies[app] = await startRoundRobinProxy(
+      ports[app].map((p) => `http://127.0.0.1:${p}`),
+      { readyPath: '/health/ready' },
+    );
   env = {
     DATABASE_URL: throughProxy(t.url, pgProxy),
     REDIS_URL: throughProxy(redis.url, redisProxy),

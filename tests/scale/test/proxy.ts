@@ -9,18 +9,54 @@ export interface RoundRobinProxy {
   close(): Promise<void>;
 }
 
+export interface RoundRobinOptions {
+  /**
+   * Like a gateway whose endpoints follow the orchestrator's readiness probe: each backend's `readyPath` is polled
+   * every 100 ms, and one not answering 200 (draining for a shutdown, stopped) gets no new request while another
+   * does. Without it every backend gets its turn, ready or not.
+   */
+  readyPath?: string;
+}
+
 /**
  * A backend that refuses the connection (stopped, restarting) never saw the request: like nginx's
  * `proxy_next_upstream error`, the proxy tries the next one. Any other upstream failure is a 502.
  */
-export async function startRoundRobinProxy(backends: string[]): Promise<RoundRobinProxy> {
+export async function startRoundRobinProxy(backends: string[], options: RoundRobinOptions = {}): Promise<RoundRobinProxy> {
   const served = backends.map(() => 0);
+  const ready = backends.map(() => true);
+  const { readyPath } = options;
+  const probe = async (): Promise<void> => {
+    if (!readyPath) return;
+    await Promise.all(
+      backends.map(async (backend, i) => {
+        try {
+          const res = await fetch(new URL(readyPath, backend), { signal: AbortSignal.timeout(500) });
+          ready[i] = res.status === 200;
+          await res.body?.cancel();
+        } catch {
+          ready[i] = false;
+        }
+      }),
+    );
+  };
+  await probe();
+  const prober = readyPath ? setInterval(() => void probe(), 100) : undefined;
+  /** The next backend in turn, skipping the unready ones while any is ready. */
+  const pick = (): number => {
+    const anyReady = ready.some(Boolean);
+    for (let i = 0; i < backends.length; i++) {
+      const index = next++ % backends.length;
+      if (!anyReady || ready[index]) return index;
+    }
+    return next++ % backends.length;
+  };
   let next = 0;
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const first = next++ % backends.length;
+    const first = pick();
     const attempt = (tries: number): void => {
       const index = (first + tries) % backends.length;
       const target = new URL(req.url ?? '/', backends[index]);
@@ -46,6 +82,7 @@ export async function startRoundRobinProxy(backends: string[]): Promise<RoundRob
     url: `http://127.0.0.1:${port}`,
     served,
     close: async () => {
+      clearInterval(prober);
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
