@@ -1,6 +1,6 @@
 // CredentialCache: a client's credentials answer from memory only within the window, and the cache stays bounded.
 import { describe, expect, it } from 'vitest';
-import { CredentialCache } from '../src/client-auth.js';
+import { CREDENTIAL_CACHE_MS, CredentialCache } from '../src/client-auth.js';
 
 const record = (clientId: string) => ({
   clientId,
@@ -10,8 +10,9 @@ const record = (clientId: string) => ({
 });
 
 describe('CredentialCache', () => {
-  it('answers within its window and forgets at its end (and for a clock that went back)', () => {
-    const cache = new CredentialCache(1_000);
+  it('answers within its window, one second as token-service builds it, and forgets at its end (and for a clock that went back)', () => {
+    expect(CREDENTIAL_CACHE_MS).toBe(1_000);
+    const cache = new CredentialCache();
     cache.set('p', record('p'), 10_000);
     expect(cache.get('p', 10_999)?.clientId).toBe('p');
     expect(cache.get('p', 11_000)).toBeUndefined();

@@ -24,7 +24,7 @@ export class FailureThrottle {
     return { key: this.key(subject), max: this.max };
   }
 
-  /** The state a store operation reported held back by this throttle's limit (see takeIfMatches). */
+  /** The state of a subject blocked for `ttlMs` more (its counter's remaining life), as Retry-After wants it. */
   static blockedFor(ttlMs: number): ThrottleState {
     return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
   }
@@ -33,7 +33,7 @@ export class FailureThrottle {
     const key = this.key(subject);
     const count = Number((await this.store.get(key)) ?? 0);
     if (count < this.max) return { blocked: false, retryAfterSeconds: 0 };
-    return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((await this.store.ttl(key)) / 1000)) };
+    return FailureThrottle.blockedFor(await this.store.ttl(key));
   }
 
   /** Records a failure; returns the state after it. */
@@ -41,7 +41,7 @@ export class FailureThrottle {
     const key = this.key(subject);
     const count = await this.store.increment(key, this.windowMs);
     if (count < this.max) return { blocked: false, retryAfterSeconds: 0 };
-    return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((await this.store.ttl(key)) / 1000)) };
+    return FailureThrottle.blockedFor(await this.store.ttl(key));
   }
 
   async reset(subject: string): Promise<void> {

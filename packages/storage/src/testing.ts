@@ -162,3 +162,19 @@ export async function liveTokensUnderEndedAuthorizations(db: Db): Promise<string
     .execute();
   return rows.map((r) => r.id);
 }
+
+/** Runs `fn` in a transaction of `db` that is then rolled back, returning what it returned: a write seen, then undone. */
+export async function rolledBack<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  let out: T | undefined;
+  const rollback = new Error('rollback');
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      out = await fn(trx);
+      throw rollback;
+    })
+    .catch((err) => {
+      if (err !== rollback) throw err;
+    });
+  return out as T;
+}

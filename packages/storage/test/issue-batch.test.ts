@@ -21,7 +21,7 @@ import {
   TokenIssueBatcher,
   UnstorableTextError,
 } from '../src/index.js';
-import { addTestClient, createTestDatabase, liveTokensUnderEndedAuthorizations, type TestDatabase } from '../src/testing.js';
+import { addTestClient, createTestDatabase, liveTokensUnderEndedAuthorizations, rolledBack, type TestDatabase } from '../src/testing.js';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -51,22 +51,6 @@ function exchange(clientId: string, appId: string, over: Partial<CodeTokenInput>
     expiry: null,
     ...over,
   };
-}
-
-/** Runs `fn` in a transaction that is rolled back, returning what it returned. */
-async function rolledBack<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-  let out: T | undefined;
-  const rollback = new Error('rollback');
-  await t.db
-    .transaction()
-    .execute(async (trx) => {
-      out = await fn(trx);
-      throw rollback;
-    })
-    .catch((err) => {
-      if (err !== rollback) throw err;
-    });
-  return out as T;
 }
 
 /**
@@ -181,8 +165,11 @@ describe('issueTokensFromCodes', () => {
     ];
     const before = new Set((await t.db.selectFrom('authorizations').select('id').execute()).map((a) => a.id));
     const clients = ['ib-a', 'ib-off'];
-    const single = await rolledBack(async (trx) => ({ issued: await oneAtATime(trx, inputs), after: await state(trx, clients, before) }));
-    const batched = await rolledBack(async (trx) => {
+    const single = await rolledBack(t.db, async (trx) => ({
+      issued: await oneAtATime(trx, inputs),
+      after: await state(trx, clients, before),
+    }));
+    const batched = await rolledBack(t.db, async (trx) => {
       const results = await issueTokensFromCodes(trx, inputs);
       return { results, after: await state(trx, clients, before) };
     });
@@ -263,7 +250,7 @@ describe('issueTokensFromCodes', () => {
     ];
     const inputs = cases.map(([secretId]) => exchange('ib-s', appId, { secretId }));
     // One at a time (a call each) and in one call alike.
-    const single = await rolledBack(async (trx) => {
+    const single = await rolledBack(t.db, async (trx) => {
       const out: string[] = [];
       for (const i of inputs) out.push(((await issueTokensFromCodes(trx, [i]))[0] as CodeTokenResult).status);
       return out;

@@ -20,7 +20,7 @@ import {
   UnstorableTextError,
 } from '../src/index.js';
 import { type PrecompiledQuery, precompiled } from '../src/precompiled.js';
-import { addTestClient, createTestDatabase, type TestDatabase } from '../src/testing.js';
+import { addTestClient, createTestDatabase, rolledBack, type TestDatabase } from '../src/testing.js';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -31,22 +31,6 @@ afterAll(() => t.drop());
 /** What the query builder returns for these parameters: the built query compiled (plugins included) and run. */
 async function viaBuilder<P extends Record<string, unknown>, R>(db: Db, query: PrecompiledQuery<P, R>, params: P): Promise<R[]> {
   return (await db.executeQuery<R>(query.build(db, params).compile())).rows;
-}
-
-/** Runs `fn` in a transaction that is rolled back, returning what it returned. */
-async function rolledBack<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-  let out: T | undefined;
-  const rollback = new Error('rollback');
-  await t.db
-    .transaction()
-    .execute(async (trx) => {
-      out = await fn(trx);
-      throw rollback;
-    })
-    .catch((err) => {
-      if (err !== rollback) throw err;
-    });
-  return out as T;
 }
 
 const hash = () => randomBytes(16).toString('hex');
@@ -182,8 +166,11 @@ describe('precompiled queries return what the builder returns', () => {
           .where('app_id', '=', appId)
           .orderBy('id')
           .execute();
-      const fast = await rolledBack(async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
-      const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueTokenQuery, params), after: await state(trx) }));
+      const fast = await rolledBack(t.db, async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(t.db, async (trx) => ({
+        rows: await viaBuilder(trx, issueTokenQuery, params),
+        after: await state(trx),
+      }));
       expect(fast).toEqual(built);
       expect(fast.rows).toHaveLength(1);
       await issueTokenQuery(t.db, params);
@@ -232,8 +219,11 @@ describe('precompiled queries of the code exchange return what the builder retur
           .where('client_id', '=', c.clientId)
           .orderBy('id')
           .execute();
-      const fast = await rolledBack(async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
-      const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueTokenQuery, params), after: await state(trx) }));
+      const fast = await rolledBack(t.db, async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(t.db, async (trx) => ({
+        rows: await viaBuilder(trx, issueTokenQuery, params),
+        after: await state(trx),
+      }));
       expect(fast).toEqual(built);
       expect(fast.rows).toHaveLength(issues ? 1 : 0);
     }
@@ -276,8 +266,11 @@ describe('precompiled queries of expiring tokens return what the builder returns
         .where('client_id', '=', 'pc-expiry')
         .execute(),
     });
-    const fast = await rolledBack(async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
-    const built = await rolledBack(async (trx) => ({ rows: await viaBuilder(trx, issueTokenQuery, params), after: await state(trx) }));
+    const fast = await rolledBack(t.db, async (trx) => ({ rows: await issueTokenQuery(trx, params), after: await state(trx) }));
+    const built = await rolledBack(t.db, async (trx) => ({
+      rows: await viaBuilder(trx, issueTokenQuery, params),
+      after: await state(trx),
+    }));
     expect(fast).toEqual(built);
     expect(fast.after.access).toEqual([{ id: params.tokenId, expires_at: e.accessExpiresAt }]);
     expect(fast.after.refresh).toEqual([
@@ -333,8 +326,8 @@ describe('precompiled queries of expiring tokens return what the builder returns
           .orderBy('id')
           .execute(),
       });
-      const fast = await rolledBack(async (trx) => ({ rows: await rotateRefreshTokenQuery(trx, params), after: await state(trx) }));
-      const built = await rolledBack(async (trx) => ({
+      const fast = await rolledBack(t.db, async (trx) => ({ rows: await rotateRefreshTokenQuery(trx, params), after: await state(trx) }));
+      const built = await rolledBack(t.db, async (trx) => ({
         rows: await viaBuilder(trx, rotateRefreshTokenQuery, params),
         after: await state(trx),
       }));

@@ -58,6 +58,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       auth_id text;
       auth_granted_by text;
       auth_scope text;
+      first_of_pair boolean;
+      found_id text;
+      found_granted_by text;
+      found_scope text;
       client_ok boolean;
       grant_ok boolean;
       settings_ok boolean;
@@ -71,45 +75,34 @@ export async function up(db: Kysely<any>): Promise<void> {
         order by x.client_id, x.app_id, x.ordinal
       loop
         client_ok := false;
-        if pair_client is distinct from r.client_id or pair_app is distinct from r.app_id then
-          auth_id := null;
-          select l.id, l.granted_by, l.scope,
-                 c.status = 'active' and (r.secret_id is null or exists (
-                   select 1 from client_secrets s
-                   where s.id = r.secret_id and s.client_id = c.client_id and s.revoked_at is null
-                     and (s.expires_at is null or s.expires_at > r.now))),
-                 (r.redirect_uri is null or r.redirect_uri = any(c.redirect_uris))
-                   and (r.epoch is null or c.code_epoch = r.epoch)
-                   and (r.ended_grants is null or r.ended_grants = coalesce((
-                     select g.ended from grant_ends g where g.client_id = r.client_id and g.app_id = r.app_id), 0)),
-                 r.expiring is null or (c.expiring_tokens = r.expiring and (not r.expiring or
-                   (c.access_token_lifetime, c.refresh_token_idle_lifetime, c.refresh_token_absolute_lifetime)
-                     = (r.access_lifetime, r.idle_lifetime, r.absolute_lifetime)))
-            into auth_id, auth_granted_by, auth_scope, client_ok, grant_ok, settings_ok
-          from clients c
-          left join lateral (
-            select a.id, a.granted_by, a.scope from authorizations a
-            where a.client_id = c.client_id and a.app_id = r.app_id and a.revoked_at is null
-            for share
-          ) l on true
-          where c.client_id = r.client_id;
+        first_of_pair := pair_client is distinct from r.client_id or pair_app is distinct from r.app_id;
+        select l.id, l.granted_by, l.scope,
+               c.status = 'active' and (r.secret_id is null or exists (
+                 select 1 from client_secrets s
+                 where s.id = r.secret_id and s.client_id = c.client_id and s.revoked_at is null
+                   and (s.expires_at is null or s.expires_at > r.now))),
+               (r.redirect_uri is null or r.redirect_uri = any(c.redirect_uris))
+                 and (r.epoch is null or c.code_epoch = r.epoch)
+                 and (r.ended_grants is null or r.ended_grants = coalesce((
+                   select g.ended from grant_ends g where g.client_id = r.client_id and g.app_id = r.app_id), 0)),
+               r.expiring is null or (c.expiring_tokens = r.expiring and (not r.expiring or
+                 (c.access_token_lifetime, c.refresh_token_idle_lifetime, c.refresh_token_absolute_lifetime)
+                   = (r.access_lifetime, r.idle_lifetime, r.absolute_lifetime)))
+          into found_id, found_granted_by, found_scope, client_ok, grant_ok, settings_ok
+        from clients c
+        -- The pair's live authorization, locked, only for its first row: later rows run under the lock already held.
+        left join lateral (
+          select a.id, a.granted_by, a.scope from authorizations a
+          where first_of_pair and a.client_id = c.client_id and a.app_id = r.app_id and a.revoked_at is null
+          for share
+        ) l on true
+        where c.client_id = r.client_id;
+        if first_of_pair then
+          auth_id := found_id;
+          auth_granted_by := found_granted_by;
+          auth_scope := found_scope;
           pair_client := r.client_id;
           pair_app := r.app_id;
-        else
-          select c.status = 'active' and (r.secret_id is null or exists (
-                   select 1 from client_secrets s
-                   where s.id = r.secret_id and s.client_id = c.client_id and s.revoked_at is null
-                     and (s.expires_at is null or s.expires_at > r.now))),
-                 (r.redirect_uri is null or r.redirect_uri = any(c.redirect_uris))
-                   and (r.epoch is null or c.code_epoch = r.epoch)
-                   and (r.ended_grants is null or r.ended_grants = coalesce((
-                     select g.ended from grant_ends g where g.client_id = r.client_id and g.app_id = r.app_id), 0)),
-                 r.expiring is null or (c.expiring_tokens = r.expiring and (not r.expiring or
-                   (c.access_token_lifetime, c.refresh_token_idle_lifetime, c.refresh_token_absolute_lifetime)
-                     = (r.access_lifetime, r.idle_lifetime, r.absolute_lifetime)))
-            into client_ok, grant_ok, settings_ok
-          from clients c
-          where c.client_id = r.client_id;
         end if;
         ordinal := r.ordinal;
         authorization_id := null;
