@@ -2,7 +2,7 @@
 import formbody from '@fastify/formbody';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, createServiceApp, reportOnly, systemClock } from '@partner-oauth/service-kit';
-import { ActiveTokenReader, type Db, databaseChecks, TokenIssueBatcher } from '@partner-oauth/storage';
+import { ActiveTokenReader, type Db, databaseChecks, RotationBatcher, TokenIssueBatcher } from '@partner-oauth/storage';
 import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { CredentialCache } from './client-auth.js';
@@ -48,9 +48,10 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   const usage = new UsageRecorder(deps.db, clock, app.log);
   // One per app: the exchanges this instance has in flight share its calls (group commit, issue 13).
   const tokenIssues = new TokenIssueBatcher(deps.db);
+  const rotations = new RotationBatcher(deps.db);
   // The code exchange trusts a cached credential match: its write re-checks the matched secret and the client.
   const credentials = new CredentialCache();
-  await app.register(tokenRoutes, { db: deps.db, tokenIssues, codes, clock, throttles, usage, credentials });
+  await app.register(tokenRoutes, { db: deps.db, tokenIssues, rotations, codes, clock, throttles, usage, credentials });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
   const tokens = new ActiveTokenReader(deps.db);
   await app.register(introspectRoutes, { db: deps.db, tokens, issuer: config.ISSUER, clock, usage });

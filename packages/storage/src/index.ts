@@ -22,4 +22,4 @@ export * from './repositories/token-owner.js';
 export * from './retention-sweeper.js';
 export * from './schema.js';
 export * from './seed.js';
-export * from './token-issue-batcher.js';
+export * from './group-commit.js';

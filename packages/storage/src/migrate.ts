@@ -9,6 +9,7 @@ import * as m0005 from './migrations/0005_retention_indexes.js';
 import * as m0006 from './migrations/0006_expiring_tokens.js';
 import * as m0007 from './migrations/0007_authorization_last_used.js';
 import * as m0008 from './migrations/0008_issue_tokens_from_codes.js';
+import * as m0009 from './migrations/0009_rotate_refresh_tokens.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006_expiring_tokens': m0006,
   '0007_authorization_last_used': m0007,
   '0008_issue_tokens_from_codes': m0008,
+  '0009_rotate_refresh_tokens': m0009,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

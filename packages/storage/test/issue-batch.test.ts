@@ -375,7 +375,7 @@ describe('TokenIssueBatcher', () => {
   function counted() {
     const calls: number[] = [];
     const batcher = new TokenIssueBatcher(t.db, {
-      issue: (db, inputs) => {
+      write: (db, inputs) => {
         calls.push(inputs.length);
         return issueTokensFromCodes(db, inputs);
       },
@@ -415,7 +415,7 @@ describe('TokenIssueBatcher', () => {
     const calls: number[] = [];
     const lost = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     const batcher = new TokenIssueBatcher(t.db, {
-      issue: async (_db, inputs) => {
+      write: async (_db, inputs) => {
         calls.push(inputs.length);
         throw lost;
       },

@@ -294,6 +294,7 @@ describe('storage on embedded PGlite', () => {
         '0006_expiring_tokens',
         '0007_authorization_last_used',
         '0008_issue_tokens_from_codes',
+        '0009_rotate_refresh_tokens',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);

@@ -15,6 +15,7 @@ import { type Clock, randomToken, type ServiceMetrics, StoreUnavailableError, sa
 import {
   type Db,
   type IssueExpiry,
+  type RotationBatcher,
   revokeTokenById,
   revokeTokensFromCode,
   rotateRefreshToken,
@@ -46,6 +47,8 @@ export interface TokenRouteDeps {
   db: Db;
   /** The code exchange's write, exchanges in flight together grouped into one call and commit (one per app). */
   tokenIssues: TokenIssueBatcher;
+  /** The refresh grant's rotation, refreshes in flight together grouped into one call and commit. */
+  rotations: RotationBatcher;
   codes: CodeStore;
   clock: Clock;
   throttles: { clientAuth: FailureThrottle; grants: FailureThrottle };
@@ -234,7 +237,7 @@ async function refreshTokenGrant(params: Params, client: AuthenticatedClient, de
     accessHash: sha256(accessToken),
     refreshHash: sha256(refreshToken),
     requestId: deps.requestId,
-  });
+  }, deps.rotations);
   if (!result.ok) {
     // Refused perhaps for the client's sake (its secret revoked, the client disabled or its setting turned off since a
     // cached match): the database answers for the client first, as authentication would have.
