@@ -1,6 +1,7 @@
 // Postgres storage: schema, migrations, repositories, demo seed.
 export * from './db.js';
 export * from './embedded-lock.js';
+export * from './group-commit.js';
 export * from './health.js';
 export * from './migrate.js';
 export * from './nul-guard.js';
@@ -22,4 +23,3 @@ export * from './repositories/token-owner.js';
 export * from './retention-sweeper.js';
 export * from './schema.js';
 export * from './seed.js';
-export * from './group-commit.js';

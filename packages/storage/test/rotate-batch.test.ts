@@ -9,8 +9,8 @@ import {
   type IssueExpiry,
   issueToken,
   newId,
-  type RotationInput,
   RotationBatcher,
+  type RotationInput,
   rotateRefreshToken,
   rotateRefreshTokenQuery,
   rotateRefreshTokens,
@@ -37,7 +37,12 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 /** A code exchange's worth of tokens for rb-client on a fresh app: its refresh token's hash and authorization. */
 async function family(family = 86_400) {
   const appId = (await t.db.insertInto('apps').values({ id: hash(), name: 'rb app' }).returning('id').executeTakeFirstOrThrow()).id;
-  const expiry: IssueExpiry = { accessExpiresAt: at(600), refreshHash: hash(), refreshExpiresAt: at(Math.min(3600, family)), familyExpiresAt: at(family) };
+  const expiry: IssueExpiry = {
+    accessExpiresAt: at(600),
+    refreshHash: hash(),
+    refreshExpiresAt: at(Math.min(3600, family)),
+    familyExpiresAt: at(family),
+  };
   const issued = await issueToken(t.db, {
     clientId: 'rb-client',
     appId,
@@ -177,7 +182,11 @@ describe('RotationBatcher', () => {
     const written = await t.db
       .selectFrom('access_tokens')
       .select(['token_hash', 'authorization_id'])
-      .where('token_hash', 'in', inputs.map((i) => i.accessHash))
+      .where(
+        'token_hash',
+        'in',
+        inputs.map((i) => i.accessHash),
+      )
       .execute();
     expect(new Map(written.map((w) => [w.token_hash, w.authorization_id]))).toEqual(
       new Map(inputs.map((i, n) => [i.accessHash, families[n]?.authorizationId])),
@@ -201,8 +210,9 @@ describe('RotationBatcher', () => {
 
   it('fails only the caller whose row fails the call (an access token hash already taken): the others rotate one per call', async () => {
     const families = await Promise.all(Array.from({ length: 4 }, () => family()));
-    const taken = (await t.db.selectFrom('access_tokens').select('token_hash').where('client_id', '=', 'rb-client').executeTakeFirstOrThrow())
-      .token_hash;
+    const taken = (
+      await t.db.selectFrom('access_tokens').select('token_hash').where('client_id', '=', 'rb-client').executeTakeFirstOrThrow()
+    ).token_hash;
     const { batcher, calls } = counted();
     const lead = batcher.rotate(rotation((families[0] as { refreshHash: string }).refreshHash));
     const grouped = families.slice(1).map((f, i) => rotation(f.refreshHash, i === 1 ? { accessHash: taken } : {}));

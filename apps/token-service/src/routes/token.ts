@@ -227,17 +227,21 @@ async function refreshTokenGrant(params: Params, client: AuthenticatedClient, de
   const accessToken = randomToken(32, ACCESS_TOKEN_PREFIX);
   const refreshToken = randomToken(32, REFRESH_TOKEN_PREFIX);
   const now = new Date(deps.clock.now());
-  const result = await rotateRefreshToken(deps.db, {
-    clientId,
-    // The secret that authenticated the request (perhaps from the cache) must still be live for the rotation.
-    secretId: allowed.secretId,
-    tokenHash: sha256(presented),
-    now,
-    scope,
-    accessHash: sha256(accessToken),
-    refreshHash: sha256(refreshToken),
-    requestId: deps.requestId,
-  }, deps.rotations);
+  const result = await rotateRefreshToken(
+    deps.db,
+    {
+      clientId,
+      // The secret that authenticated the request (perhaps from the cache) must still be live for the rotation.
+      secretId: allowed.secretId,
+      tokenHash: sha256(presented),
+      now,
+      scope,
+      accessHash: sha256(accessToken),
+      refreshHash: sha256(refreshToken),
+      requestId: deps.requestId,
+    },
+    deps.rotations,
+  );
   if (!result.ok) {
     // Refused perhaps for the client's sake (its secret revoked, the client disabled or its setting turned off since a
     // cached match): the database answers for the client first, as authentication would have.
