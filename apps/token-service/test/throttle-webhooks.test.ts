@@ -61,6 +61,31 @@ describe('code brute force', () => {
     }
     expect(statuses).toEqual([400, 400, 400, 400, 429, 429]);
   });
+
+  it('slows a client that keeps presenting refresh tokens that do not rotate, and one blocked by failed authentications', async () => {
+    await addTestClient(h.t.db, 'refresh-prober', { expiring_tokens: true, secret: 'rp-secret' });
+    const refresh = (secret: string, remoteAddress?: string) =>
+      post(
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: `port_${'A'.repeat(43)}`, client_id: 'refresh-prober', client_secret: secret },
+        remoteAddress,
+      );
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await refresh('rp-secret')).statusCode);
+    expect(statuses).toEqual([400, 400, 400, 400, 429, 429]);
+    // From an address whose failed authentications reached the limit, refused before the refused-grants count is told.
+    await addTestClient(h.t.db, 'refresh-guessed', { expiring_tokens: true, secret: 'rg-secret' });
+    const guessed = (secret: string) =>
+      post(
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: `port_${'A'.repeat(43)}`, client_id: 'refresh-guessed', client_secret: secret },
+        ATTACKER,
+      );
+    for (let i = 0; i < 3; i++) expect((await guessed('guess')).statusCode).toBe(401);
+    const blocked = await guessed('rg-secret');
+    expect(blocked.statusCode).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+  });
 });
 
 describe('removal notifications', () => {

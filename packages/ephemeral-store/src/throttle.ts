@@ -36,6 +36,18 @@ export class FailureThrottle {
     return FailureThrottle.blockedFor(await this.store.ttl(key));
   }
 
+  /**
+   * The subject's state and other counters' (on the same store) in one read (MGET): blocked while any is at its limit,
+   * for the first such in order, this subject's first.
+   */
+  async stateAmong(subject: string, others: readonly CounterLimit[]): Promise<ThrottleState> {
+    const limits = [this.limit(subject), ...others];
+    const counts = await this.store.getMany(limits.map((l) => l.key));
+    const over = limits.find((l, i) => Number(counts[i] ?? 0) >= l.max);
+    if (!over) return { blocked: false, retryAfterSeconds: 0 };
+    return FailureThrottle.blockedFor(await this.store.ttl(over.key));
+  }
+
   /** Records a failure; returns the state after it. */
   async fail(subject: string): Promise<ThrottleState> {
     const key = this.key(subject);

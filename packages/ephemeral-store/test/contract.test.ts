@@ -186,4 +186,25 @@ describe.each(backends)('FailureThrottle on %s', (_name, make) => {
     await throttle.reset('ada');
     expect((await throttle.state('ada')).blocked).toBe(false);
   });
+
+  it('reads a subject and other counters in one step (stateAmong): blocked while either is at its limit, the first one told', async () => {
+    const store = make();
+    const auth = new FailureThrottle(store, `a${Math.random()}`, 2, 60_000);
+    const grants = new FailureThrottle(store, `g${Math.random()}`, 1, 30_000);
+    const among = () => auth.stateAmong('ada', [grants.limit('shoplifter')]);
+    expect(await among()).toEqual({ blocked: false, retryAfterSeconds: 0 });
+    await grants.fail('shoplifter');
+    const byGrants = await among();
+    expect(byGrants).toEqual(await grants.state('shoplifter'));
+    expect(byGrants.retryAfterSeconds).toBeLessThanOrEqual(30);
+    await auth.fail('ada');
+    expect((await among()).retryAfterSeconds).toBeLessThanOrEqual(30);
+    await auth.fail('ada');
+    const byAuth = await among();
+    expect(byAuth).toEqual(await auth.state('ada'));
+    expect(byAuth.retryAfterSeconds).toBeGreaterThan(30);
+    await grants.reset('shoplifter');
+    await auth.reset('ada');
+    expect(await among()).toEqual({ blocked: false, retryAfterSeconds: 0 });
+  });
 });

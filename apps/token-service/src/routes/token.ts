@@ -312,11 +312,10 @@ const tokenRoutes: FastifyPluginAsyncTypebox<TokenRouteDeps> = async (app, route
         client = await cached();
         grantDeps.limits = [deps.throttles.clientAuth.limit(subject), deps.throttles.grants.limit(client.clientId)];
       } else if (params.grant_type === 'refresh_token') {
-        // Credentials from the cache too (the rotation re-checks the secret and the client), then both throttles.
+        // Credentials from the cache too (the rotation re-checks the secret and the client), then both throttles, one read.
         client = await cached();
-        const states = await Promise.all([deps.throttles.clientAuth.state(subject), deps.throttles.grants.state(client.clientId)]);
-        const blocked = states.find((s) => s.blocked);
-        if (blocked) throw tooManyRequests(blocked.retryAfterSeconds);
+        const state = await deps.throttles.clientAuth.stateAmong(subject, [deps.throttles.grants.limit(client.clientId)]);
+        if (state.blocked) throw tooManyRequests(state.retryAfterSeconds);
       } else {
         // The refused-codes throttle is read alongside authentication (both in flight at once: one Redis round trip, not two).
         const [authenticated, throttled] = await Promise.all([
