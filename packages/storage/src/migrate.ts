@@ -10,6 +10,7 @@ import * as m0006 from './migrations/0006_expiring_tokens.js';
 import * as m0007 from './migrations/0007_authorization_last_used.js';
 import * as m0008 from './migrations/0008_issue_tokens_from_codes.js';
 import * as m0009 from './migrations/0009_rotate_refresh_tokens.js';
+import * as m0010 from './migrations/0010_drop_unused_token_index.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007_authorization_last_used': m0007,
   '0008_issue_tokens_from_codes': m0008,
   '0009_rotate_refresh_tokens': m0009,
+  '0010_drop_unused_token_index': m0010,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -140,6 +140,32 @@ describe('storage on Postgres', () => {
   });
 });
 
+describe('the token tables', () => {
+  it('keep only the indexes a query uses: every token written pays for each one', async () => {
+    const indexes = await t.db
+      .selectFrom('pg_indexes' as never)
+      .select(['tablename' as never, 'indexname' as never])
+      .where('tablename' as never, 'in', ['access_tokens', 'refresh_tokens'] as never)
+      .orderBy('indexname' as never)
+      .execute();
+    // By hash (token_hash_key), id (pkey), authorization (endWithin), code (revokeTokensFromCode), deadlines (retention).
+    expect(indexes.map((i) => `${(i as { tablename: string }).tablename} ${(i as { indexname: string }).indexname}`)).toEqual([
+      'access_tokens access_tokens_authorization_idx',
+      'access_tokens access_tokens_code_idx',
+      'access_tokens access_tokens_expires_idx',
+      'access_tokens access_tokens_pkey',
+      'access_tokens access_tokens_revoked_idx',
+      'access_tokens access_tokens_token_hash_key',
+      'refresh_tokens refresh_tokens_authorization_idx',
+      'refresh_tokens refresh_tokens_code_idx',
+      'refresh_tokens refresh_tokens_family_expires_idx',
+      'refresh_tokens refresh_tokens_pkey',
+      'refresh_tokens refresh_tokens_revoked_idx',
+      'refresh_tokens refresh_tokens_token_hash_key',
+    ]);
+  });
+});
+
 describe('ending authorizations', () => {
   const grace = () => ({ appId: t.ids.apps['Grace Shop'] as string, accountId: t.ids.accounts['grace@example.com'] as string });
   const issue = (token: string, code: string | null = null) =>
@@ -295,6 +321,7 @@ describe('storage on embedded PGlite', () => {
         '0007_authorization_last_used',
         '0008_issue_tokens_from_codes',
         '0009_rotate_refresh_tokens',
+        '0010_drop_unused_token_index',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
