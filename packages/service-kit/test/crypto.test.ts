@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CommonConfig, ConfigError, loadConfig, Type } from '../src/config.js';
 import { hashPassword, randomToken, safeEqual, sha256, verifyPassword } from '../src/crypto.js';
@@ -8,8 +9,34 @@ describe('crypto', () => {
     expect(t).toMatch(/^pfx_[A-Za-z0-9_-]{43}$/);
     expect(randomToken()).not.toBe(randomToken());
   });
+  it('hands each random byte out once, across the pool it draws from being replaced, and keeps tokens it handed out', () => {
+    // Odd sizes, so tokens straddle where one 4 KiB pool ends; more than a pool's worth, and one larger than a pool.
+    const sizes = Array.from({ length: 600 }, (_, i) => [32, 16, 7, 33][i % 4] as number);
+    const tokens = sizes.map((n) => randomToken(n));
+    const copies = [...tokens];
+    tokens.push(randomToken(5000));
+    expect(new Set(tokens).size).toBe(tokens.length);
+    expect(tokens.slice(0, -1).map((t) => Buffer.from(t, 'base64url').length)).toEqual(sizes);
+    expect(Buffer.from(tokens.at(-1) as string, 'base64url').length).toBe(5000);
+    expect(tokens.slice(0, -1)).toEqual(copies);
+    // No 32-byte window of one token reappears in another (a pool's bytes handed out twice would).
+    const seen = new Set<string>();
+    for (const t of tokens.slice(0, -1)) {
+      const bytes = Buffer.from(t, 'base64url');
+      for (let i = 0; i + 7 <= bytes.length; i += 7) {
+        const window = bytes.subarray(i, i + 7).toString('hex');
+        expect(seen.has(window)).toBe(false);
+        seen.add(window);
+      }
+    }
+  });
   it('hashes with SHA-256 hex', () => {
     expect(sha256('secret')).toBe('2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b');
+    expect(sha256('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    // UTF-8, as the stored hashes were computed (by createHash(...).update(value, 'utf8') before).
+    for (const value of ['é ü 日本', 'emoji 🔑', 'a\u0000b']) {
+      expect(sha256(value)).toBe(createHash('sha256').update(value, 'utf8').digest('hex'));
+    }
   });
   it('compares in constant time, any lengths', () => {
     expect(safeEqual('a', 'a')).toBe(true);

@@ -1,5 +1,5 @@
 // POST /oauth/token (RFC 6749 §3.2, §4.1.3, §6, RFC 7636 §4.6, RFC 9700 §4.14.2): an ordered list of small steps, grants keyed by grant_type.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   formatScope,
@@ -67,7 +67,7 @@ function checkPkce(challenge: string | undefined, verifier: string | undefined):
     return;
   }
   if (verifier === undefined || !isPkceValue(verifier)) throw invalidGrant('a valid code_verifier is required');
-  const computed = createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  const computed = hash('sha256', verifier, 'base64url');
   if (!safeEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
 }
 
