@@ -119,6 +119,24 @@ describe('the code exchange, batched', () => {
     expect(res.headers['www-authenticate']).toMatch(/^Basic /);
   });
 
+  it('a replay presented between the redemption and its write: both refused, nothing written, counted as a replay', async () => {
+    const replayer = { client_id: 'gc-replay', client_secret: 'gc-replay-secret' };
+    await addTestClient(h.t.db, replayer.client_id);
+    const code = await codes().issue(grant(replayer.client_id));
+    let replay: Awaited<ReturnType<typeof exchange>> | undefined;
+    afterRedeem = async () => {
+      replay = await exchange(code, replayer);
+    };
+    const original = await exchange(code, replayer);
+    const INVALID = { error: 'invalid_grant', error_description: expect.any(String) };
+    expect([original.statusCode, original.json()]).toEqual([400, INVALID]);
+    expect([replay?.statusCode, replay?.json()]).toEqual([400, INVALID]);
+    // The replay reached Postgres first and marked the code: the original's write wrote nothing for it.
+    expect(await h.t.db.selectFrom('access_tokens').select('id').where('code_hash', '=', sha256(code)).execute()).toEqual([]);
+    const metrics = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/oauth_codes_refused_total\{reason="replayed",service="token-service"\} [1-9]/);
+  });
+
   it('a client disabled between its authentication and the write: invalid_client, and no token written', async () => {
     const code = await codes().issue(grant());
     const before = await h.t.db.selectFrom('access_tokens').select('id').where('client_id', '=', partner.client_id).execute();

@@ -73,9 +73,11 @@ describe('POST /oauth/token', () => {
     const ok = results.filter((r) => r.statusCode === 200);
     expect(ok.length).toBeLessThanOrEqual(1);
     expect(results.filter((r) => r.statusCode === 400 && r.json().error === 'invalid_grant')).toHaveLength(20 - ok.length);
+    // The winner's token was revoked by a replay that waited for its commit, or a replay marked the code first and the
+    // winner wrote nothing (migration 0011): either way no token from the code is live.
     const rows = await h.t.db.selectFrom('access_tokens').select(['revoked_at']).where('code_hash', '=', sha256(code)).execute();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.revoked_at).not.toBeNull();
+    expect(rows.length).toBeLessThanOrEqual(1);
+    expect(rows.filter((r) => r.revoked_at === null)).toEqual([]);
   });
 
   it('refuses an unknown code and another client’s code', async () => {

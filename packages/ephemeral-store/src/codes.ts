@@ -1,5 +1,5 @@
 // Authorization codes (RFC 6749 §4.1.2, §10.5): stored under their hash, single use, short-lived.
-import { type Clock, Coalescer, randomToken, sha256, systemClock, Type } from '@partner-oauth/service-kit';
+import { type Clock, randomToken, sha256, systemClock, Type } from '@partner-oauth/service-kit';
 import type { CounterLimit, EphemeralStore, OverLimit } from './store.js';
 
 /** The request a code belongs to: everything the token endpoint needs, nothing from the browser. */
@@ -39,11 +39,6 @@ export const CodeConfig = {
 
 export class CodeStore {
   readonly ttlMs: number;
-  /** Replay checks made while one is in flight go together, as one MGET (group commit's answers each need one). */
-  private readonly replayChecks = new Coalescer<string, boolean>(async (keys) =>
-    (await this.store.getMany(keys)).map((value) => value !== null),
-  );
-
   constructor(
     private readonly store: EphemeralStore,
     private readonly clock: Clock = systemClock,
@@ -89,7 +84,7 @@ export class CodeStore {
 
   /**
    * Puts a redeemed code back, for its remaining life, when what it was redeemed for certainly did not happen (the
-   * token's write was never sent): the partner's retry finds it. A replay flagged meanwhile stays flagged.
+   * token's write was never sent): the partner's retry finds it. A replay marked meanwhile (in Postgres) still refuses it.
    */
   async restore(code: string, grant: RedeemedCode): Promise<void> {
     const { codeHash, ...record } = grant;
@@ -99,15 +94,11 @@ export class CodeStore {
   }
 
   /**
-   * Records that a code was presented again after its use (RFC 6749 §4.1.2). Set before the
-   * tokens from it are revoked, and read by the first redeemer after its token is committed, so
-   * whichever of the two comes second sees the other: no token from a replayed code survives.
+   * Records that a code was presented again after its use (RFC 6749 §4.1.2), for token-service instances of the release
+   * before 0011 during a rolling deploy: they read it after their commit. Since 0011 the rule is held in Postgres
+   * (storage's revokeTokensFromCode); this flag goes with the release after.
    */
   async flagReplay(codeHash: string): Promise<void> {
     await this.store.set(`replayed:${codeHash}`, '1', this.ttlMs);
-  }
-
-  wasReplayed(codeHash: string): Promise<boolean> {
-    return this.replayChecks.submit(`replayed:${codeHash}`);
   }
 }

@@ -11,6 +11,7 @@ import * as m0007 from './migrations/0007_authorization_last_used.js';
 import * as m0008 from './migrations/0008_issue_tokens_from_codes.js';
 import * as m0009 from './migrations/0009_rotate_refresh_tokens.js';
 import * as m0010 from './migrations/0010_drop_unused_token_index.js';
+import * as m0011 from './migrations/0011_replayed_codes.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_issue_tokens_from_codes': m0008,
   '0009_rotate_refresh_tokens': m0009,
   '0010_drop_unused_token_index': m0010,
+  '0011_replayed_codes': m0011,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -170,6 +170,12 @@ export interface AuditLogTable {
   created_at: DefaultNow;
 }
 
+/** A code presented after its use, kept while the code could still be redeemed (migration 0011). */
+export interface ReplayedCodeTable {
+  code_hash: string;
+  expires_at: Date;
+}
+
 export interface Database {
   accounts: AccountTable;
   apps: AppTable;
@@ -184,6 +190,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   admin_keys: AdminKeyTable;
   audit_log: AuditLogTable;
+  replayed_codes: ReplayedCodeTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

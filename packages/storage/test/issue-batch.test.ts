@@ -17,6 +17,7 @@ import {
   issueTokenQuery,
   issueTokensFromCodes,
   newId,
+  revokeTokensFromCode,
   sweepRetention,
   TokenIssueBatcher,
   UnstorableTextError,
@@ -367,6 +368,67 @@ describe('issueTokensFromCodes', () => {
       await endAuthorizations(t.db, { clientId: 'ib-race' }, 'admin_removed');
     }
     expect(await liveTokensUnderEndedAuthorizations(t.db)).toEqual([]);
+  });
+});
+
+describe('replayed codes (migration 0011)', () => {
+  it('writes nothing for a code a replay marked first: replayed, and the other rows go on', async () => {
+    await addTestClient(t.db, 'ib-replayed');
+    const marked = exchange('ib-replayed', app('Acme Sales'));
+    expect(await revokeTokensFromCode(t.db, marked.codeHash)).toBe(0);
+    const other = exchange('ib-replayed', app('Acme Sales'));
+    const results = await issueTokensFromCodes(t.db, [marked, other]);
+    expect(results.map((r) => r.status)).toEqual(['replayed', 'issued']);
+    const written = await t.db.selectFrom('access_tokens').select('token_hash').where('client_id', '=', 'ib-replayed').execute();
+    expect(written.map((w) => w.token_hash)).toEqual([other.tokenHash]);
+  });
+
+  it('a replay reaching Postgres while the redemption is being written waits for its commit, then revokes its token', async () => {
+    await addTestClient(t.db, 'ib-race-replay');
+    const other = await openDatabase({ databaseUrl: t.url, poolSize: 1 });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const input = exchange('ib-race-replay', app('Grace Shop'));
+        let replay: Promise<number> | undefined;
+        let settledEarly = false;
+        await t.db.transaction().execute(async (trx) => {
+          expect((await issueTokensFromCodes(trx, [input]))[0]?.status).toBe('issued');
+          replay = revokeTokensFromCode(other, input.codeHash);
+          void replay.then(() => {
+            settledEarly = true;
+          });
+          // The replay is waiting on the code's lock (seen from a third connection), not done.
+          for (let i = 0; i < 100; i++) {
+            const { rows } = await sql<{ n: number }>`
+              select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`.execute(t.db);
+            if (Number(rows[0]?.n) > 0) break;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          expect(settledEarly).toBe(false);
+        });
+        expect(await replay).toBe(1);
+        const row = await t.db
+          .selectFrom('access_tokens')
+          .select('revoked_at')
+          .where('token_hash', '=', input.tokenHash)
+          .executeTakeFirstOrThrow();
+        expect(row.revoked_at).not.toBeNull();
+      }
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('keeps a marker for the life asked, and the retention sweep prunes it after', async () => {
+    const codeHash = hash();
+    await revokeTokensFromCode(t.db, codeHash, 60_000);
+    const marker = await t.db.selectFrom('replayed_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirstOrThrow();
+    const life = new Date(marker.expires_at).getTime() - Date.now();
+    expect(life).toBeGreaterThan(50_000);
+    expect(life).toBeLessThanOrEqual(61_000);
+    const swept = await sweepRetention(t.db, { now: new Date(Date.now() + 3_600_000), retentionSeconds: 600, auditRetentionSeconds: 600 });
+    expect(swept.deleted.replayed_codes).toBeGreaterThanOrEqual(1);
+    expect(await t.db.selectFrom('replayed_codes').select('code_hash').where('code_hash', '=', codeHash).execute()).toEqual([]);
   });
 });
 

@@ -278,7 +278,7 @@ describe('retention sweep', () => {
       const result = await sweep(clock);
       expect(result).toEqual({
         swept: false,
-        deleted: { refresh_tokens: 0, access_tokens: 0, authorizations: 0, webhook_deliveries: 0, audit_log: 0 },
+        deleted: { refresh_tokens: 0, access_tokens: 0, authorizations: 0, webhook_deliveries: 0, audit_log: 0, replayed_codes: 0 },
       });
       expect(await exists('access_tokens', ended.tokenId)).toBe(true);
     } finally {

@@ -10,13 +10,12 @@ import {
   TokenRequest,
   TokenResponse,
 } from '@partner-oauth/contracts';
-import { type CodeStore, type CounterLimit, FailureThrottle, type RedeemedCode } from '@partner-oauth/ephemeral-store';
+import { type CodeStore, type CounterLimit, FailureThrottle, MAX_CODE_TTL_MS, type RedeemedCode } from '@partner-oauth/ephemeral-store';
 import { type Clock, randomToken, type ServiceMetrics, StoreUnavailableError, safeEqual, sha256 } from '@partner-oauth/service-kit';
 import {
   type Db,
   type IssueExpiry,
   type RotationBatcher,
-  revokeTokenById,
   revokeTokensFromCode,
   rotateRefreshToken,
   type TokenIssueBatcher,
@@ -136,10 +135,12 @@ async function authorizationCodeGrant(params: Params, client: AuthenticatedClien
     throw invalidGrant();
   }
   if (!grant) {
-    // Unknown, expired or already used: if it was used, nothing issued from it may keep working.
+    // Unknown, expired or already used: if it was used, nothing issued from it may keep working. Postgres marks the code
+    // (a redemption of it still being written then writes nothing) and revokes what was issued from it (0011).
     const codeHash = sha256(code);
+    // For instances of the previous release during a rolling deploy, which read this flag after their commit.
     await deps.codes.flagReplay(codeHash);
-    const revoked = await revokeTokensFromCode(deps.db, codeHash);
+    const revoked = await revokeTokensFromCode(deps.db, codeHash, MAX_CODE_TTL_MS);
     deps.metrics.codesRefused.inc({ reason: revoked > 0 ? 'replayed' : 'invalid' });
     if (revoked > 0) deps.metrics.tokensRevoked.inc({ by: 'replay' }, revoked);
     throw invalidGrant();
@@ -172,23 +173,13 @@ async function authorizationCodeGrant(params: Params, client: AuthenticatedClien
     deps.metrics.codesRefused.inc({ reason: 'client_refused' });
     throw invalidClient(client.method);
   }
-  if (issued.status !== 'issued') {
-    deps.metrics.codesRefused.inc({ reason: 'grant_ended' });
+  if (issued.status === 'replayed') {
+    // Presented again before this write reached Postgres: nothing was written, and the code is spent.
+    deps.metrics.codesRefused.inc({ reason: 'replayed' });
     throw invalidGrant();
   }
-  const { tokenId } = issued;
-  let replayed: boolean;
-  try {
-    replayed = await deps.codes.wasReplayed(grant.codeHash);
-  } catch (err) {
-    // Unable to rule out a replay: the token is never returned, so it must not stay live either.
-    await revokeTokenById(deps.db, tokenId).catch(() => undefined);
-    throw err;
-  }
-  if (replayed) {
-    await revokeTokenById(deps.db, tokenId);
-    deps.metrics.codesRefused.inc({ reason: 'replayed' });
-    deps.metrics.tokensRevoked.inc({ by: 'replay' });
+  if (issued.status !== 'issued') {
+    deps.metrics.codesRefused.inc({ reason: 'grant_ended' });
     throw invalidGrant();
   }
   deps.metrics.codesRedeemed.inc();

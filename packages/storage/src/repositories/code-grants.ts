@@ -53,12 +53,12 @@ export interface CodeTokenInput extends IssueTokenInput {
  * issued; client_refused: the client is not active, or the secret not live; grant_ended: what the code was bound to
  * has moved; client_changed: the client's expiring-token setting is not the input's `lifetimes` (nothing written).
  */
-export type CodeTokenStatus = 'issued' | 'client_refused' | 'grant_ended' | 'client_changed';
+export type CodeTokenStatus = 'issued' | 'client_refused' | 'grant_ended' | 'client_changed' | 'replayed';
 
 export type CodeTokenResult =
   | { status: 'issued'; authorizationId: string; tokenId: string }
   | { status: 'client_refused'; authorizationId: null; tokenId: null }
-  | { status: 'grant_ended' | 'client_changed'; authorizationId: null; tokenId: null };
+  | { status: 'grant_ended' | 'client_changed' | 'replayed'; authorizationId: null; tokenId: null };
 
 /** Refuses (UnstorableTextError, a 400) an input with a NUL character, which no text column or JSON text can hold. */
 export function assertCodeTokenStorable(input: CodeTokenInput): void {
@@ -108,7 +108,8 @@ function batchRow(input: CodeTokenInput, ordinal: number, tokenId: string) {
   };
 }
 
-const ISSUE_BATCH_SQL = 'select ordinal, status, authorization_id from issue_tokens_from_codes($1::jsonb)';
+// Through the replay check (migration 0011): a code a replay has marked gets 'replayed', nothing written for it.
+const ISSUE_BATCH_SQL = 'select ordinal, status, authorization_id from issue_tokens_from_unreplayed_codes($1::jsonb)';
 
 /**
  * issueToken for redeemed codes, many in one call (one round trip, one commit): per input, the token and its

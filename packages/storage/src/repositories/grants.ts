@@ -382,27 +382,19 @@ export async function revokeClientToken(db: Db, tokenHash: string, clientId: str
   });
 }
 
+/** How long a replay's marker is kept by default: the longest a code lives (ephemeral-store's MAX_CODE_TTL_MS). */
+export const REPLAY_MARKER_LIFETIME_MS = 10 * 60_000;
+
 /**
  * Revokes every token issued from a code (RFC 6749 §4.1.2: a code used twice): its access tokens, and the refresh
  * tokens of the families it started (every rotation carries the code's hash). Returns the access tokens revoked.
+ * A redemption of the code still being written is waited for, and one not yet written will refuse the code: the mark
+ * left here (for `markerLifetimeMs`, at least the code's life) is what the code exchange's write looks for (0011).
  */
-export async function revokeTokensFromCode(db: Db, codeHash: string): Promise<number> {
-  const [rows] = await Promise.all([
-    db
-      .updateTable('access_tokens')
-      .set({ revoked_at: sql`now()` })
-      .where('code_hash', '=', codeHash)
-      .where('revoked_at', 'is', null)
-      .returning('id')
-      .execute(),
-    db
-      .updateTable('refresh_tokens')
-      .set({ revoked_at: sql`now()` })
-      .where('code_hash', '=', codeHash)
-      .where('revoked_at', 'is', null)
-      .execute(),
-  ]);
-  return rows.length;
+export async function revokeTokensFromCode(db: Db, codeHash: string, markerLifetimeMs = REPLAY_MARKER_LIFETIME_MS): Promise<number> {
+  const { rows } = await sql<{ revoked: number }>`
+    select revoke_tokens_from_code(${codeHash}, make_interval(secs => ${markerLifetimeMs / 1000})) as revoked`.execute(db);
+  return Number(rows[0]?.revoked ?? 0);
 }
 
 /** Revokes one access token, and the refresh token issued beside it from the same code (it was never handed out either). */

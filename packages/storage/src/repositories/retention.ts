@@ -3,7 +3,14 @@ import { sql } from 'kysely';
 import type { Db } from '../db.js';
 
 /** The tables the sweep prunes, in the order it prunes them (tokens before the authorizations they cascade from). */
-export const RETENTION_TABLES = ['refresh_tokens', 'access_tokens', 'authorizations', 'webhook_deliveries', 'audit_log'] as const;
+export const RETENTION_TABLES = [
+  'refresh_tokens',
+  'access_tokens',
+  'authorizations',
+  'webhook_deliveries',
+  'audit_log',
+  'replayed_codes',
+] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /** Shortest retention accepted: anything shorter would race requests still reading what just ended. */
@@ -41,6 +48,7 @@ const zero = (): Record<RetentionTable, number> => ({
   authorizations: 0,
   webhook_deliveries: 0,
   audit_log: 0,
+  replayed_codes: 0,
 });
 
 /*
@@ -71,6 +79,10 @@ function batch(table: RetentionTable, cutoff: Date, auditCutoff: Date, limit: nu
     case 'audit_log':
       return sql`delete from audit_log where id in (
         select id from audit_log where created_at < ${auditCutoff} limit ${limit} for update skip locked)`;
+    case 'replayed_codes':
+      // A replay's marker matters only while the code could still be redeemed (grants.ts, revokeTokensFromCode).
+      return sql`delete from replayed_codes where code_hash in (
+        select code_hash from replayed_codes where expires_at < ${cutoff} limit ${limit} for update skip locked)`;
   }
 }
 
