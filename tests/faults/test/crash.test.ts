@@ -98,7 +98,7 @@ describe.each([
     const [authsBefore, tokensBefore] = [await count('authorizations'), await count('access_tokens')];
 
     // The token write's text (the batch call) crosses the wire when a new process first prepares it.
-    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_codes', action });
+    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_unreplayed_codes', action });
     const pending = exchange(victim.url, { ...partner, code: inFlight as string }).then(
       (res) => res,
       (err: unknown) => err,

@@ -97,7 +97,7 @@ describe('Postgres connection reset under a checked-out client', () => {
     const code = await codeFromFlow();
     const base = (services['token-service'] as Service).url;
     // The token write's text (the batch call) crosses the wire the first time this process prepares it: the exchange holds its client.
-    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_codes', action: 'cut' });
+    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_unreplayed_codes', action: 'cut' });
     const res = await exchange(base, { ...partner, code });
     expect(res.status).toBe(503);
     await fired;
@@ -121,8 +121,8 @@ describe('Postgres connection reset under a checked-out client', () => {
     const first = await exchange(base, { ...partner, ...rotating, code });
     expect(first.status).toBe(200);
     const refresh = () => exchange(base, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token, ...rotating });
-    // The rotation is one statement: cut as its text crosses the wire, it never ran, so nothing was rotated.
-    const fired = pgProxy.failOn({ pattern: 'update refresh_tokens r set used_at', action: 'cut' });
+    // The rotation is one call (rotate_refresh_tokens): cut as its text crosses the wire, it never ran, so nothing was rotated.
+    const fired = pgProxy.failOn({ pattern: 'rotate_refresh_tokens', action: 'cut' });
     const res = await refresh();
     expect(res.status).toBe(503);
     await fired;
