@@ -1,7 +1,7 @@
 // A small key-value store with expiry: Redis in production, process memory in the embedded default.
 
 import type { Clock } from '@partner-oauth/service-kit';
-import { isStoreUnavailable, StoreUnavailableError, settleWithin, systemClock } from '@partner-oauth/service-kit';
+import { Coalescer, isStoreUnavailable, StoreUnavailableError, settleWithin, systemClock } from '@partner-oauth/service-kit';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** A counter that holds an operation back once it has reached `max` (a FailureThrottle's key and limit). */
@@ -106,7 +106,17 @@ async function guard<T>(command: Promise<T>): Promise<T> {
   }
 }
 
+/** One takeIfMatches call's KEYS and ARGV, as the script takes them. */
+type TakeArgs = [numberOfKeys: number, ...args: (string | number)[]];
+type TakeReply = { reply: unknown } | { error: unknown };
+
 export class RedisStore implements EphemeralStore {
+  /**
+   * Code redemptions sent while one is in flight go together as one pipeline (one write, one read, for Redis too): a
+   * lone one goes at once, as a plain command. Each still runs as its own script, atomically.
+   */
+  readonly #takes: Coalescer<TakeArgs, TakeReply>;
+
   constructor(
     readonly redis: Redis,
     private readonly ownsClient = false,
@@ -114,6 +124,27 @@ export class RedisStore implements EphemeralStore {
     // ioredis sends EVALSHA and falls back to EVAL once per connection; the key prefix applies to KEYS, whose
     // number each call gives first (the code's key and its limits' counters).
     if (!('takeIfMatches' in redis)) redis.defineCommand('takeIfMatches', { lua: TAKE_IF_MATCHES });
+    const client = redis as WithTakeIfMatches;
+    this.#takes = new Coalescer(async (calls): Promise<TakeReply[]> => {
+      if (calls.length === 1) {
+        return [
+          await client.takeIfMatches(...(calls[0] as TakeArgs)).then(
+            (reply) => ({ reply }),
+            (error: unknown) => ({ error }),
+          ),
+        ];
+      }
+      const pipeline = redis.pipeline() as unknown as {
+        takeIfMatches(...args: TakeArgs): void;
+        exec(): Promise<[Error | null, unknown][] | null>;
+      };
+      for (const args of calls) pipeline.takeIfMatches(...args);
+      const results = await pipeline.exec().catch((error: unknown) => calls.map((): [unknown, unknown] => [error, null]));
+      return calls.map((_, i) => {
+        const [error, reply] = results?.[i] ?? [new Error('takeIfMatches: no reply'), null];
+        return error ? { error } : { reply };
+      });
+    });
   }
 
   static connect(url: string, keyPrefix: string): RedisStore {
@@ -162,16 +193,19 @@ export class RedisStore implements EphemeralStore {
     expected: string,
     limits: readonly CounterLimit[] = [],
   ): Promise<string | 'mismatch' | null | OverLimit> {
-    const result = await guard(
-      (this.redis as WithTakeIfMatches).takeIfMatches(
-        1 + limits.length,
-        key,
-        ...limits.map((l) => l.key),
-        field,
-        expected,
-        ...limits.map((l) => l.max),
-      ),
-    );
+    const settled = await this.#takes.submit([
+      1 + limits.length,
+      key,
+      ...limits.map((l) => l.key),
+      field,
+      expected,
+      ...limits.map((l) => l.max),
+    ]);
+    const result = (await guard('error' in settled ? Promise.reject(settled.error) : Promise.resolve(settled.reply))) as
+      | string
+      | number
+      | [number, number]
+      | null;
     if (result === null) return null;
     if (Array.isArray(result)) return { over: result[0], ttlMs: Math.max(0, result[1]) };
     return typeof result === 'number' ? 'mismatch' : result;

@@ -107,6 +107,32 @@ describe.each(backends)('EphemeralStore on %s', (_name, make) => {
     expect(await codes.redeem(code, grant.clientId, free)).toBeNull();
   });
 
+  it('answers each of many redemptions in flight together for its own code: taken, mismatched, held back, or absent', async () => {
+    const codes = new CodeStore(store);
+    const good = await Promise.all(Array.from({ length: 12 }, () => codes.issue(grant)));
+    const foreign = await codes.issue({ ...grant, clientId: 'other' });
+    const held = await codes.issue(grant);
+    const blocked = new FailureThrottle(store, `held-${Math.random()}`, 1, 60_000);
+    await blocked.fail('shoplifter');
+    const twice = good[0] as string;
+    const answers = await Promise.all([
+      ...good.map((c) => codes.redeem(c, grant.clientId)),
+      codes.redeem(twice, grant.clientId),
+      codes.redeem(foreign, grant.clientId),
+      codes.redeem(held, grant.clientId, [blocked.limit('shoplifter')]),
+      codes.redeem('never-issued', grant.clientId),
+    ]);
+    expect(
+      answers
+        .slice(0, 12)
+        .map((a, i) => a !== null && typeof a === 'object' && 'codeHash' in a && a.codeHash === sha256(good[i] as string)),
+    ).toEqual(Array(12).fill(true));
+    expect(answers.slice(12)).toEqual([null, 'wrong_client', { over: 0, ttlMs: expect.any(Number) }, null]);
+    // The held and the foreign code are still there for their own client, once.
+    expect(await codes.redeem(held, grant.clientId)).toMatchObject({ clientId: grant.clientId });
+    expect(await codes.redeem(foreign, 'other')).toMatchObject({ clientId: 'other' });
+  });
+
   it('reads many keys in one call, absent ones as null', async () => {
     await store.set('many-a', 'A', 10_000);
     await store.set('many-c', 'C', 10_000);
@@ -169,6 +195,33 @@ describe('MemoryStore expiry follows its clock', () => {
     clock.advance(1);
     expect(await store.get('k')).toBeNull();
     await store.close();
+  });
+});
+
+describe('RedisStore', () => {
+  it('sends the redemptions made while one is in flight as one pipeline (one write), each still its own script', async () => {
+    const store = redis.store;
+    const codes = new CodeStore(store);
+    const issued = await Promise.all(Array.from({ length: 10 }, () => codes.issue(grant)));
+    const original = store.redis.pipeline.bind(store.redis);
+    const sizes: number[] = [];
+    store.redis.pipeline = ((...args: Parameters<typeof original>) => {
+      const pipeline = original(...args);
+      const exec = pipeline.exec.bind(pipeline);
+      pipeline.exec = ((...a: Parameters<typeof exec>) => {
+        sizes.push(pipeline.length);
+        return exec(...a);
+      }) as typeof exec;
+      return pipeline;
+    }) as typeof original;
+    try {
+      const answers = await Promise.all(issued.map((c) => codes.redeem(c, grant.clientId)));
+      expect(answers.every((a) => a !== null && typeof a === 'object' && 'codeHash' in a)).toBe(true);
+      // The first went alone, as a plain command; the nine made meanwhile went together.
+      expect(sizes).toEqual([9]);
+    } finally {
+      store.redis.pipeline = original;
+    }
   });
 });
 
