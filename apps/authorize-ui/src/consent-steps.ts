@@ -96,14 +96,23 @@ export async function renderConsent(
   db: Db,
   request: FastifyRequest,
   reply: FastifyReply,
-  step: { requestId: string; pending: PendingRequest; client: ClientRow; app: AppView; canChooseAnother: boolean },
+  step: {
+    requestId: string;
+    pending: PendingRequest;
+    client: ClientRow;
+    app: AppView;
+    canChooseAnother: boolean;
+    /** When the caller already read it (findLiveAuthorization's `since`, null: no live access); else it is read here. */
+    liveSince?: Date | null;
+  },
 ) {
   const { pending, client, app } = step;
   const site = website(client.client_uri);
   const redirect = hostOf(pending.redirectUri);
   const siteHost = site ? hostOf(site.href) : undefined;
   reply.header('content-security-policy', cspAllowingFormTarget(formTargetSource(pending.redirectUri)));
-  const live = await findLiveAuthorization(db, client.client_id, app.id);
+  const liveSince =
+    step.liveSince !== undefined ? step.liveSince : ((await findLiveAuthorization(db, client.client_id, app.id))?.since ?? null);
   return reply.view('consent', {
     client: {
       name: client.client_name,
@@ -115,7 +124,7 @@ export async function renderConsent(
       terms: website(client.tos_uri)?.href,
     },
     app,
-    already: live ? { since: formatDate(reply.locals.locale, live.since) } : null,
+    already: liveSince ? { since: formatDate(reply.locals.locale, liveSince) } : null,
     requestId: step.requestId,
     redirectHost: redirect?.host ?? pending.redirectUri,
     // A visible warning when the browser would end up somewhere other than the partner's own site.

@@ -1,4 +1,6 @@
 // The browser side of the flow through inject(), against real Postgres and Redis.
+import { randomBytes } from 'node:crypto';
+import { endAuthorizations, issueToken } from '@partner-oauth/storage';
 import { addTestClient } from '@partner-oauth/storage/testing';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { describe, expect, it } from 'vitest';
@@ -209,6 +211,77 @@ describe('consent', () => {
     expect(again.statusCode).toBe(400);
     expect(again.headers.location).toBeUndefined();
     expect(again.body).toContain('This request has expired');
+  });
+
+  it('one app already connected: the consent page says since when; the code is bound to the client’s epoch and the ended grants', async () => {
+    await addTestClient(h.t.db, 'bound', { client_name: 'Bound' });
+    const bound = '/oauth/authorize?client_id=bound&response_type=code&state=b';
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const appId = h.t.ids.apps['Grace Shop'] as string;
+    const { code_epoch: epoch } = await h.t.db
+      .selectFrom('clients')
+      .select('code_epoch')
+      .where('client_id', '=', 'bound')
+      .executeTakeFirstOrThrow();
+    const allow = async (consent: { body: string }) => {
+      const res = await grace.post('/oauth/decision', {
+        request_id: hidden(consent.body, 'request_id'),
+        app_id: hidden(consent.body, 'app_id'),
+        decision: 'allow',
+        _csrf: hidden(consent.body, '_csrf'),
+      });
+      expect(res.statusCode).toBe(303);
+      return h.codes.redeem(location(res).searchParams.get('code') as string, 'bound');
+    };
+
+    const first = await grace.get(bound);
+    expect(first.body).toContain('Bound wants access to Grace Shop');
+    expect(first.body).not.toContain('already has access');
+    expect(await allow(first)).toMatchObject({ appId, binding: { epoch, endedGrants: 0 } });
+
+    const connect = () =>
+      issueToken(h.t.db, {
+        clientId: 'bound',
+        appId,
+        accountId: h.t.ids.accounts['grace@example.com'] as string,
+        scope: 'app:read',
+        tokenHash: randomBytes(16).toString('hex'),
+        codeHash: null,
+      });
+    await connect();
+    const connected = await grace.get(bound);
+    expect(connected.body).toMatch(/Bound already has access to Grace Shop since [A-Z][a-z]+ \d{1,2}, \d{4}\./);
+    expect(await allow(connected)).toMatchObject({ binding: { epoch, endedGrants: 0 } });
+
+    // Removed: no longer "already", and a code issued now is bound to the one ended grant.
+    await endAuthorizations(h.t.db, { clientId: 'bound', appId }, 'partner_revoked');
+    const removed = await grace.get(bound);
+    expect(removed.body).not.toContain('already has access');
+    expect(await allow(removed)).toMatchObject({ binding: { epoch, endedGrants: 1 } });
+    // Another partner's access to the same app is not this one's.
+    const other = await grace.get(AUTHORIZE);
+    expect(other.body).toContain('Shoplifter wants access to Grace Shop');
+    expect(other.body).not.toContain('already has access');
+    await connect();
+    expect((await grace.get(AUTHORIZE)).body).not.toContain('already has access');
+  });
+
+  it('a NUL byte in client_id or app_id: the invalid-request page, not a server error, no code', async () => {
+    const nulClient = await h.app.inject('/oauth/authorize?client_id=shop%00lifter&response_type=code');
+    expect(nulClient.statusCode).toBe(400);
+    expect(nulClient.body).toContain('Invalid request');
+    expect(nulClient.headers.location).toBeUndefined();
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await grace.get(AUTHORIZE);
+    const res = await grace.post('/oauth/decision', {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: 'app\u0000id',
+      decision: 'allow',
+      _csrf: hidden(consent.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('Invalid request');
+    expect(res.headers.location).toBeUndefined();
   });
 
   it('a tampered app_id (an app of another account) is refused', async () => {

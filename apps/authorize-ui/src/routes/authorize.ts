@@ -3,7 +3,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthorizeQuery, disallowedScopes, formatScope, isPkceValue, OAuthError, parseScope } from '@partner-oauth/contracts';
-import { type ClientRow, type Db, listManagedApps } from '@partner-oauth/storage';
+import { type ClientRow, type Db, listManagedAppsAccess } from '@partner-oauth/storage';
 import type { AuthRequestStore, PendingRequest } from '../auth-requests.js';
 import { activeClient, renderConsent, renderPickApp } from '../consent-steps.js';
 import { backToPartner, errorPages, PageError } from '../pages.js';
@@ -94,7 +94,8 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       if (!accountId) return reply.redirect(loginUrl(request.url), 302);
 
       const pending: PendingRequest = { clientId: client.client_id, redirectUri, redirectUriSent, state, scope, codeChallenge, accountId };
-      const apps = await listManagedApps(db, accountId);
+      // The account's apps, each with the partner's live access to it (the consent page of the only one shows it).
+      const apps = await listManagedAppsAccess(db, accountId, client.client_id);
       if (apps.length === 0)
         return reply.view('no-app', {
           client: { name: client.client_name },
@@ -103,9 +104,17 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
         });
       const requestId = await requests.create(pending);
       const [only] = apps;
-      if (apps.length === 1 && only)
-        return renderConsent(db, request, reply, { requestId, pending, client, app: only, canChooseAnother: false });
-      return renderPickApp(request, reply, requestId, client, apps);
+      if (apps.length === 1 && only) {
+        const app = { id: only.id, name: only.name };
+        return renderConsent(db, request, reply, { requestId, pending, client, app, canChooseAnother: false, liveSince: only.liveSince });
+      }
+      return renderPickApp(
+        request,
+        reply,
+        requestId,
+        client,
+        apps.map((a) => ({ id: a.id, name: a.name })),
+      );
     },
   );
 };

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DecisionForm, OAuthError } from '@partner-oauth/contracts';
 import type { CodeStore } from '@partner-oauth/ephemeral-store';
-import { codeBinding, type Db, findManagedApp } from '@partner-oauth/storage';
+import { type Db, findManagedAppWithBinding } from '@partner-oauth/storage';
 import { type AuthRequestStore, redirectToPartner } from '../auth-requests.js';
 import { pendingRequestOf, requirePendingRequest } from '../consent-steps.js';
 import { backToPartner, errorPages, PageError } from '../pages.js';
@@ -35,11 +35,8 @@ const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRouteDeps> = async (app,
         request.log.info({ event: 'authorization.denied', clientId: client.client_id }, 'authorization denied');
         throw new OAuthError('access_denied', '');
       }
-      // The code's binding is read alongside the membership check: no added round trip.
-      const [chosen, binding] = await Promise.all([
-        findManagedApp(db, request.body.app_id, pending.accountId),
-        codeBinding(db, client.client_id, request.body.app_id),
-      ]);
+      // The code's binding is read by the membership check's statement: no added round trip.
+      const { app: chosen, binding } = await findManagedAppWithBinding(db, request.body.app_id, pending.accountId, client.client_id);
       if (!chosen) throw new PageError(errorPages.notMember, { clientId: client.client_id, back: backToPartner(client) });
       const code = await codes.issue({
         binding,

@@ -1,5 +1,7 @@
 // Apps (workspaces) and who may act for them.
 import type { Db } from '../db.js';
+import { precompiled } from '../precompiled.js';
+import type { CodeBinding } from './code-grants.js';
 import { newAppId } from './ids.js';
 
 export interface AppView {
@@ -75,4 +77,78 @@ export function findManagedApp(db: Db, appId: string, accountId: string): Promis
 
 export function findApp(db: Db, appId: string): Promise<AppView | undefined> {
   return db.selectFrom('apps').select(['id', 'name']).where('id', '=', appId).executeTakeFirst();
+}
+
+/** An app the account may manage, and since when `clientId` has live access to it (null: none). */
+export interface ManagedAppAccess extends AppView {
+  liveSince: Date | null;
+}
+
+export const managedAppsAccessQuery = precompiled((db: Db, { accountId, clientId }: { accountId: string; clientId: string }) =>
+  db
+    .selectFrom('apps')
+    .innerJoin('app_members', 'app_members.app_id', 'apps.id')
+    .select((eb) => [
+      'apps.id',
+      'apps.name',
+      // At most one live authorization per (client, app): the unique index authorizations_live_key.
+      eb
+        .selectFrom('authorizations as au')
+        .select('au.granted_at')
+        .whereRef('au.app_id', '=', 'apps.id')
+        .where('au.client_id', '=', clientId)
+        .where('au.revoked_at', 'is', null)
+        .as('live_since'),
+    ])
+    .where('app_members.account_id', '=', accountId)
+    .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE)
+    .orderBy('apps.name')
+    .orderBy('apps.id'),
+);
+
+/**
+ * listManagedApps, each app with findLiveAuthorization's `since` for `clientId`, in one round trip: what the
+ * authorization request needs to show the app picker, or the consent page of the only app.
+ */
+export async function listManagedAppsAccess(db: Db, accountId: string, clientId: string): Promise<ManagedAppAccess[]> {
+  const rows = await managedAppsAccessQuery(db, { accountId, clientId });
+  return rows.map((r) => ({ id: r.id, name: r.name, liveSince: r.live_since }));
+}
+
+export const managedAppBindingQuery = precompiled(
+  (db: Db, { appId, accountId, clientId }: { appId: string; accountId: string; clientId: string }) =>
+    db.selectNoFrom((eb) => {
+      // findManagedApp's row, a column at a time (a scalar subquery has one): null when the account may not manage it.
+      const managed = () =>
+        eb
+          .selectFrom('apps')
+          .innerJoin('app_members', 'app_members.app_id', 'apps.id')
+          .where('apps.id', '=', appId)
+          .where('app_members.account_id', '=', accountId)
+          .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE);
+      return [
+        managed().select('apps.id').as('app_id'),
+        managed().select('apps.name').as('app_name'),
+        // codeBinding's two reads (bindingQuery), each its own subquery: a missing client leaves the app's answer alone.
+        eb.selectFrom('clients as c').select('c.code_epoch').where('c.client_id', '=', clientId).as('epoch'),
+        eb.selectFrom('grant_ends as g').select('g.ended').where('g.client_id', '=', clientId).where('g.app_id', '=', appId).as('ended'),
+      ];
+    }),
+);
+
+/**
+ * findManagedApp and codeBinding in one statement (one round trip, one snapshot): the app, if `accountId` may
+ * manage its integrations, and the binding a code for `clientId` on it gets now (undefined without the client).
+ */
+export async function findManagedAppWithBinding(
+  db: Db,
+  appId: string,
+  accountId: string,
+  clientId: string,
+): Promise<{ app: AppView | undefined; binding: CodeBinding | undefined }> {
+  const [row] = await managedAppBindingQuery(db, { appId, accountId, clientId });
+  return {
+    app: row?.app_id != null && row.app_name != null ? { id: row.app_id, name: row.app_name } : undefined,
+    binding: row?.epoch != null ? { epoch: row.epoch, endedGrants: Number(row.ended ?? 0) } : undefined,
+  };
 }
