@@ -83,6 +83,42 @@ describe('GET /oauth/authorize before the user is known', () => {
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['cache-control']).toBe('no-store');
   });
+
+  it('sends the same security headers on pages, redirects, error pages, static files and unknown paths', async () => {
+    const csp = "default-src 'none';style-src 'self';img-src 'self' https: data:;form-action 'self';frame-ancestors 'none';base-uri 'none'";
+    const security = {
+      'content-security-policy': csp,
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'DENY',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    const names = [...Object.keys(security), 'strict-transport-security', 'x-powered-by', 'cross-origin-embedder-policy'];
+    const shown = (headers: Record<string, unknown>) => Object.fromEntries(names.filter((n) => n in headers).map((n) => [n, headers[n]]));
+    for (const url of [
+      '/login',
+      AUTHORIZE,
+      '/oauth/authorize?client_id=ghost',
+      '/no-such-page',
+      '/.well-known/oauth-authorization-server',
+    ]) {
+      expect(shown((await h.app.inject(url)).headers), url).toEqual(security);
+    }
+    // Static files are embedded by partners' sites: cross-origin, the rest as every page.
+    expect(shown((await h.app.inject('/static/app.css')).headers)).toEqual({ ...security, 'cross-origin-resource-policy': 'cross-origin' });
+    // The consent page's form may end at the partner's redirect URI: its CSP allows that origin, nothing else changes.
+    const consent = await (await signedIn('grace@example.com', 'hopper-1906')).get(AUTHORIZE);
+    expect(shown(consent.headers)).toEqual({
+      ...security,
+      'content-security-policy': csp.replace("form-action 'self'", "form-action 'self' http://localhost:4000"),
+    });
+  });
 });
 
 describe('login', () => {
