@@ -320,6 +320,38 @@ describe('consent', () => {
     expect(res.headers.location).toBeUndefined();
   });
 
+  it('a client disabled after the consent page: the decision is refused on our page, Allow or Deny, no code', async () => {
+    await addTestClient(h.t.db, 'turned-off', { client_name: 'Turned Off' });
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const authorize = () => grace.get('/oauth/authorize?client_id=turned-off&response_type=code');
+    const pages = { allow: await authorize(), deny: await authorize() };
+    await h.t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'turned-off').execute();
+    for (const [decision, page] of Object.entries(pages)) {
+      const res = await grace.post('/oauth/decision', {
+        request_id: hidden(page.body, 'request_id'),
+        app_id: hidden(page.body, 'app_id'),
+        decision,
+        _csrf: hidden(page.body, '_csrf'),
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toContain('Unknown partner');
+      expect(res.headers.location).toBeUndefined();
+    }
+  });
+
+  it('Deny with an app_id the database cannot be asked about still answers access_denied', async () => {
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await grace.get(AUTHORIZE);
+    const res = await grace.post('/oauth/decision', {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: 'app\u0000id',
+      decision: 'deny',
+      _csrf: hidden(consent.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(Object.fromEntries(location(res).searchParams)).toEqual({ error: 'access_denied', state: 'xyz', iss: ISSUER });
+  });
+
   it('a tampered app_id (an app of another account) is refused', async () => {
     const browser = await signedIn('ada@example.com', 'lovelace-1815');
     const picker = await browser.get(AUTHORIZE);

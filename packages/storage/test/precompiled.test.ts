@@ -9,6 +9,7 @@ import {
   addAppMember,
   bindingQuery,
   clientCredentialsQuery,
+  clientManagedAppBindingQuery,
   clientQuery,
   codeBinding,
   createApp,
@@ -16,6 +17,7 @@ import {
   expiryParams,
   findActiveToken,
   findClient,
+  findClientWithManagedAppBinding,
   findLiveAuthorization,
   findManagedApp,
   findManagedAppWithBinding,
@@ -456,6 +458,40 @@ describe('precompiled queries of the consent steps return what the builder retur
   });
 });
 
+describe('precompiled query of the decision returns what the builder returns', () => {
+  it('clientManagedAppBindingQuery: an active client, a disabled one, an unknown one; a managed, a member-only, an unknown app', async () => {
+    await addTestClient(t.db, 'pc-guard');
+    await addTestClient(t.db, 'pc-guard-off');
+    await updateClient(t.db, 'pc-guard-off', { status: 'disabled' });
+    const owner = t.ids.accounts['ada@example.com'] as string;
+    const sales = t.ids.apps['Acme Sales'] as string;
+    const memberOnly = await createApp(t.db, 'pc guard member');
+    await addAppMember(t.db, memberOnly, owner, 'member');
+    await issueToken(t.db, { clientId: 'pc-guard', appId: sales, accountId: owner, scope: 'app:read', tokenHash: hash(), codeHash: null });
+    await endAuthorizations(t.db, { clientId: 'pc-guard', appId: sales }, 'partner_revoked');
+    for (const clientId of ['pc-guard', 'pc-guard-off', 'nobody']) {
+      for (const appId of [sales, memberOnly, 'no-such-app']) {
+        for (const accountId of [owner, t.ids.accounts['grace@example.com'] as string]) {
+          const params = { clientId, appId, accountId };
+          expect(await clientManagedAppBindingQuery(t.db, params)).toEqual(await viaBuilder(t.db, clientManagedAppBindingQuery, params));
+          // What findClient and findManagedAppWithBinding answer.
+          const client = await findClient(t.db, clientId);
+          const { app, binding } = await findManagedAppWithBinding(t.db, appId, accountId, clientId);
+          expect(await findClientWithManagedAppBinding(t.db, clientId, appId, accountId)).toEqual(
+            client ? { client, app, binding } : undefined,
+          );
+        }
+      }
+    }
+    expect(await findClientWithManagedAppBinding(t.db, 'pc-guard', sales, owner)).toMatchObject({
+      client: { client_id: 'pc-guard', status: 'active' },
+      app: { id: sales, name: 'Acme Sales' },
+      binding: { endedGrants: 1 },
+    });
+    expect((await findClientWithManagedAppBinding(t.db, 'pc-guard-off', sales, owner))?.client.status).toBe('disabled');
+  });
+});
+
 describe('the rules of the layer', () => {
   it('refuses a parameter that chooses the query shape instead of being a value', async () => {
     const shapeByParam = precompiled((db: Db, { clientId, active }: { clientId: string; active: string }) => {
@@ -482,6 +518,9 @@ describe('the rules of the layer', () => {
       [managedAppBindingQuery, { appId: nul, accountId: account, clientId: 'shoplifter' }],
       [managedAppBindingQuery, { appId: app, accountId: nul, clientId: 'shoplifter' }],
       [managedAppBindingQuery, { appId: app, accountId: account, clientId: nul }],
+      [clientManagedAppBindingQuery, { clientId: nul, appId: app, accountId: account }],
+      [clientManagedAppBindingQuery, { clientId: 'shoplifter', appId: nul, accountId: account }],
+      [clientManagedAppBindingQuery, { clientId: 'shoplifter', appId: app, accountId: nul }],
     ];
     for (const [query, params] of cases) {
       await expect(query(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);

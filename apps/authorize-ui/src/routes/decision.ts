@@ -19,13 +19,13 @@ const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRouteDeps> = async (app,
   const { db, codes, issuer } = deps;
   if (!app.hasRequestDecorator('authorizationResponse')) app.decorateRequest('authorizationResponse', null);
   // Taken, not read: a decision posted twice finds nothing the second time.
-  const pendingGuard = requirePendingRequest(app, deps, { take: true });
+  const pendingGuard = requirePendingRequest(app, deps, { take: true, withChosenApp: true });
 
   app.post(
     '/oauth/decision',
     { schema: { body: DecisionForm }, preHandler: [app.csrfProtection, pendingGuard] },
     async (request, reply) => {
-      const { client, pending } = pendingRequestOf(request);
+      const { client, pending, chosen: read } = pendingRequestOf(request);
       // The registration may have changed since the request was checked.
       if (!client.redirect_uris.includes(pending.redirectUri))
         throw new PageError(errorPages.unknownClient, { clientId: client.client_id });
@@ -35,8 +35,9 @@ const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRouteDeps> = async (app,
         request.log.info({ event: 'authorization.denied', clientId: client.client_id }, 'authorization denied');
         throw new OAuthError('access_denied', '');
       }
-      // The code's binding is read by the membership check's statement: no added round trip.
-      const { app: chosen, binding } = await findManagedAppWithBinding(db, request.body.app_id, pending.accountId, client.client_id);
+      // The membership check and the code's binding, read by the guard with the client (or here, for an app_id it left).
+      const { app: chosen, binding } =
+        read ?? (await findManagedAppWithBinding(db, request.body.app_id, pending.accountId, client.client_id));
       if (!chosen) throw new PageError(errorPages.notMember, { clientId: client.client_id, back: backToPartner(client) });
       const code = await codes.issue({
         binding,

@@ -1,6 +1,7 @@
 // Apps (workspaces) and who may act for them.
 import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
+import type { ClientRow } from '../schema.js';
 import type { CodeBinding } from './code-grants.js';
 import { newAppId } from './ids.js';
 
@@ -150,5 +151,53 @@ export async function findManagedAppWithBinding(
   return {
     app: row?.app_id != null && row.app_name != null ? { id: row.app_id, name: row.app_name } : undefined,
     binding: row?.epoch != null ? { epoch: row.epoch, endedGrants: Number(row.ended ?? 0) } : undefined,
+  };
+}
+
+export const clientManagedAppBindingQuery = precompiled(
+  (db: Db, { clientId, appId, accountId }: { clientId: string; appId: string; accountId: string }) =>
+    db
+      .selectFrom('clients as c')
+      .selectAll('c')
+      .select((eb) => {
+        // As managedAppBindingQuery, the epoch being the client row's own.
+        const managed = () =>
+          eb
+            .selectFrom('apps')
+            .innerJoin('app_members', 'app_members.app_id', 'apps.id')
+            .where('apps.id', '=', appId)
+            .where('app_members.account_id', '=', accountId)
+            .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE);
+        return [
+          managed().select('apps.id').as('chosen_app_id'),
+          managed().select('apps.name').as('chosen_app_name'),
+          eb
+            .selectFrom('grant_ends as g')
+            .select('g.ended')
+            .whereRef('g.client_id', '=', 'c.client_id')
+            .where('g.app_id', '=', appId)
+            .as('chosen_ended'),
+        ];
+      })
+      .where('c.client_id', '=', clientId),
+);
+
+/**
+ * findClient and findManagedAppWithBinding in one statement: the client (undefined when there is none), and with it
+ * the app, if `accountId` may manage it, and the binding a code for the client on that app gets now.
+ */
+export async function findClientWithManagedAppBinding(
+  db: Db,
+  clientId: string,
+  appId: string,
+  accountId: string,
+): Promise<{ client: ClientRow; app: AppView | undefined; binding: CodeBinding } | undefined> {
+  const [row] = await clientManagedAppBindingQuery(db, { clientId, appId, accountId });
+  if (!row) return undefined;
+  const { chosen_app_id, chosen_app_name, chosen_ended, ...client } = row;
+  return {
+    client,
+    app: chosen_app_id != null && chosen_app_name != null ? { id: chosen_app_id, name: chosen_app_name } : undefined,
+    binding: { epoch: client.code_epoch, endedGrants: Number(chosen_ended ?? 0) },
   };
 }
