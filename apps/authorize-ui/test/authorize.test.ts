@@ -308,6 +308,9 @@ describe('consent', () => {
     expect(nulClient.body).toContain('Invalid request');
     expect(nulClient.headers.location).toBeUndefined();
     const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const signedInNul = await grace.get('/oauth/authorize?client_id=shop%00lifter&response_type=code');
+    expect(signedInNul.statusCode).toBe(400);
+    expect(signedInNul.body).toContain('Invalid request');
     const consent = await grace.get(AUTHORIZE);
     const res = await grace.post('/oauth/decision', {
       request_id: hidden(consent.body, 'request_id'),
@@ -326,6 +329,13 @@ describe('consent', () => {
     const authorize = () => grace.get('/oauth/authorize?client_id=turned-off&response_type=code');
     const pages = { allow: await authorize(), deny: await authorize() };
     await h.t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'turned-off').execute();
+    // Signed in, a disabled or unknown client cannot start a flow either.
+    for (const clientId of ['turned-off', 'ghost']) {
+      const start = await grace.get(`/oauth/authorize?client_id=${clientId}&response_type=code`);
+      expect(start.statusCode).toBe(400);
+      expect(start.body).toContain('Unknown partner');
+      expect(start.headers.location).toBeUndefined();
+    }
     for (const [decision, page] of Object.entries(pages)) {
       const res = await grace.post('/oauth/decision', {
         request_id: hidden(page.body, 'request_id'),

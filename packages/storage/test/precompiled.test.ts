@@ -10,6 +10,7 @@ import {
   bindingQuery,
   clientCredentialsQuery,
   clientManagedAppBindingQuery,
+  clientManagedAppsQuery,
   clientQuery,
   codeBinding,
   createApp,
@@ -18,6 +19,7 @@ import {
   findActiveToken,
   findClient,
   findClientWithManagedAppBinding,
+  findClientWithManagedApps,
   findLiveAuthorization,
   findManagedApp,
   findManagedAppWithBinding,
@@ -413,6 +415,13 @@ describe('precompiled queries of the consent steps return what the builder retur
         apps.map(async (app) => ({ ...app, liveSince: (await findLiveAuthorization(t.db, params.clientId, app.id))?.since ?? null })),
       );
       expect(await listManagedAppsAccess(t.db, params.accountId, params.clientId)).toEqual(expected);
+      // With the client, in one statement (the authorization request's, signed in).
+      const withClient = { clientId: params.clientId, accountId: params.accountId };
+      expect(await clientManagedAppsQuery(t.db, withClient)).toEqual(await viaBuilder(t.db, clientManagedAppsQuery, withClient));
+      const client = await findClient(t.db, params.clientId);
+      expect(await findClientWithManagedApps(t.db, params.clientId, params.accountId)).toEqual(
+        client ? { client, apps: expected } : undefined,
+      );
     }
     const mine = await listManagedAppsAccess(t.db, owner, 'pc-apps');
     expect(mine.map((a) => [a.name, a.liveSince instanceof Date])).toEqual([
@@ -518,6 +527,8 @@ describe('the rules of the layer', () => {
       [managedAppBindingQuery, { appId: nul, accountId: account, clientId: 'shoplifter' }],
       [managedAppBindingQuery, { appId: app, accountId: nul, clientId: 'shoplifter' }],
       [managedAppBindingQuery, { appId: app, accountId: account, clientId: nul }],
+      [clientManagedAppsQuery, { clientId: nul, accountId: account }],
+      [clientManagedAppsQuery, { clientId: 'shoplifter', accountId: nul }],
       [clientManagedAppBindingQuery, { clientId: nul, appId: app, accountId: account }],
       [clientManagedAppBindingQuery, { clientId: 'shoplifter', appId: nul, accountId: account }],
       [clientManagedAppBindingQuery, { clientId: 'shoplifter', appId: app, accountId: nul }],

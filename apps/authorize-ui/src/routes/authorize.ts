@@ -3,7 +3,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthorizeQuery, disallowedScopes, formatScope, isPkceValue, OAuthError, parseScope } from '@partner-oauth/contracts';
-import { type ClientRow, type Db, listManagedAppsAccess } from '@partner-oauth/storage';
+import { type ClientRow, type Db, findClientWithManagedApps, listManagedAppsAccess, type ManagedAppAccess } from '@partner-oauth/storage';
 import type { AuthRequestStore, PendingRequest } from '../auth-requests.js';
 import { activeClient, renderConsent, renderPickApp } from '../consent-steps.js';
 import { backToPartner, errorPages, PageError } from '../pages.js';
@@ -64,7 +64,14 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       const query = request.query;
       // Until client and redirect URI are known good, errors stay on our page: never redirect (RFC 6749 §4.1.2.1).
       if (Array.isArray(query.client_id) || Array.isArray(query.redirect_uri)) throw new PageError(errorPages.repeatedParameter);
-      const client = query.client_id ? await activeClient(db, query.client_id) : undefined;
+      // Signed in, the account's apps (with the partner's live access to each) come in the client's statement.
+      const signedIn = request.session.accountId;
+      let client: ClientRow | undefined;
+      let accountApps: ManagedAppAccess[] | undefined;
+      if (query.client_id && signedIn) {
+        const found = await findClientWithManagedApps(db, query.client_id, signedIn);
+        if (found?.client.status === 'active') ({ client, apps: accountApps } = found);
+      } else if (query.client_id) client = await activeClient(db, query.client_id);
       if (!client) throw new PageError(errorPages.unknownClient, { clientId: query.client_id });
       const redirectUriSent = query.redirect_uri !== undefined;
       // RFC 6749 §3.1.2.3: with several registered, the request must name one.
@@ -95,7 +102,7 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
 
       const pending: PendingRequest = { clientId: client.client_id, redirectUri, redirectUriSent, state, scope, codeChallenge, accountId };
       // The account's apps, each with the partner's live access to it (the consent page of the only one shows it).
-      const apps = await listManagedAppsAccess(db, accountId, client.client_id);
+      const apps = accountId === signedIn && accountApps ? accountApps : await listManagedAppsAccess(db, accountId, client.client_id);
       if (apps.length === 0)
         return reply.view('no-app', {
           client: { name: client.client_name },

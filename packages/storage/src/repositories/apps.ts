@@ -1,4 +1,5 @@
 // Apps (workspaces) and who may act for them.
+import { sql } from 'kysely';
 import type { Db } from '../db.js';
 import { precompiled } from '../precompiled.js';
 import type { ClientRow } from '../schema.js';
@@ -200,4 +201,32 @@ export async function findClientWithManagedAppBinding(
     app: chosen_app_id != null && chosen_app_name != null ? { id: chosen_app_id, name: chosen_app_name } : undefined,
     binding: { epoch: client.code_epoch, endedGrants: Number(chosen_ended ?? 0) },
   };
+}
+
+export const clientManagedAppsQuery = precompiled((db: Db, { clientId, accountId }: { clientId: string; accountId: string }) =>
+  db
+    .selectFrom('clients as c')
+    .selectAll('c')
+    .select(
+      // managedAppsAccessQuery's rows as one JSON array [id, name, since] in its order (a client row is not repeated
+      // per app); `since` in epoch milliseconds, truncated as pg's own timestamptz reading truncates it.
+      sql<
+        [string, string, number | null][]
+      >`(select coalesce(json_agg(json_build_array(a.id, a.name, (select floor(extract(epoch from au.granted_at) * 1000) from authorizations au where au.app_id = a.id and au.client_id = c.client_id and au.revoked_at is null)) order by a.name, a.id), '[]'::json) from apps a join app_members m on m.app_id = a.id where m.account_id = ${accountId} and m.role = ${INTEGRATION_MANAGER_ROLE})`.as(
+        'managed_apps',
+      ),
+    )
+    .where('c.client_id', '=', clientId),
+);
+
+/** findClient and listManagedAppsAccess in one statement: the client (undefined when there is none) and the account's apps. */
+export async function findClientWithManagedApps(
+  db: Db,
+  clientId: string,
+  accountId: string,
+): Promise<{ client: ClientRow; apps: ManagedAppAccess[] } | undefined> {
+  const [row] = await clientManagedAppsQuery(db, { clientId, accountId });
+  if (!row) return undefined;
+  const { managed_apps, ...client } = row;
+  return { client, apps: managed_apps.map(([id, name, since]) => ({ id, name, liveSince: since === null ? null : new Date(since) })) };
 }
