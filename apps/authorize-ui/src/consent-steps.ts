@@ -1,7 +1,16 @@
 // What the consent steps after GET /oauth/authorize share: the pending-request guard, the app picker and
 // the consent page (RFC 6749 §4.1.1: the resource owner grants or denies; RFC 6819 §4.4.1.4 CSRF on the decision).
 import { isScopeName, type ScopeName } from '@partner-oauth/contracts';
-import { type AppView, type ClientRow, type Db, findClient, findLiveAuthorization } from '@partner-oauth/storage';
+import {
+  type AppView,
+  type ClientRow,
+  type CodeBinding,
+  type Db,
+  findClient,
+  findClientWithManagedAppBinding,
+  findLiveAuthorization,
+  isStorableText,
+} from '@partner-oauth/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthRequestStore, PendingRequest } from './auth-requests.js';
 import { formatDate } from './i18n/index.js';
@@ -11,8 +20,14 @@ import { cspAllowingFormTarget, formTargetSource } from './plugins/browser.js';
 declare module 'fastify' {
   interface FastifyRequest {
     /** The stored request a consent step works on, set by the pending-request guard. */
-    pendingRequest: { id: string; pending: PendingRequest; client: ClientRow } | null;
+    pendingRequest: { id: string; pending: PendingRequest; client: ClientRow; chosen?: ChosenApp } | null;
   }
+}
+
+/** The form's app, read with the client by the guard of a step that posts one: the app if the account may manage it, and the code's binding. */
+export interface ChosenApp {
+  app: AppView | undefined;
+  binding: CodeBinding;
 }
 
 /** The client, if it exists and may start or finish a flow (a disabled client may not). */
@@ -27,14 +42,27 @@ export async function activeClient(db: Db, clientId: string): Promise<ClientRow 
  * as it is read, so a form posted twice finds nothing the second time. On a form, put it after the
  * CSRF check: a forged post must not use up the request.
  */
-export function requirePendingRequest(app: FastifyInstance, deps: { db: Db; requests: AuthRequestStore }, opts: { take: boolean }) {
+export function requirePendingRequest(
+  app: FastifyInstance,
+  deps: { db: Db; requests: AuthRequestStore },
+  opts: { take: boolean; withChosenApp?: boolean },
+) {
   if (!app.hasRequestDecorator('pendingRequest')) app.decorateRequest('pendingRequest', null);
   return async function pendingRequestGuard(request: FastifyRequest): Promise<void> {
     const accountId = request.session.accountId;
-    const fields = (request.method === 'GET' ? request.query : request.body) as { request_id: string };
+    const fields = (request.method === 'GET' ? request.query : request.body) as { request_id: string; app_id?: string };
     if (!accountId) throw new PageError(errorPages.expiredRequest);
     const pending = opts.take ? await deps.requests.take(fields.request_id) : await deps.requests.get(fields.request_id);
     if (!pending || pending.accountId !== accountId) throw new PageError(errorPages.expiredRequest);
+    // With `withChosenApp`, the form's app_id is read in the client's statement (one round trip for the decision). An
+    // app_id the database cannot be asked about (NUL) is left to the route, where it is refused as before.
+    const appId = opts.withChosenApp ? fields.app_id : undefined;
+    if (appId !== undefined && isStorableText(appId)) {
+      const found = await findClientWithManagedAppBinding(deps.db, pending.clientId, appId, pending.accountId);
+      if (found?.client.status !== 'active') throw new PageError(errorPages.unknownClient, { clientId: pending.clientId });
+      request.pendingRequest = { id: fields.request_id, pending, client: found.client, chosen: { app: found.app, binding: found.binding } };
+      return;
+    }
     const client = await activeClient(deps.db, pending.clientId);
     if (!client) throw new PageError(errorPages.unknownClient, { clientId: pending.clientId });
     request.pendingRequest = { id: fields.request_id, pending, client };
@@ -96,14 +124,23 @@ export async function renderConsent(
   db: Db,
   request: FastifyRequest,
   reply: FastifyReply,
-  step: { requestId: string; pending: PendingRequest; client: ClientRow; app: AppView; canChooseAnother: boolean },
+  step: {
+    requestId: string;
+    pending: PendingRequest;
+    client: ClientRow;
+    app: AppView;
+    canChooseAnother: boolean;
+    /** When the caller already read it (findLiveAuthorization's `since`, null: no live access); else it is read here. */
+    liveSince?: Date | null;
+  },
 ) {
   const { pending, client, app } = step;
   const site = website(client.client_uri);
   const redirect = hostOf(pending.redirectUri);
   const siteHost = site ? hostOf(site.href) : undefined;
   reply.header('content-security-policy', cspAllowingFormTarget(formTargetSource(pending.redirectUri)));
-  const live = await findLiveAuthorization(db, client.client_id, app.id);
+  const liveSince =
+    step.liveSince !== undefined ? step.liveSince : ((await findLiveAuthorization(db, client.client_id, app.id))?.since ?? null);
   return reply.view('consent', {
     client: {
       name: client.client_name,
@@ -115,7 +152,7 @@ export async function renderConsent(
       terms: website(client.tos_uri)?.href,
     },
     app,
-    already: live ? { since: formatDate(reply.locals.locale, live.since) } : null,
+    already: liveSince ? { since: formatDate(reply.locals.locale, liveSince) } : null,
     requestId: step.requestId,
     redirectHost: redirect?.host ?? pending.redirectUri,
     // A visible warning when the browser would end up somewhere other than the partner's own site.

@@ -1,4 +1,6 @@
 // The browser side of the flow through inject(), against real Postgres and Redis.
+import { randomBytes } from 'node:crypto';
+import { endAuthorizations, issueToken } from '@partner-oauth/storage';
 import { addTestClient } from '@partner-oauth/storage/testing';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +82,42 @@ describe('GET /oauth/authorize before the user is known', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('sends the same security headers on pages, redirects, error pages, static files and unknown paths', async () => {
+    const csp = "default-src 'none';style-src 'self';img-src 'self' https: data:;form-action 'self';frame-ancestors 'none';base-uri 'none'";
+    const security = {
+      'content-security-policy': csp,
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'DENY',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    const names = [...Object.keys(security), 'strict-transport-security', 'x-powered-by', 'cross-origin-embedder-policy'];
+    const shown = (headers: Record<string, unknown>) => Object.fromEntries(names.filter((n) => n in headers).map((n) => [n, headers[n]]));
+    for (const url of [
+      '/login',
+      AUTHORIZE,
+      '/oauth/authorize?client_id=ghost',
+      '/no-such-page',
+      '/.well-known/oauth-authorization-server',
+    ]) {
+      expect(shown((await h.app.inject(url)).headers), url).toEqual(security);
+    }
+    // Static files are embedded by partners' sites: cross-origin, the rest as every page.
+    expect(shown((await h.app.inject('/static/app.css')).headers)).toEqual({ ...security, 'cross-origin-resource-policy': 'cross-origin' });
+    // The consent page's form may end at the partner's redirect URI: its CSP allows that origin, nothing else changes.
+    const consent = await (await signedIn('grace@example.com', 'hopper-1906')).get(AUTHORIZE);
+    expect(shown(consent.headers)).toEqual({
+      ...security,
+      'content-security-policy': csp.replace("form-action 'self'", "form-action 'self' http://localhost:4000"),
+    });
   });
 });
 
@@ -209,6 +247,119 @@ describe('consent', () => {
     expect(again.statusCode).toBe(400);
     expect(again.headers.location).toBeUndefined();
     expect(again.body).toContain('This request has expired');
+  });
+
+  it('one app already connected: the consent page says since when; the code is bound to the client’s epoch and the ended grants', async () => {
+    await addTestClient(h.t.db, 'bound', { client_name: 'Bound' });
+    const bound = '/oauth/authorize?client_id=bound&response_type=code&state=b';
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const appId = h.t.ids.apps['Grace Shop'] as string;
+    const { code_epoch: epoch } = await h.t.db
+      .selectFrom('clients')
+      .select('code_epoch')
+      .where('client_id', '=', 'bound')
+      .executeTakeFirstOrThrow();
+    const allow = async (consent: { body: string }) => {
+      const res = await grace.post('/oauth/decision', {
+        request_id: hidden(consent.body, 'request_id'),
+        app_id: hidden(consent.body, 'app_id'),
+        decision: 'allow',
+        _csrf: hidden(consent.body, '_csrf'),
+      });
+      expect(res.statusCode).toBe(303);
+      return h.codes.redeem(location(res).searchParams.get('code') as string, 'bound');
+    };
+
+    const first = await grace.get(bound);
+    expect(first.body).toContain('Bound wants access to Grace Shop');
+    expect(first.body).not.toContain('already has access');
+    expect(await allow(first)).toMatchObject({ appId, binding: { epoch, endedGrants: 0 } });
+
+    const connect = () =>
+      issueToken(h.t.db, {
+        clientId: 'bound',
+        appId,
+        accountId: h.t.ids.accounts['grace@example.com'] as string,
+        scope: 'app:read',
+        tokenHash: randomBytes(16).toString('hex'),
+        codeHash: null,
+      });
+    await connect();
+    const connected = await grace.get(bound);
+    expect(connected.body).toMatch(/Bound already has access to Grace Shop since [A-Z][a-z]+ \d{1,2}, \d{4}\./);
+    expect(await allow(connected)).toMatchObject({ binding: { epoch, endedGrants: 0 } });
+
+    // Removed: no longer "already", and a code issued now is bound to the one ended grant.
+    await endAuthorizations(h.t.db, { clientId: 'bound', appId }, 'partner_revoked');
+    const removed = await grace.get(bound);
+    expect(removed.body).not.toContain('already has access');
+    expect(await allow(removed)).toMatchObject({ binding: { epoch, endedGrants: 1 } });
+    // Another partner's access to the same app is not this one's.
+    const other = await grace.get(AUTHORIZE);
+    expect(other.body).toContain('Shoplifter wants access to Grace Shop');
+    expect(other.body).not.toContain('already has access');
+    await connect();
+    expect((await grace.get(AUTHORIZE)).body).not.toContain('already has access');
+  });
+
+  it('a NUL byte in client_id or app_id: the invalid-request page, not a server error, no code', async () => {
+    const nulClient = await h.app.inject('/oauth/authorize?client_id=shop%00lifter&response_type=code');
+    expect(nulClient.statusCode).toBe(400);
+    expect(nulClient.body).toContain('Invalid request');
+    expect(nulClient.headers.location).toBeUndefined();
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const signedInNul = await grace.get('/oauth/authorize?client_id=shop%00lifter&response_type=code');
+    expect(signedInNul.statusCode).toBe(400);
+    expect(signedInNul.body).toContain('Invalid request');
+    const consent = await grace.get(AUTHORIZE);
+    const res = await grace.post('/oauth/decision', {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: 'app\u0000id',
+      decision: 'allow',
+      _csrf: hidden(consent.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('Invalid request');
+    expect(res.headers.location).toBeUndefined();
+  });
+
+  it('a client disabled after the consent page: the decision is refused on our page, Allow or Deny, no code', async () => {
+    await addTestClient(h.t.db, 'turned-off', { client_name: 'Turned Off' });
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const authorize = () => grace.get('/oauth/authorize?client_id=turned-off&response_type=code');
+    const pages = { allow: await authorize(), deny: await authorize() };
+    await h.t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'turned-off').execute();
+    // Signed in, a disabled or unknown client cannot start a flow either.
+    for (const clientId of ['turned-off', 'ghost']) {
+      const start = await grace.get(`/oauth/authorize?client_id=${clientId}&response_type=code`);
+      expect(start.statusCode).toBe(400);
+      expect(start.body).toContain('Unknown partner');
+      expect(start.headers.location).toBeUndefined();
+    }
+    for (const [decision, page] of Object.entries(pages)) {
+      const res = await grace.post('/oauth/decision', {
+        request_id: hidden(page.body, 'request_id'),
+        app_id: hidden(page.body, 'app_id'),
+        decision,
+        _csrf: hidden(page.body, '_csrf'),
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toContain('Unknown partner');
+      expect(res.headers.location).toBeUndefined();
+    }
+  });
+
+  it('Deny with an app_id the database cannot be asked about still answers access_denied', async () => {
+    const grace = await signedIn('grace@example.com', 'hopper-1906');
+    const consent = await grace.get(AUTHORIZE);
+    const res = await grace.post('/oauth/decision', {
+      request_id: hidden(consent.body, 'request_id'),
+      app_id: 'app\u0000id',
+      decision: 'deny',
+      _csrf: hidden(consent.body, '_csrf'),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(Object.fromEntries(location(res).searchParams)).toEqual({ error: 'access_denied', state: 'xyz', iss: ISSUER });
   });
 
   it('a tampered app_id (an app of another account) is refused', async () => {

@@ -30,6 +30,11 @@ export class NulGuardPlugin implements KyselyPlugin {
   }
 }
 
+/** Whether a text can reach a query: the NUL guard refuses one with U+0000 (UnstorableTextError). */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000');
+}
+
 /** The same refusal for the parameters of a precompiled query (which skips the plugin's tree walk). */
 export function assertStorable(values: readonly unknown[]): void {
   for (const value of values) {

@@ -6,18 +6,34 @@ import type { Db } from '../src/db.js';
 import {
   ActiveTokenReader,
   activeTokensQuery,
+  addAppMember,
   bindingQuery,
   clientCredentialsQuery,
+  clientManagedAppBindingQuery,
+  clientManagedAppsQuery,
+  clientQuery,
   codeBinding,
+  createApp,
   endAuthorizations,
   expiryParams,
   findActiveToken,
+  findClient,
+  findClientWithManagedAppBinding,
+  findClientWithManagedApps,
+  findLiveAuthorization,
+  findManagedApp,
+  findManagedAppWithBinding,
   issueToken,
   issueTokenQuery,
+  listManagedApps,
+  listManagedAppsAccess,
+  managedAppBindingQuery,
+  managedAppsAccessQuery,
   newId,
   rotateRefreshToken,
   rotateRefreshTokenQuery,
   UnstorableTextError,
+  updateClient,
 } from '../src/index.js';
 import { type PrecompiledQuery, precompiled } from '../src/precompiled.js';
 import { addTestClient, createTestDatabase, rolledBack, type TestDatabase } from '../src/testing.js';
@@ -345,6 +361,146 @@ describe('precompiled queries of expiring tokens return what the builder returns
   });
 });
 
+describe('precompiled queries of the consent steps return what the builder returns', () => {
+  it('clientQuery: an active client, a disabled one, an unknown one', async () => {
+    await addTestClient(t.db, 'pc-client-off', { client_uri: 'https://off.example', policy_uri: 'https://off.example/p' });
+    await updateClient(t.db, 'pc-client-off', { status: 'disabled' });
+    for (const clientId of ['shoplifter', 'pc-client-off', 'nobody']) {
+      const params = { clientId };
+      expect(await clientQuery(t.db, params)).toEqual(await viaBuilder(t.db, clientQuery, params));
+      expect(await findClient(t.db, clientId)).toEqual(
+        await t.db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst(),
+      );
+    }
+    expect((await findClient(t.db, 'pc-client-off'))?.status).toBe('disabled');
+    expect(await findClient(t.db, 'nobody')).toBeUndefined();
+  });
+
+  it('managedAppsAccessQuery: apps with live, revoked and no access for the client, an app only a member of, no apps', async () => {
+    await addTestClient(t.db, 'pc-apps');
+    const owner = t.ids.accounts['nobody@example.com'] as string;
+    const other = t.ids.accounts['ada@example.com'] as string;
+    const [live, revoked, none, memberOnly] = await Promise.all(
+      ['pc B live', 'pc A revoked', 'pc A none', 'pc member'].map((n) => createApp(t.db, n)),
+    );
+    for (const app of [live, revoked, none] as string[]) await addAppMember(t.db, app, owner, 'owner');
+    await addAppMember(t.db, memberOnly as string, owner, 'member');
+    const issue = (appId: string) =>
+      issueToken(t.db, { clientId: 'pc-apps', appId, accountId: owner, scope: 'app:read', tokenHash: hash(), codeHash: null });
+    await issue(live as string);
+    await issue(revoked as string);
+    await endAuthorizations(t.db, { clientId: 'pc-apps', appId: revoked as string }, 'partner_revoked');
+    await issue(revoked as string);
+    await endAuthorizations(t.db, { clientId: 'pc-apps', appId: revoked as string }, 'partner_revoked');
+    // Live access for another client on the same app is not this client's.
+    await issueToken(t.db, {
+      clientId: 'shoplifter',
+      appId: none as string,
+      accountId: owner,
+      scope: 'app:read',
+      tokenHash: hash(),
+      codeHash: null,
+    });
+    for (const params of [
+      { accountId: owner, clientId: 'pc-apps' },
+      { accountId: owner, clientId: 'shoplifter' },
+      { accountId: owner, clientId: 'nobody' },
+      { accountId: other, clientId: 'pc-apps' },
+      { accountId: 'no-such-account', clientId: 'pc-apps' },
+    ]) {
+      expect(await managedAppsAccessQuery(t.db, params)).toEqual(await viaBuilder(t.db, managedAppsAccessQuery, params));
+      // What listManagedApps and findLiveAuthorization answer, app by app.
+      const apps = await listManagedApps(t.db, params.accountId);
+      const expected = await Promise.all(
+        apps.map(async (app) => ({ ...app, liveSince: (await findLiveAuthorization(t.db, params.clientId, app.id))?.since ?? null })),
+      );
+      expect(await listManagedAppsAccess(t.db, params.accountId, params.clientId)).toEqual(expected);
+      // With the client, in one statement (the authorization request's, signed in).
+      const withClient = { clientId: params.clientId, accountId: params.accountId };
+      expect(await clientManagedAppsQuery(t.db, withClient)).toEqual(await viaBuilder(t.db, clientManagedAppsQuery, withClient));
+      const client = await findClient(t.db, params.clientId);
+      expect(await findClientWithManagedApps(t.db, params.clientId, params.accountId)).toEqual(
+        client ? { client, apps: expected } : undefined,
+      );
+    }
+    const mine = await listManagedAppsAccess(t.db, owner, 'pc-apps');
+    expect(mine.map((a) => [a.name, a.liveSince instanceof Date])).toEqual([
+      ['pc A none', false],
+      ['pc A revoked', false],
+      ['pc B live', true],
+    ]);
+    expect(await listManagedAppsAccess(t.db, 'no-such-account', 'pc-apps')).toEqual([]);
+  });
+
+  it('managedAppBindingQuery: a managed app with ended grants, one without, a member-only app, an unknown app, an unknown client, another account', async () => {
+    await addTestClient(t.db, 'pc-decide');
+    const owner = t.ids.accounts['grace@example.com'] as string;
+    const shop = t.ids.apps['Grace Shop'] as string;
+    const memberOnly = await createApp(t.db, 'pc decide member');
+    await addAppMember(t.db, memberOnly, owner, 'member');
+    await issueToken(t.db, { clientId: 'pc-decide', appId: shop, accountId: owner, scope: 'app:read', tokenHash: hash(), codeHash: null });
+    await endAuthorizations(t.db, { clientId: 'pc-decide', appId: shop }, 'partner_revoked');
+    for (const params of [
+      { appId: shop, accountId: owner, clientId: 'pc-decide' },
+      { appId: shop, accountId: owner, clientId: 'shoplifter' },
+      { appId: memberOnly, accountId: owner, clientId: 'pc-decide' },
+      { appId: 'no-such-app', accountId: owner, clientId: 'pc-decide' },
+      { appId: shop, accountId: owner, clientId: 'nobody' },
+      { appId: shop, accountId: t.ids.accounts['ada@example.com'] as string, clientId: 'pc-decide' },
+    ]) {
+      expect(await managedAppBindingQuery(t.db, params)).toEqual(await viaBuilder(t.db, managedAppBindingQuery, params));
+      // What findManagedApp and codeBinding answer.
+      expect(await findManagedAppWithBinding(t.db, params.appId, params.accountId, params.clientId)).toEqual({
+        app: await findManagedApp(t.db, params.appId, params.accountId),
+        binding: await codeBinding(t.db, params.clientId, params.appId),
+      });
+    }
+    expect(await findManagedAppWithBinding(t.db, shop, owner, 'pc-decide')).toMatchObject({
+      app: { id: shop, name: 'Grace Shop' },
+      binding: { endedGrants: 1 },
+    });
+    expect(await findManagedAppWithBinding(t.db, shop, owner, 'nobody')).toEqual({
+      app: { id: shop, name: 'Grace Shop' },
+      binding: undefined,
+    });
+    expect(await findManagedAppWithBinding(t.db, memberOnly, owner, 'pc-decide')).toMatchObject({ app: undefined });
+  });
+});
+
+describe('precompiled query of the decision returns what the builder returns', () => {
+  it('clientManagedAppBindingQuery: an active client, a disabled one, an unknown one; a managed, a member-only, an unknown app', async () => {
+    await addTestClient(t.db, 'pc-guard');
+    await addTestClient(t.db, 'pc-guard-off');
+    await updateClient(t.db, 'pc-guard-off', { status: 'disabled' });
+    const owner = t.ids.accounts['ada@example.com'] as string;
+    const sales = t.ids.apps['Acme Sales'] as string;
+    const memberOnly = await createApp(t.db, 'pc guard member');
+    await addAppMember(t.db, memberOnly, owner, 'member');
+    await issueToken(t.db, { clientId: 'pc-guard', appId: sales, accountId: owner, scope: 'app:read', tokenHash: hash(), codeHash: null });
+    await endAuthorizations(t.db, { clientId: 'pc-guard', appId: sales }, 'partner_revoked');
+    for (const clientId of ['pc-guard', 'pc-guard-off', 'nobody']) {
+      for (const appId of [sales, memberOnly, 'no-such-app']) {
+        for (const accountId of [owner, t.ids.accounts['grace@example.com'] as string]) {
+          const params = { clientId, appId, accountId };
+          expect(await clientManagedAppBindingQuery(t.db, params)).toEqual(await viaBuilder(t.db, clientManagedAppBindingQuery, params));
+          // What findClient and findManagedAppWithBinding answer.
+          const client = await findClient(t.db, clientId);
+          const { app, binding } = await findManagedAppWithBinding(t.db, appId, accountId, clientId);
+          expect(await findClientWithManagedAppBinding(t.db, clientId, appId, accountId)).toEqual(
+            client ? { client, app, binding } : undefined,
+          );
+        }
+      }
+    }
+    expect(await findClientWithManagedAppBinding(t.db, 'pc-guard', sales, owner)).toMatchObject({
+      client: { client_id: 'pc-guard', status: 'active' },
+      app: { id: sales, name: 'Acme Sales' },
+      binding: { endedGrants: 1 },
+    });
+    expect((await findClientWithManagedAppBinding(t.db, 'pc-guard-off', sales, owner))?.client.status).toBe('disabled');
+  });
+});
+
 describe('the rules of the layer', () => {
   it('refuses a parameter that chooses the query shape instead of being a value', async () => {
     const shapeByParam = precompiled((db: Db, { clientId, active }: { clientId: string; active: string }) => {
@@ -358,5 +514,29 @@ describe('the rules of the layer', () => {
     const params = { tokenHashes: ['a\u0000b'], now: new Date() };
     await expect(activeTokensQuery(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);
     await expect(viaBuilder(t.db, activeTokensQuery, params)).rejects.toBeInstanceOf(UnstorableTextError);
+  });
+
+  it('refuses text with NUL in each parameter of each query of the consent steps, as the builder path does', async () => {
+    const nul = 'a\u0000b';
+    const app = t.ids.apps['Grace Shop'] as string;
+    const account = t.ids.accounts['grace@example.com'] as string;
+    const cases: [PrecompiledQuery<any, unknown>, Record<string, string>][] = [
+      [clientQuery, { clientId: nul }],
+      [managedAppsAccessQuery, { accountId: nul, clientId: 'shoplifter' }],
+      [managedAppsAccessQuery, { accountId: account, clientId: nul }],
+      [managedAppBindingQuery, { appId: nul, accountId: account, clientId: 'shoplifter' }],
+      [managedAppBindingQuery, { appId: app, accountId: nul, clientId: 'shoplifter' }],
+      [managedAppBindingQuery, { appId: app, accountId: account, clientId: nul }],
+      [clientManagedAppsQuery, { clientId: nul, accountId: account }],
+      [clientManagedAppsQuery, { clientId: 'shoplifter', accountId: nul }],
+      [clientManagedAppBindingQuery, { clientId: nul, appId: app, accountId: account }],
+      [clientManagedAppBindingQuery, { clientId: 'shoplifter', appId: nul, accountId: account }],
+      [clientManagedAppBindingQuery, { clientId: 'shoplifter', appId: app, accountId: nul }],
+    ];
+    for (const [query, params] of cases) {
+      await expect(query(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);
+      await expect(viaBuilder(t.db, query, params)).rejects.toBeInstanceOf(UnstorableTextError);
+    }
+    await expect(findClient(t.db, nul)).rejects.toBeInstanceOf(UnstorableTextError);
   });
 });

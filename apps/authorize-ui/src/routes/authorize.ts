@@ -3,7 +3,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthorizeQuery, disallowedScopes, formatScope, isPkceValue, OAuthError, parseScope } from '@partner-oauth/contracts';
-import { type ClientRow, type Db, listManagedApps } from '@partner-oauth/storage';
+import { type ClientRow, type Db, findClientWithManagedApps, listManagedAppsAccess, type ManagedAppAccess } from '@partner-oauth/storage';
 import type { AuthRequestStore, PendingRequest } from '../auth-requests.js';
 import { activeClient, renderConsent, renderPickApp } from '../consent-steps.js';
 import { backToPartner, errorPages, PageError } from '../pages.js';
@@ -64,7 +64,14 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       const query = request.query;
       // Until client and redirect URI are known good, errors stay on our page: never redirect (RFC 6749 §4.1.2.1).
       if (Array.isArray(query.client_id) || Array.isArray(query.redirect_uri)) throw new PageError(errorPages.repeatedParameter);
-      const client = query.client_id ? await activeClient(db, query.client_id) : undefined;
+      // Signed in, the account's apps (with the partner's live access to each) come in the client's statement.
+      const signedIn = request.session.accountId;
+      let client: ClientRow | undefined;
+      let accountApps: ManagedAppAccess[] | undefined;
+      if (query.client_id && signedIn) {
+        const found = await findClientWithManagedApps(db, query.client_id, signedIn);
+        if (found?.client.status === 'active') ({ client, apps: accountApps } = found);
+      } else if (query.client_id) client = await activeClient(db, query.client_id);
       if (!client) throw new PageError(errorPages.unknownClient, { clientId: query.client_id });
       const redirectUriSent = query.redirect_uri !== undefined;
       // RFC 6749 §3.1.2.3: with several registered, the request must name one.
@@ -94,7 +101,8 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
       if (!accountId) return reply.redirect(loginUrl(request.url), 302);
 
       const pending: PendingRequest = { clientId: client.client_id, redirectUri, redirectUriSent, state, scope, codeChallenge, accountId };
-      const apps = await listManagedApps(db, accountId);
+      // The account's apps, each with the partner's live access to it (the consent page of the only one shows it).
+      const apps = accountId === signedIn && accountApps ? accountApps : await listManagedAppsAccess(db, accountId, client.client_id);
       if (apps.length === 0)
         return reply.view('no-app', {
           client: { name: client.client_name },
@@ -103,9 +111,17 @@ const authorizeRoutes: FastifyPluginAsyncTypebox<AuthorizeRouteDeps> = async (ap
         });
       const requestId = await requests.create(pending);
       const [only] = apps;
-      if (apps.length === 1 && only)
-        return renderConsent(db, request, reply, { requestId, pending, client, app: only, canChooseAnother: false });
-      return renderPickApp(request, reply, requestId, client, apps);
+      if (apps.length === 1 && only) {
+        const app = { id: only.id, name: only.name };
+        return renderConsent(db, request, reply, { requestId, pending, client, app, canChooseAnother: false, liveSince: only.liveSince });
+      }
+      return renderPickApp(
+        request,
+        reply,
+        requestId,
+        client,
+        apps.map((a) => ({ id: a.id, name: a.name })),
+      );
     },
   );
 };

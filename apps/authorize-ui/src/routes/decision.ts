@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DecisionForm, OAuthError } from '@partner-oauth/contracts';
 import type { CodeStore } from '@partner-oauth/ephemeral-store';
-import { codeBinding, type Db, findManagedApp } from '@partner-oauth/storage';
+import { type Db, findManagedAppWithBinding } from '@partner-oauth/storage';
 import { type AuthRequestStore, redirectToPartner } from '../auth-requests.js';
 import { pendingRequestOf, requirePendingRequest } from '../consent-steps.js';
 import { backToPartner, errorPages, PageError } from '../pages.js';
@@ -19,13 +19,13 @@ const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRouteDeps> = async (app,
   const { db, codes, issuer } = deps;
   if (!app.hasRequestDecorator('authorizationResponse')) app.decorateRequest('authorizationResponse', null);
   // Taken, not read: a decision posted twice finds nothing the second time.
-  const pendingGuard = requirePendingRequest(app, deps, { take: true });
+  const pendingGuard = requirePendingRequest(app, deps, { take: true, withChosenApp: true });
 
   app.post(
     '/oauth/decision',
     { schema: { body: DecisionForm }, preHandler: [app.csrfProtection, pendingGuard] },
     async (request, reply) => {
-      const { client, pending } = pendingRequestOf(request);
+      const { client, pending, chosen: read } = pendingRequestOf(request);
       // The registration may have changed since the request was checked.
       if (!client.redirect_uris.includes(pending.redirectUri))
         throw new PageError(errorPages.unknownClient, { clientId: client.client_id });
@@ -35,11 +35,9 @@ const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRouteDeps> = async (app,
         request.log.info({ event: 'authorization.denied', clientId: client.client_id }, 'authorization denied');
         throw new OAuthError('access_denied', '');
       }
-      // The code's binding is read alongside the membership check: no added round trip.
-      const [chosen, binding] = await Promise.all([
-        findManagedApp(db, request.body.app_id, pending.accountId),
-        codeBinding(db, client.client_id, request.body.app_id),
-      ]);
+      // The membership check and the code's binding, read by the guard with the client (or here, for an app_id it left).
+      const { app: chosen, binding } =
+        read ?? (await findManagedAppWithBinding(db, request.body.app_id, pending.accountId, client.client_id));
       if (!chosen) throw new PageError(errorPages.notMember, { clientId: client.client_id, back: backToPartner(client) });
       const code = await codes.issue({
         binding,

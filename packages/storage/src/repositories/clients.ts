@@ -63,8 +63,14 @@ export async function createClient(db: Db, input: ClientInput, secretHash: strin
   });
 }
 
-export function findClient(db: Db, clientId: string): Promise<ClientRow | undefined> {
-  return db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+export const clientQuery = precompiled((db: Db, { clientId }: { clientId: string }) =>
+  db.selectFrom('clients').selectAll().where('client_id', '=', clientId),
+);
+
+/** The client's row; precompiled, as every consent step reads it (authorize, decision). */
+export async function findClient(db: Db, clientId: string): Promise<ClientRow | undefined> {
+  const [row] = await clientQuery(db, { clientId });
+  return row;
 }
 
 /** The client, its row locked until the transaction `trx` ends: for read-check-write updates. */
