@@ -375,7 +375,7 @@ describe('replayed codes (migration 0011)', () => {
   it('writes nothing for a code a replay marked first: replayed, and the other rows go on', async () => {
     await addTestClient(t.db, 'ib-replayed');
     const marked = exchange('ib-replayed', app('Acme Sales'));
-    expect(await revokeTokensFromCode(t.db, marked.codeHash)).toBe(0);
+    expect(await revokeTokensFromCode(t.db, marked.codeHash as string)).toBe(0);
     const other = exchange('ib-replayed', app('Acme Sales'));
     const results = await issueTokensFromCodes(t.db, [marked, other]);
     expect(results.map((r) => r.status)).toEqual(['replayed', 'issued']);
@@ -393,7 +393,7 @@ describe('replayed codes (migration 0011)', () => {
         let settledEarly = false;
         await t.db.transaction().execute(async (trx) => {
           expect((await issueTokensFromCodes(trx, [input]))[0]?.status).toBe('issued');
-          replay = revokeTokensFromCode(other, input.codeHash);
+          replay = revokeTokensFromCode(other, input.codeHash as string);
           void replay.then(() => {
             settledEarly = true;
           });
