@@ -2,7 +2,7 @@
 // peer a user would pick instead (oidc-provider, one process, Redis), the same scenarios and driver, alternating.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type CodeGrant, CodeStore, RedisStore } from '@partner-oauth/ephemeral-store';
@@ -41,6 +41,12 @@ const only = [...args]
   ?.slice('--only='.length)
   .split(',');
 const wants = (name: string) => !only || only.includes(name);
+/** The V8 heap flags a service's `start` script passes (apps/<service>/package.json): the bench runs it with the same. */
+function startFlags(service: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'apps', service, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(' ').filter((word) => word.startsWith('--max-'));
+}
+
 /** `--profile`: the product's services write V8 CPU profiles (--cpu-prof) under bench-results/profiles. */
 const profile = args.has('--profile');
 const DURATION_MS = quick ? 2000 : 5000;
@@ -302,9 +308,10 @@ async function main(): Promise<void> {
       WEBHOOK_SIGNING_KEY: randomBytes(32).toString('hex'),
     };
     const [pUi, pToken, pReg, pPeer] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    // The services' own start flags (their package.json `start` and the container's NODE_OPTIONS).
-    const nodeArgs = [
-      ...(process.env.BENCH_NODE_ARGS ?? '--max-semi-space-size=4 --max-old-space-size=96').split(' ').filter(Boolean),
+    // Each service's own heap flags, read from its package.json `start` (the container's NODE_OPTIONS are the same:
+    // tests/infra checks), unless BENCH_NODE_ARGS gives others for all three.
+    const nodeArgs = (service: string) => [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ') ?? startFlags(service)).filter(Boolean),
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench-results', 'profiles')}`] : []),
     ];
     // Each service from its production bundle (dist/bundle/server.js), as its start script and the image run it.
@@ -314,9 +321,15 @@ async function main(): Promise<void> {
       procs.push(p);
       return p;
     };
-    const ui = await started(start('authorize-ui', 'apps/authorize-ui/dist/bundle/server.js', common, pUi, { nodeArgs }));
-    const token = await started(start('token-service', 'apps/token-service/dist/bundle/server.js', common, pToken, { nodeArgs }));
-    const registry = await started(start('client-registry', 'apps/client-registry/dist/bundle/server.js', common, pReg, { nodeArgs }));
+    const ui = await started(
+      start('authorize-ui', 'apps/authorize-ui/dist/bundle/server.js', common, pUi, { nodeArgs: nodeArgs('authorize-ui') }),
+    );
+    const token = await started(
+      start('token-service', 'apps/token-service/dist/bundle/server.js', common, pToken, { nodeArgs: nodeArgs('token-service') }),
+    );
+    const registry = await started(
+      start('client-registry', 'apps/client-registry/dist/bundle/server.js', common, pReg, { nodeArgs: nodeArgs('client-registry') }),
+    );
     // The peer as its documentation deploys it: one process, NODE_ENV=production, Node's default heap.
     const peer = await start(
       'oidc-provider',
