@@ -117,17 +117,21 @@ export async function listManagedAppsAccess(db: Db, accountId: string, clientId:
   return rows.map((r) => ({ id: r.id, name: r.name, liveSince: r.live_since }));
 }
 
+/** findManagedApp's row, for a subquery (the app, when `accountId` may manage its integrations; no outer reference). */
+function managedAppRow(db: Db, appId: string, accountId: string) {
+  return db
+    .selectFrom('apps')
+    .innerJoin('app_members', 'app_members.app_id', 'apps.id')
+    .where('apps.id', '=', appId)
+    .where('app_members.account_id', '=', accountId)
+    .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE);
+}
+
 export const managedAppBindingQuery = precompiled(
   (db: Db, { appId, accountId, clientId }: { appId: string; accountId: string; clientId: string }) =>
     db.selectNoFrom((eb) => {
       // findManagedApp's row, a column at a time (a scalar subquery has one): null when the account may not manage it.
-      const managed = () =>
-        eb
-          .selectFrom('apps')
-          .innerJoin('app_members', 'app_members.app_id', 'apps.id')
-          .where('apps.id', '=', appId)
-          .where('app_members.account_id', '=', accountId)
-          .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE);
+      const managed = () => managedAppRow(db, appId, accountId);
       return [
         managed().select('apps.id').as('app_id'),
         managed().select('apps.name').as('app_name'),
@@ -162,13 +166,7 @@ export const clientManagedAppBindingQuery = precompiled(
       .selectAll('c')
       .select((eb) => {
         // As managedAppBindingQuery, the epoch being the client row's own.
-        const managed = () =>
-          eb
-            .selectFrom('apps')
-            .innerJoin('app_members', 'app_members.app_id', 'apps.id')
-            .where('apps.id', '=', appId)
-            .where('app_members.account_id', '=', accountId)
-            .where('app_members.role', '=', INTEGRATION_MANAGER_ROLE);
+        const managed = () => managedAppRow(db, appId, accountId);
         return [
           managed().select('apps.id').as('chosen_app_id'),
           managed().select('apps.name').as('chosen_app_name'),
