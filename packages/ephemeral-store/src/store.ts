@@ -65,8 +65,11 @@ if not ok or type(record) ~= 'table' or record[ARGV[1]] ~= ARGV[2] then return 0
 redis.call('DEL', KEYS[1])
 return value`;
 
+/** The script's answer: the record taken, 0 for another client's, false (null) for none, [limit, ttl] when held back. */
+type TakeResult = string | number | [number, number] | null;
+
 type WithTakeIfMatches = Redis & {
-  takeIfMatches(numberOfKeys: number, ...args: (string | number)[]): Promise<string | number | [number, number] | null>;
+  takeIfMatches(numberOfKeys: number, ...args: (string | number)[]): Promise<TakeResult>;
 };
 
 /** Whether a JSON text is an object whose `field` is exactly `expected`. */
@@ -98,17 +101,21 @@ export function sentinelTarget(url: string): RedisOptions | undefined {
 }
 
 /** Unreachable or silent Redis becomes a StoreUnavailableError; a reply error (a bug) stays what it is. */
+function storeError(err: unknown): unknown {
+  return isStoreUnavailable(err) ? new StoreUnavailableError('redis', err) : err;
+}
+
 async function guard<T>(command: Promise<T>): Promise<T> {
   try {
     return await command;
   } catch (err) {
-    throw isStoreUnavailable(err) ? new StoreUnavailableError('redis', err) : err;
+    throw storeError(err);
   }
 }
 
 /** One takeIfMatches call's KEYS and ARGV, as the script takes them. */
 type TakeArgs = [numberOfKeys: number, ...args: (string | number)[]];
-type TakeReply = { reply: unknown } | { error: unknown };
+type TakeReply = { reply: TakeResult } | { error: unknown };
 
 export class RedisStore implements EphemeralStore {
   /**
@@ -136,10 +143,10 @@ export class RedisStore implements EphemeralStore {
       }
       const pipeline = redis.pipeline() as unknown as {
         takeIfMatches(...args: TakeArgs): void;
-        exec(): Promise<[Error | null, unknown][] | null>;
+        exec(): Promise<[Error | null, TakeResult][] | null>;
       };
       for (const args of calls) pipeline.takeIfMatches(...args);
-      const results = await pipeline.exec().catch((error: unknown) => calls.map((): [unknown, unknown] => [error, null]));
+      const results = await pipeline.exec().catch((error: unknown) => calls.map((): [unknown, TakeResult] => [error, null]));
       return calls.map((_, i) => {
         const [error, reply] = results?.[i] ?? [new Error('takeIfMatches: no reply'), null];
         return error ? { error } : { reply };
@@ -201,11 +208,8 @@ export class RedisStore implements EphemeralStore {
       expected,
       ...limits.map((l) => l.max),
     ]);
-    const result = (await guard('error' in settled ? Promise.reject(settled.error) : Promise.resolve(settled.reply))) as
-      | string
-      | number
-      | [number, number]
-      | null;
+    if ('error' in settled) throw storeError(settled.error);
+    const result = settled.reply;
     if (result === null) return null;
     if (Array.isArray(result)) return { over: result[0], ttlMs: Math.max(0, result[1]) };
     return typeof result === 'number' ? 'mismatch' : result;

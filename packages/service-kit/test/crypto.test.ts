@@ -9,16 +9,14 @@ describe('crypto', () => {
     expect(t).toMatch(/^pfx_[A-Za-z0-9_-]{43}$/);
     expect(randomToken()).not.toBe(randomToken());
   });
-  it('hands each random byte out once, across the pool it draws from being replaced, and keeps tokens it handed out', () => {
+  it('hands each random byte out once, across the pool it draws from being replaced', () => {
     // Odd sizes, so tokens straddle where one 4 KiB pool ends; more than a pool's worth, and one larger than a pool.
     const sizes = Array.from({ length: 600 }, (_, i) => [32, 16, 7, 33][i % 4] as number);
     const tokens = sizes.map((n) => randomToken(n));
-    const copies = [...tokens];
     tokens.push(randomToken(5000));
     expect(new Set(tokens).size).toBe(tokens.length);
     expect(tokens.slice(0, -1).map((t) => Buffer.from(t, 'base64url').length)).toEqual(sizes);
     expect(Buffer.from(tokens.at(-1) as string, 'base64url').length).toBe(5000);
-    expect(tokens.slice(0, -1)).toEqual(copies);
     // No 32-byte window of one token reappears in another (a pool's bytes handed out twice would).
     const seen = new Set<string>();
     for (const t of tokens.slice(0, -1)) {

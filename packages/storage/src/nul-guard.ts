@@ -32,13 +32,10 @@ export class NulGuardPlugin implements KyselyPlugin {
 
 /** Whether a text can reach a query: the NUL guard refuses one with U+0000 (UnstorableTextError). */
 export function isStorableText(value: string): boolean {
-  return !value.includes('\u0000');
+  return !containsNul(value);
 }
 
-/** The same refusal for the parameters of a precompiled query (which skips the plugin's tree walk). */
+/** The same refusal for the parameters of a precompiled query (which skips the plugin's tree walk), by the same walk. */
 export function assertStorable(values: readonly unknown[]): void {
-  for (const value of values) {
-    if (typeof value === 'string' && value.includes('\u0000')) throw new UnstorableTextError();
-    if (Array.isArray(value)) assertStorable(value);
-  }
+  if (containsNul(values)) throw new UnstorableTextError();
 }

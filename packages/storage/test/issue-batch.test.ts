@@ -400,7 +400,10 @@ describe('replayed codes (migration 0011)', () => {
           // The replay is waiting on the code's lock (seen from a third connection), not done.
           for (let i = 0; i < 100; i++) {
             const { rows } = await sql<{ n: number }>`
-              select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`.execute(t.db);
+              select count(*)::int as n from pg_locks
+              where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(
+              t.db,
+            );
             if (Number(rows[0]?.n) > 0) break;
             await new Promise((r) => setTimeout(r, 20));
           }

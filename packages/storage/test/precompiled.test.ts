@@ -35,6 +35,7 @@ import {
   UnstorableTextError,
   updateClient,
 } from '../src/index.js';
+import { assertStorable } from '../src/nul-guard.js';
 import { type PrecompiledQuery, precompiled } from '../src/precompiled.js';
 import { addTestClient, createTestDatabase, rolledBack, type TestDatabase } from '../src/testing.js';
 
@@ -514,6 +515,9 @@ describe('the rules of the layer', () => {
     const params = { tokenHashes: ['a\u0000b'], now: new Date() };
     await expect(activeTokensQuery(t.db, params)).rejects.toBeInstanceOf(UnstorableTextError);
     await expect(viaBuilder(t.db, activeTokensQuery, params)).rejects.toBeInstanceOf(UnstorableTextError);
+    // The same walk as the plugin's: inside a plain object parameter too (a JSON value), never inside a Date or Buffer.
+    expect(() => assertStorable([{ note: ['x', 'a\u0000b'] }])).toThrow(UnstorableTextError);
+    expect(() => assertStorable([new Date(), Buffer.from([0]), { note: 'x' }, ['y']])).not.toThrow();
   });
 
   it('refuses text with NUL in each parameter of each query of the consent steps, as the builder path does', async () => {
