@@ -1,5 +1,5 @@
 // Session limits and sign-in throttling, on a fake clock and real Redis.
-import { FakeClock } from '@partner-oauth/service-kit';
+import { FakeClock, sha256 } from '@partner-oauth/service-kit';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { useApp } from './helpers.js';
@@ -41,6 +41,40 @@ describe('session lifetime', () => {
     }
     clock.advance(200_000);
     expect(await signedIn(browser)).toBe(false);
+  });
+});
+
+/** The Redis key (under the file's prefix) of the browser's session: SessionStore's `sess:` and the id's hash. */
+function sessionKey(browser: Browser): string {
+  const signed = decodeURIComponent(browser.cookies.get('sid') ?? '');
+  const id = signed.slice(0, signed.lastIndexOf('.'));
+  expect(id).not.toBe('');
+  return `sess:${sha256(id)}`;
+}
+
+describe('session writes', () => {
+  it('are made when the session changes, not on every page: once a minute of use at most, each renewing its expiry', async () => {
+    const browser = new Browser(h.app);
+    await browser.login('grace@example.com', 'hopper-1906');
+    // The first page after sign-in stores the session's CSRF secret: a change, so a write.
+    expect(await signedIn(browser)).toBe(true);
+    const key = sessionKey(browser);
+    const redis = h.redis.store.redis;
+    expect(await redis.get(key)).toContain('"_csrf"');
+    // A marker expiry: a write of the session (its store sets the idle limit, 600 s) would replace it.
+    await redis.pexpire(key, 123_456);
+    clock.advance(30_000);
+    expect(await signedIn(browser)).toBe(true);
+    expect(await redis.pttl(key)).toBeLessThanOrEqual(123_456);
+    clock.advance(31_000);
+    // More than a minute since the last touch: the session's lastSeen moves, and the session is written with it.
+    const res = await browser.get(AUTHORIZE);
+    expect(res.statusCode).toBe(200);
+    expect(await redis.pttl(key)).toBeGreaterThan(590_000);
+    // The cookie is sent again with the write, its expiry (real time, as the store's) renewed with it.
+    const cookie = res.cookies.find((c) => c.name === 'sid');
+    expect(cookie?.expires?.getTime()).toBeGreaterThan(Date.now() + 590_000);
+    expect(await redis.get(key)).toContain(`"lastSeen":${clock.now()}`);
   });
 });
 

@@ -137,7 +137,10 @@ export default fp(
       cookieName: tls ? '__Host-sid' : 'sid',
       cookie: { httpOnly: true, sameSite: 'lax', secure: tls, path: '/', maxAge: config.SESSION_IDLE_SECONDS * 1000 },
       saveUninitialized: false,
-      rolling: true,
+      // Written (store TTL and cookie renewed) only when the session changes, not on every page: the hook below moves
+      // lastSeen once a minute of use, and the idle limit is counted from lastSeen, so every path ends a session at the
+      // same moment as when each page rewrote it (one Redis write and a cookie fewer per page; docs/performance.md).
+      rolling: false,
       store: new SessionStore(opts.store, config.SESSION_IDLE_SECONDS * 1000),
     });
     // Idle and absolute session limits, on the injected clock; an expired session is destroyed, not trusted, and the
