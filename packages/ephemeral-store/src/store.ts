@@ -119,8 +119,9 @@ type TakeReply = { reply: TakeResult } | { error: unknown };
 
 export class RedisStore implements EphemeralStore {
   /**
-   * Code redemptions sent while one is in flight go together as one pipeline (one write, one read, for Redis too): a
-   * lone one goes at once, as a plain command. Each still runs as its own script, atomically.
+   * Code redemptions sent while one is in flight (or in one turn of the event loop, once they come together: service-kit's
+   * Coalescer) go together as one pipeline (one write, one read, for Redis too): a lone one goes as a plain command.
+   * Each still runs as its own script, atomically.
    */
   readonly #takes: Coalescer<TakeArgs, TakeReply>;
 

@@ -33,6 +33,42 @@ describe('Coalescer', () => {
     expect(await Promise.all(rest)).toEqual(['answer 2', 'answer 3', 'answer 4']);
   });
 
+  it('once a batch had company, gathers the calls of one turn of the event loop (requests read together) into one', async () => {
+    const m = manual();
+    const c = new Coalescer(m.run);
+    // Busy: while the lone first call is out, two more queue and go together.
+    const busy = [1, 2, 3].map((n) => c.submit(n));
+    m.pending.shift()?.end();
+    await tick();
+    expect(m.batches).toEqual([[1], [2, 3]]);
+    m.pending.shift()?.end();
+    await Promise.all(busy);
+    // Nothing in flight now. Two requests handled in one turn (as two sockets read in one poll), each making a call:
+    // they go as one batch at the turn's end, where the first of them would have gone alone.
+    await new Promise<void>((resolve) => {
+      setImmediate(() => void c.submit(4));
+      setImmediate(() => {
+        void c.submit(5);
+        resolve();
+      });
+    });
+    expect(m.batches).toEqual([[1], [2, 3]]);
+    await tick();
+    expect(m.batches).toEqual([[1], [2, 3], [4, 5]]);
+    m.pending.shift()?.end();
+    // A lone call is gathered once (its turn had no other), and after a batch of one calls go at once again.
+    await tick();
+    const alone = c.submit(6);
+    await tick();
+    expect(m.batches.at(-1)).toEqual([6]);
+    m.pending.shift()?.end();
+    await alone;
+    await tick();
+    void c.submit(7);
+    expect(m.batches.at(-1)).toEqual([7]);
+    m.pending.shift()?.end();
+  });
+
   it('keeps batches to maxBatch and up to maxInFlight of them going at once', async () => {
     const m = manual();
     const c = new Coalescer(m.run, { maxBatch: 2, maxInFlight: 2 });

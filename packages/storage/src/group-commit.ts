@@ -23,7 +23,8 @@ type Settled<R> = { result: R } | { error: unknown };
 
 /**
  * Scheduled by service-kit's Coalescer (no timer): with nothing in flight an input goes at once (a lone write waits for
- * nobody); while a call is in flight inputs queue, and the queue goes as the next call when it returns. Each caller is
+ * nobody), or, once calls come together, at the end of the event loop's turn with the others of that turn; while a call
+ * is in flight inputs queue, and the queue goes as the next call when it returns. Each caller is
  * answered when its call has returned, so after its batch committed. A failed call (a deadlock, or one bad input: a
  * duplicate token hash, a malformed value) wrote nothing; its members are retried one per call, so only a member whose
  * own call fails gets an error, that one.
