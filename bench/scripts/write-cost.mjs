@@ -1,0 +1,155 @@
+// Postgres CPU and wall time of one code exchange's write at one connection (issue 13), taken apart: the call the
+// product makes (issue_tokens_from_unreplayed_codes, migration 0011, through issueTokensFromCodes), the function under
+// it (0008), the older single statement, a bare one-row insert with its commit, the same two without the commit's
+// WAL flush (a session with synchronous_commit off: for measuring only, never how the product runs), and a round trip.
+// One caller, calls in sequence (the pool of one connection, and a client for the raw calls), on a fresh migrated
+// database; CPU (ticks of 10 ms) from the backends' /proc/<pid>/stat.
+// Usage (after `pnpm exec turbo run build --filter @partner-oauth/storage`): node bench/scripts/write-cost.mjs [calls]
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  codeBinding,
+  expiryParams,
+  issueTokenQuery,
+  issueTokensFromCodes,
+  migrateToLatest,
+  newId,
+  openDatabase,
+  seedDemoData,
+} from '@partner-oauth/storage';
+import { TEST_PASSWORD_PARAMS, TEST_PG_URL } from '@partner-oauth/storage/testing';
+import pg from 'pg';
+
+const N = Number(process.argv[2] ?? 600);
+const name = `write_cost_${process.pid}`;
+const admin = new pg.Client({ connectionString: TEST_PG_URL });
+await admin.connect();
+await admin.query(`create database ${name}`);
+const url = new URL(TEST_PG_URL);
+url.pathname = `/${name}`;
+const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 1 });
+try {
+  await migrateToLatest(db);
+  const flushed = new pg.Client({ connectionString: url.toString() });
+  await flushed.connect();
+  const unflushed = new pg.Client({ connectionString: url.toString() });
+  await unflushed.connect();
+  await flushed.query('create table scratch (id text primary key, v text)');
+  await unflushed.query('set synchronous_commit = off');
+  const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
+  const appId = ids.apps['Acme Sales'];
+  const binding = await codeBinding(db, 'shoplifter', appId);
+  const input = () => ({
+    clientId: 'shoplifter',
+    appId,
+    accountId: ids.accounts['ada@example.com'],
+    scope: 'app:read',
+    tokenHash: randomBytes(32).toString('hex'),
+    codeHash: randomBytes(32).toString('hex'),
+    redirectUri: 'http://localhost:4000/callback',
+    binding,
+    secretId: null,
+    now: new Date(),
+    expiry: null,
+  });
+  const row = (i) => ({
+    ordinal: 0,
+    auth_id: newId(),
+    token_id: newId(),
+    client_id: i.clientId,
+    app_id: i.appId,
+    account_id: i.accountId,
+    scope: i.scope,
+    token_hash: i.tokenHash,
+    code_hash: i.codeHash,
+    redirect_uri: i.redirectUri,
+    epoch: i.binding.epoch,
+    ended_grants: i.binding.endedGrants,
+    secret_id: null,
+    now: i.now,
+    expiring: null,
+    access_lifetime: null,
+    idle_lifetime: null,
+    absolute_lifetime: null,
+    expires_at: null,
+    refresh_id: newId(),
+    refresh_hash: null,
+    refresh_expires_at: null,
+    family_expires_at: null,
+  });
+  const variants = {
+    'wrapper (0011) via issueTokensFromCodes': async (i) => {
+      const [r] = await issueTokensFromCodes(db, [i]);
+      if (r.status !== 'issued') throw new Error(r.status);
+    },
+    'issue_tokens_from_codes (0008) direct': async (i) => {
+      const r = await flushed.query({
+        name: 'itc',
+        text: 'select ordinal, status, authorization_id from issue_tokens_from_codes($1::jsonb)',
+        values: [JSON.stringify([row(i)])],
+      });
+      if (r.rows[0].status !== 'issued') throw new Error('refused');
+    },
+    'single statement (issueTokenQuery)': async (i) => {
+      const rows = await issueTokenQuery(db, {
+        authId: newId(),
+        tokenId: newId(),
+        clientId: i.clientId,
+        appId: i.appId,
+        accountId: i.accountId,
+        scope: i.scope,
+        tokenHash: i.tokenHash,
+        codeHash: i.codeHash,
+        redirectUri: i.redirectUri,
+        epoch: i.binding.epoch,
+        endedGrants: i.binding.endedGrants,
+        ...expiryParams(null),
+      });
+      if (rows.length !== 1) throw new Error('refused');
+    },
+    'insert one row, commit (fsync)': async () => {
+      await flushed.query({ name: 'ins', text: 'insert into scratch values ($1, $2)', values: [newId(), 'x'] });
+    },
+    'insert one row, commit without flush (measure only)': async () => {
+      await unflushed.query({ name: 'ins2', text: 'insert into scratch values ($1, $2)', values: [newId(), 'x'] });
+    },
+    'wrapper, commit without flush (measure only)': async (i) => {
+      const r = await unflushed.query({
+        name: 'w',
+        text: 'select ordinal, status, authorization_id from issue_tokens_from_unreplayed_codes($1::jsonb)',
+        values: [JSON.stringify([row(i)])],
+      });
+      if (r.rows[0].status !== 'issued') throw new Error('refused');
+    },
+    'select 1 (round trip only)': async () => {
+      await flushed.query({ name: 's1', text: 'select $1::int as x', values: [1] });
+    },
+  };
+  const backends = async () => (await admin.query('select pid from pg_stat_activity where datname = $1', [name])).rows.map((r) => r.pid);
+  const cpuMs = (pids) =>
+    pids.reduce((sum, pid) => {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return sum + (Number(f[11]) + Number(f[12])) * 10;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  for (const fn of Object.values(variants)) for (let k = 0; k < 50; k++) await fn(input());
+  for (let rep = 0; rep < 3; rep++)
+    for (const [label, fn] of Object.entries(variants)) {
+      const pids = await backends();
+      const c0 = cpuMs(pids);
+      const t0 = performance.now();
+      for (let k = 0; k < N; k++) await fn(input());
+      const wall = performance.now() - t0;
+      const cpu = cpuMs(pids) - c0;
+      console.log(`${label.padEnd(52)} pg CPU ${(cpu / N).toFixed(3)} ms/call; wall ${(wall / N).toFixed(3)} ms/call`);
+    }
+  await flushed.end();
+  await unflushed.end();
+} finally {
+  await db.destroy();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
+}
