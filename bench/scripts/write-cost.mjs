@@ -5,53 +5,19 @@
 // One caller, calls in sequence (the pool of one connection, and a client for the raw calls), on a fresh migrated
 // database; CPU (ticks of 10 ms) from the backends' /proc/<pid>/stat.
 // Usage (after `pnpm exec turbo run build --filter @partner-oauth/storage`): node bench/scripts/write-cost.mjs [calls]
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import {
-  codeBinding,
-  expiryParams,
-  issueTokenQuery,
-  issueTokensFromCodes,
-  migrateToLatest,
-  newId,
-  openDatabase,
-  seedDemoData,
-} from '@partner-oauth/storage';
-import { TEST_PASSWORD_PARAMS, TEST_PG_URL } from '@partner-oauth/storage/testing';
+import { issueTokensFromCodes, newId } from '@partner-oauth/storage';
 import pg from 'pg';
+import { cpuMs, scratchDatabase, singleStatement } from './scratch-db.mjs';
 
 const N = Number(process.argv[2] ?? 600);
-const name = `write_cost_${process.pid}`;
-const admin = new pg.Client({ connectionString: TEST_PG_URL });
-await admin.connect();
-await admin.query(`create database ${name}`);
-const url = new URL(TEST_PG_URL);
-url.pathname = `/${name}`;
-const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 1 });
+const { db, url, input, backends, close } = await scratchDatabase('write_cost', 1);
 try {
-  await migrateToLatest(db);
-  const flushed = new pg.Client({ connectionString: url.toString() });
+  const flushed = new pg.Client({ connectionString: url });
   await flushed.connect();
-  const unflushed = new pg.Client({ connectionString: url.toString() });
+  const unflushed = new pg.Client({ connectionString: url });
   await unflushed.connect();
   await flushed.query('create table scratch (id text primary key, v text)');
   await unflushed.query('set synchronous_commit = off');
-  const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);
-  const appId = ids.apps['Acme Sales'];
-  const binding = await codeBinding(db, 'shoplifter', appId);
-  const input = () => ({
-    clientId: 'shoplifter',
-    appId,
-    accountId: ids.accounts['ada@example.com'],
-    scope: 'app:read',
-    tokenHash: randomBytes(32).toString('hex'),
-    codeHash: randomBytes(32).toString('hex'),
-    redirectUri: 'http://localhost:4000/callback',
-    binding,
-    secretId: null,
-    now: new Date(),
-    expiry: null,
-  });
   const row = (i) => ({
     ordinal: 0,
     auth_id: newId(),
@@ -90,23 +56,7 @@ try {
       });
       if (r.rows[0].status !== 'issued') throw new Error('refused');
     },
-    'single statement (issueTokenQuery)': async (i) => {
-      const rows = await issueTokenQuery(db, {
-        authId: newId(),
-        tokenId: newId(),
-        clientId: i.clientId,
-        appId: i.appId,
-        accountId: i.accountId,
-        scope: i.scope,
-        tokenHash: i.tokenHash,
-        codeHash: i.codeHash,
-        redirectUri: i.redirectUri,
-        epoch: i.binding.epoch,
-        endedGrants: i.binding.endedGrants,
-        ...expiryParams(null),
-      });
-      if (rows.length !== 1) throw new Error('refused');
-    },
+    'single statement (issueTokenQuery)': (i) => singleStatement(db, i),
     'insert one row, commit (fsync)': async () => {
       await flushed.query({ name: 'ins', text: 'insert into scratch values ($1, $2)', values: [newId(), 'x'] });
     },
@@ -125,16 +75,6 @@ try {
       await flushed.query({ name: 's1', text: 'select $1::int as x', values: [1] });
     },
   };
-  const backends = async () => (await admin.query('select pid from pg_stat_activity where datname = $1', [name])).rows.map((r) => r.pid);
-  const cpuMs = (pids) =>
-    pids.reduce((sum, pid) => {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        return sum + (Number(f[11]) + Number(f[12])) * 10;
-      } catch {
-        return sum;
-      }
-    }, 0);
   for (const fn of Object.values(variants)) for (let k = 0; k < 50; k++) await fn(input());
   for (let rep = 0; rep < 3; rep++)
     for (const [label, fn] of Object.entries(variants)) {
@@ -149,7 +89,5 @@ try {
   await flushed.end();
   await unflushed.end();
 } finally {
-  await db.destroy();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await close();
 }
