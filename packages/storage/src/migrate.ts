@@ -12,6 +12,7 @@ import * as m0008 from './migrations/0008_issue_tokens_from_codes.js';
 import * as m0009 from './migrations/0009_rotate_refresh_tokens.js';
 import * as m0010 from './migrations/0010_drop_unused_token_index.js';
 import * as m0011 from './migrations/0011_replayed_codes.js';
+import * as m0012 from './migrations/0012_issue_token_from_code.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0009_rotate_refresh_tokens': m0009,
   '0010_drop_unused_token_index': m0010,
   '0011_replayed_codes': m0011,
+  '0012_issue_token_from_code': m0012,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -174,8 +174,16 @@ describe('issueTokensFromCodes', () => {
       const results = await issueTokensFromCodes(trx, inputs);
       return { results, after: await state(trx, clients, before) };
     });
+    // Each row in a call of its own (the one-row form, migration 0012: every call at one connection).
+    const alone = await rolledBack(t.db, async (trx) => {
+      const results: CodeTokenResult[] = [];
+      for (const i of inputs) results.push(...(await issueTokensFromCodes(trx, [i])));
+      return { results, after: await state(trx, clients, before) };
+    });
     expect(batched.after).toEqual(single.after);
+    expect(alone.after).toEqual(single.after);
     expect(batched.results.map((r) => r.status === 'issued')).toEqual(single.issued);
+    expect(alone.results.map((r) => r.status)).toEqual(batched.results.map((r) => r.status));
     expect(batched.results.map((r) => r.status)).toEqual([
       'issued',
       'issued',
@@ -381,6 +389,45 @@ describe('replayed codes (migration 0011)', () => {
     expect(results.map((r) => r.status)).toEqual(['replayed', 'issued']);
     const written = await t.db.selectFrom('access_tokens').select('token_hash').where('client_id', '=', 'ib-replayed').execute();
     expect(written.map((w) => w.token_hash)).toEqual([other.tokenHash]);
+    // Alone in its call too (the one-row form).
+    const markedAlone = exchange('ib-replayed', app('Acme Sales'));
+    await revokeTokensFromCode(t.db, markedAlone.codeHash as string);
+    expect((await issueTokensFromCodes(t.db, [markedAlone])).map((r) => r.status)).toEqual(['replayed']);
+  });
+
+  it('a redemption written while a replay of its code holds the lock waits, then sees the marker: replayed, nothing written', async () => {
+    await addTestClient(t.db, 'ib-replay-first');
+    const replayer = await openDatabase({ databaseUrl: t.url, poolSize: 1 });
+    try {
+      for (const size of [1, 2]) {
+        const input = exchange('ib-replay-first', app('Grace Shop'));
+        const rows = size === 1 ? [input] : [input, exchange('ib-replay-first', app('Grace Shop'))];
+        let write: Promise<CodeTokenResult[]> | undefined;
+        await replayer.transaction().execute(async (trx) => {
+          await revokeTokensFromCode(trx, input.codeHash as string);
+          write = issueTokensFromCodes(t.db, rows);
+          // The write is waiting on the code's lock (its marker not committed yet), not answered.
+          let waiting = 0;
+          for (let i = 0; i < 100 && waiting === 0; i++) {
+            const { rows: locks } = await sql<{ n: number }>`
+              select count(*)::int as n from pg_locks
+              where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(
+              t.db,
+            );
+            waiting = Number(locks[0]?.n);
+            if (waiting === 0) await new Promise((r) => setTimeout(r, 20));
+          }
+          expect(waiting).toBe(1);
+        });
+        expect((await (write as Promise<CodeTokenResult[]>)).map((r) => r.status)).toEqual(
+          size === 1 ? ['replayed'] : ['replayed', 'issued'],
+        );
+        const found = await t.db.selectFrom('access_tokens').select('id').where('token_hash', '=', input.tokenHash).execute();
+        expect(found).toEqual([]);
+      }
+    } finally {
+      await replayer.destroy();
+    }
   });
 
   it('a replay reaching Postgres while the redemption is being written waits for its commit, then revokes its token', async () => {

@@ -323,6 +323,7 @@ describe('storage on embedded PGlite', () => {
         '0009_rotate_refresh_tokens',
         '0010_drop_unused_token_index',
         '0011_replayed_codes',
+        '0012_issue_token_from_code',
       ]);
       expect(await migrateToLatest(db)).toEqual([]);
       const ids = await seedDemoData(db, TEST_PASSWORD_PARAMS);

@@ -111,6 +111,35 @@ function batchRow(input: CodeTokenInput, ordinal: number, tokenId: string) {
 // Through the replay check (migration 0011): a code a replay has marked gets 'replayed', nothing written for it.
 const ISSUE_BATCH_SQL = 'select ordinal, status, authorization_id from issue_tokens_from_unreplayed_codes($1::jsonb)';
 
+/** A call of one row (every call at one connection): the same rules, arguments in columns, no JSON (migration 0012). */
+const ONE_ROW_COLUMNS = [
+  ['auth_id', 'text'],
+  ['token_id', 'text'],
+  ['client_id', 'text'],
+  ['app_id', 'text'],
+  ['account_id', 'text'],
+  ['scope', 'text'],
+  ['token_hash', 'text'],
+  ['code_hash', 'text'],
+  ['redirect_uri', 'text'],
+  ['epoch', 'uuid'],
+  ['ended_grants', 'int'],
+  ['secret_id', 'text'],
+  ['now', 'timestamptz'],
+  ['expiring', 'boolean'],
+  ['access_lifetime', 'int'],
+  ['idle_lifetime', 'int'],
+  ['absolute_lifetime', 'int'],
+  ['expires_at', 'timestamptz'],
+  ['refresh_id', 'text'],
+  ['refresh_hash', 'text'],
+  ['refresh_expires_at', 'timestamptz'],
+  ['family_expires_at', 'timestamptz'],
+] as const satisfies readonly (readonly [keyof ReturnType<typeof batchRow>, string])[];
+const ISSUE_ONE_SQL = `select status, authorization_id from issue_token_from_code(${ONE_ROW_COLUMNS.map(
+  ([, type], i) => `$${i + 1}::${type}`,
+).join(', ')})`;
+
 /**
  * issueToken for redeemed codes, many in one call (one round trip, one commit): per input, the token and its
  * authorization are recorded only while the client (and the secret, if given) and what the code was bound to still
@@ -121,6 +150,21 @@ export async function issueTokensFromCodes(db: Db, inputs: readonly CodeTokenInp
   if (inputs.length === 0) return [];
   const tokenIds = inputs.map(() => newId());
   const rows = inputs.map((input, i) => batchRow(input, i, tokenIds[i] as string));
+  const [only] = rows;
+  if (rows.length === 1 && only) {
+    const result = await db.executeQuery<{ status: CodeTokenStatus; authorization_id: string | null }>(
+      CompiledQuery.raw(
+        ISSUE_ONE_SQL,
+        ONE_ROW_COLUMNS.map(([column]) => only[column]),
+      ),
+    );
+    const [row] = result.rows;
+    if (row?.status === 'issued' && row.authorization_id !== null) {
+      return [{ status: 'issued', authorizationId: row.authorization_id, tokenId: only.token_id }];
+    }
+    if (!row || row.status === 'issued') throw new Error('issueTokensFromCodes: the input was not answered');
+    return [{ status: row.status, authorizationId: null, tokenId: null }];
+  }
   const result = await db.executeQuery<{ ordinal: number; status: CodeTokenStatus; authorization_id: string | null }>(
     CompiledQuery.raw(ISSUE_BATCH_SQL, [JSON.stringify(rows)]),
   );
