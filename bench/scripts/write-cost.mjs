@@ -1,6 +1,7 @@
 // Postgres CPU and wall time of one code exchange's write at one connection (issue 13), taken apart: the call the
-// product makes (issue_tokens_from_unreplayed_codes, migration 0011, through issueTokensFromCodes), the function under
-// it (0008), the older single statement, a bare one-row insert with its commit, the same two without the commit's
+// product makes (issueTokensFromCodes, which sends a call of one row through issue_token_from_code, migration 0012),
+// the batch form's wrapper (issue_tokens_from_unreplayed_codes, 0011) and the function under it (0008) with one row,
+// the older single statement, a bare one-row insert with its commit, the wrapper and the insert without the commit's
 // WAL flush (a session with synchronous_commit off: for measuring only, never how the product runs), and a round trip.
 // One caller, calls in sequence (the pool of one connection, and a client for the raw calls), on a fresh migrated
 // database; CPU (ticks of 10 ms) from the backends' /proc/<pid>/stat.
@@ -44,11 +45,19 @@ try {
     family_expires_at: null,
   });
   const variants = {
-    'wrapper (0011) via issueTokensFromCodes': async (i) => {
+    'the product: issueTokensFromCodes (0012 for one row)': async (i) => {
       const [r] = await issueTokensFromCodes(db, [i]);
       if (r.status !== 'issued') throw new Error(r.status);
     },
-    'issue_tokens_from_codes (0008) direct': async (i) => {
+    'batch form with one row: wrapper (0011)': async (i) => {
+      const r = await flushed.query({
+        name: 'wrapper',
+        text: 'select ordinal, status, authorization_id from issue_tokens_from_unreplayed_codes($1::jsonb)',
+        values: [JSON.stringify([row(i)])],
+      });
+      if (r.rows[0].status !== 'issued') throw new Error('refused');
+    },
+    'batch form with one row: under it (0008)': async (i) => {
       const r = await flushed.query({
         name: 'itc',
         text: 'select ordinal, status, authorization_id from issue_tokens_from_codes($1::jsonb)',
