@@ -97,8 +97,9 @@ describe.each([
     const victim = await tokenService(true);
     const [authsBefore, tokensBefore] = [await count('authorizations'), await count('access_tokens')];
 
-    // The token write's text (the batch call) crosses the wire when a new process first prepares it.
-    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_unreplayed_codes', action });
+    // The token write's text (a lone exchange's call of one row, migration 0012) crosses the wire when a new process
+    // first prepares it.
+    const fired = pgProxy.failOn({ pattern: 'issue_token_from_code(', action });
     const pending = exchange(victim.url, { ...partner, code: inFlight as string }).then(
       (res) => res,
       (err: unknown) => err,

@@ -96,8 +96,9 @@ describe('Postgres connection reset under a checked-out client', () => {
   it('token-service: reset while an exchange writes its token answers 503 and the process lives', async () => {
     const code = await codeFromFlow();
     const base = (services['token-service'] as Service).url;
-    // The token write's text (the batch call) crosses the wire the first time this process prepares it: the exchange holds its client.
-    const fired = pgProxy.failOn({ pattern: 'issue_tokens_from_unreplayed_codes', action: 'cut' });
+    // The token write's text (a lone exchange's call of one row, migration 0012) crosses the wire the first time this
+    // process prepares it: the exchange holds its client.
+    const fired = pgProxy.failOn({ pattern: 'issue_token_from_code(', action: 'cut' });
     const res = await exchange(base, { ...partner, code });
     expect(res.status).toBe(503);
     await fired;

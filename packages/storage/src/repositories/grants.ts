@@ -54,8 +54,9 @@ export function expiryParams(expiry: IssueExpiry | null | undefined) {
  * The guard costs a primary-key read of the client and an index count of the pair's ended grants.
  * With expiry (0006) the access token carries expires_at, and a refresh token is inserted under the same
  * authorization in the same statement; without (refreshHash null) nothing more is written.
- * The code exchange writes through issue_tokens_from_codes (migration 0008: many exchanges per call), which keeps
- * these rules row by row; test/issue-batch.test.ts holds it to what this statement does one call at a time.
+ * The code exchange writes through issue_tokens_from_codes (migration 0008: many exchanges per call) or, for a call
+ * of one, issue_token_from_code (0012), which keep these rules row by row; test/issue-batch.test.ts holds them to
+ * what this statement does one call at a time.
  */
 export const issueTokenQuery = precompiled(
   (
