@@ -136,6 +136,10 @@ const ONE_ROW_COLUMNS = [
   ['refresh_expires_at', 'timestamptz'],
   ['family_expires_at', 'timestamptz'],
 ] as const satisfies readonly (readonly [keyof ReturnType<typeof batchRow>, string])[];
+/** Every field of batchRow but its ordinal is an argument: a field added there and not here fails to compile. */
+type UnsentColumn = Exclude<keyof ReturnType<typeof batchRow>, 'ordinal' | (typeof ONE_ROW_COLUMNS)[number][0]>;
+const everyColumnSent: [UnsentColumn] extends [never] ? true : UnsentColumn = true;
+void everyColumnSent;
 const ISSUE_ONE_SQL = `select status, authorization_id from issue_token_from_code(${ONE_ROW_COLUMNS.map(
   ([, type], i) => `$${i + 1}::${type}`,
 ).join(', ')})`;
