@@ -44,45 +44,29 @@ try {
     refresh_expires_at: null,
     family_expires_at: null,
   });
+  /** One row through a batch-form function (`fn`: 0011's wrapper or 0008's), on `client`, as a prepared statement. */
+  const batchOfOne = (client, fn) => async (i) => {
+    const r = await client.query({
+      name: `${fn}_${client === flushed ? 'flushed' : 'unflushed'}`,
+      text: `select ordinal, status, authorization_id from ${fn}($1::jsonb)`,
+      values: [JSON.stringify([row(i)])],
+    });
+    if (r.rows[0].status !== 'issued') throw new Error('refused');
+  };
+  /** A one-row insert into the scratch table, on `client`. */
+  const insertOne = (client, name) => () => client.query({ name, text: 'insert into scratch values ($1, $2)', values: [newId(), 'x'] });
   const variants = {
     'the product: issueTokensFromCodes (0012 for one row)': async (i) => {
       const [r] = await issueTokensFromCodes(db, [i]);
       if (r.status !== 'issued') throw new Error(r.status);
     },
-    'batch form with one row: wrapper (0011)': async (i) => {
-      const r = await flushed.query({
-        name: 'wrapper',
-        text: 'select ordinal, status, authorization_id from issue_tokens_from_unreplayed_codes($1::jsonb)',
-        values: [JSON.stringify([row(i)])],
-      });
-      if (r.rows[0].status !== 'issued') throw new Error('refused');
-    },
-    'batch form with one row: under it (0008)': async (i) => {
-      const r = await flushed.query({
-        name: 'itc',
-        text: 'select ordinal, status, authorization_id from issue_tokens_from_codes($1::jsonb)',
-        values: [JSON.stringify([row(i)])],
-      });
-      if (r.rows[0].status !== 'issued') throw new Error('refused');
-    },
+    'batch form with one row: wrapper (0011)': batchOfOne(flushed, 'issue_tokens_from_unreplayed_codes'),
+    'batch form with one row: under it (0008)': batchOfOne(flushed, 'issue_tokens_from_codes'),
     'single statement (issueTokenQuery)': (i) => singleStatement(db, i),
-    'insert one row, commit (fsync)': async () => {
-      await flushed.query({ name: 'ins', text: 'insert into scratch values ($1, $2)', values: [newId(), 'x'] });
-    },
-    'insert one row, commit without flush (measure only)': async () => {
-      await unflushed.query({ name: 'ins2', text: 'insert into scratch values ($1, $2)', values: [newId(), 'x'] });
-    },
-    'wrapper, commit without flush (measure only)': async (i) => {
-      const r = await unflushed.query({
-        name: 'w',
-        text: 'select ordinal, status, authorization_id from issue_tokens_from_unreplayed_codes($1::jsonb)',
-        values: [JSON.stringify([row(i)])],
-      });
-      if (r.rows[0].status !== 'issued') throw new Error('refused');
-    },
-    'select 1 (round trip only)': async () => {
-      await flushed.query({ name: 's1', text: 'select $1::int as x', values: [1] });
-    },
+    'insert one row, commit (fsync)': insertOne(flushed, 'ins'),
+    'insert one row, commit without flush (measure only)': insertOne(unflushed, 'ins2'),
+    'wrapper, commit without flush (measure only)': batchOfOne(unflushed, 'issue_tokens_from_unreplayed_codes'),
+    'select 1 (round trip only)': () => flushed.query({ name: 's1', text: 'select $1::int as x', values: [1] }),
   };
   for (const fn of Object.values(variants)) for (let k = 0; k < 50; k++) await fn(input());
   for (let rep = 0; rep < 3; rep++)

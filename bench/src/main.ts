@@ -2,7 +2,7 @@
 // peer a user would pick instead (oidc-provider, one process, Redis), the same scenarios and driver, alternating.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type CodeGrant, CodeStore, RedisStore } from '@partner-oauth/ephemeral-store';
@@ -26,7 +26,7 @@ import {
 } from './clients.js';
 import { type Components, cpuMs, snapshot } from './cpu.js';
 import { type LoadResult, median, type Outcome, runLoad } from './load.js';
-import { freePort, type Proc, peakRssMb, ROOT, start, stop } from './processes.js';
+import { freePort, type Proc, peakRssMb, ROOT, start, startFlags, stop } from './processes.js';
 import { loadScaleData } from './scale.js';
 
 const args = new Set(process.argv.slice(2));
@@ -41,12 +41,6 @@ const only = [...args]
   ?.slice('--only='.length)
   .split(',');
 const wants = (name: string) => !only || only.includes(name);
-/** The V8 heap flags a service's `start` script passes (apps/<service>/package.json): the bench runs it with the same. */
-function startFlags(service: string): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'apps', service, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  return pkg.scripts.start.split(' ').filter((word) => word.startsWith('--max-'));
-}
-
 /** `--profile`: the product's services write V8 CPU profiles (--cpu-prof) under bench-results/profiles. */
 const profile = args.has('--profile');
 const DURATION_MS = quick ? 2000 : 5000;

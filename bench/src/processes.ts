@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { type Service, startProcess, stopProcess } from '@partner-oauth/test-support/processes';
 
-export { freePort, ROOT } from '@partner-oauth/test-support/processes';
+export { freePort, ROOT, startFlags } from '@partner-oauth/test-support/processes';
 
 export interface Proc {
   name: string;

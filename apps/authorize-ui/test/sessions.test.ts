@@ -1,5 +1,6 @@
 // Session limits and sign-in throttling, on a fake clock and real Redis.
-import { FakeClock, sha256 } from '@partner-oauth/service-kit';
+import { sessionKey } from '@partner-oauth/ephemeral-store';
+import { FakeClock } from '@partner-oauth/service-kit';
 import { Browser, hidden } from '@partner-oauth/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { useApp } from './helpers.js';
@@ -44,12 +45,12 @@ describe('session lifetime', () => {
   });
 });
 
-/** The Redis key (under the file's prefix) of the browser's session: SessionStore's `sess:` and the id's hash. */
-function sessionKey(browser: Browser): string {
+/** The Redis key (under the file's prefix) of the browser's session, from its signed cookie (`<id>.<signature>`). */
+function browserSessionKey(browser: Browser): string {
   const signed = decodeURIComponent(browser.cookies.get('sid') ?? '');
   const id = signed.slice(0, signed.lastIndexOf('.'));
   expect(id).not.toBe('');
-  return `sess:${sha256(id)}`;
+  return sessionKey(id);
 }
 
 describe('session writes', () => {
@@ -58,7 +59,7 @@ describe('session writes', () => {
     await browser.login('grace@example.com', 'hopper-1906');
     // The first page after sign-in stores the session's CSRF secret: a change, so a write.
     expect(await signedIn(browser)).toBe(true);
-    const key = sessionKey(browser);
+    const key = browserSessionKey(browser);
     const redis = h.redis.store.redis;
     expect(await redis.get(key)).toContain('"_csrf"');
     // A marker expiry: a write of the session (its store sets the idle limit, 600 s) would replace it.

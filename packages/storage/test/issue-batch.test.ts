@@ -110,6 +110,20 @@ async function oneAtATime(trx: Db, inputs: CodeTokenInput[]): Promise<boolean[]>
   return issued;
 }
 
+/** Advisory locks waited for in this database, read every 20 ms (for up to 2 s) until one is: the count last read. */
+async function advisoryLockWaiters(): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_locks
+      where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(
+      t.db,
+    );
+    const waiting = Number(rows[0]?.n);
+    if (waiting > 0 || attempt === 100) return waiting;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const liveAuthorizations = async (clientId: string, appId: string) =>
   t.db
     .selectFrom('authorizations')
@@ -407,17 +421,7 @@ describe('replayed codes (migration 0011)', () => {
           await revokeTokensFromCode(trx, input.codeHash as string);
           write = issueTokensFromCodes(t.db, rows);
           // The write is waiting on the code's lock (its marker not committed yet), not answered.
-          let waiting = 0;
-          for (let i = 0; i < 100 && waiting === 0; i++) {
-            const { rows: locks } = await sql<{ n: number }>`
-              select count(*)::int as n from pg_locks
-              where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(
-              t.db,
-            );
-            waiting = Number(locks[0]?.n);
-            if (waiting === 0) await new Promise((r) => setTimeout(r, 20));
-          }
-          expect(waiting).toBe(1);
+          expect(await advisoryLockWaiters()).toBe(1);
         });
         expect((await (write as Promise<CodeTokenResult[]>)).map((r) => r.status)).toEqual(
           size === 1 ? ['replayed'] : ['replayed', 'issued'],
@@ -445,15 +449,7 @@ describe('replayed codes (migration 0011)', () => {
             settledEarly = true;
           });
           // The replay is waiting on the code's lock (seen from a third connection), not done.
-          for (let i = 0; i < 100; i++) {
-            const { rows } = await sql<{ n: number }>`
-              select count(*)::int as n from pg_locks
-              where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(
-              t.db,
-            );
-            if (Number(rows[0]?.n) > 0) break;
-            await new Promise((r) => setTimeout(r, 20));
-          }
+          await advisoryLockWaiters();
           expect(settledEarly).toBe(false);
         });
         expect(await replay).toBe(1);

@@ -2,11 +2,19 @@
 // spawn from the repository root, wait until each URL answers its health check, stop with SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file is packages/test-support/dist/processes.js). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The V8 heap flags a service's `start` script passes (apps/<service>/package.json), as one string per flag. */
+export function startFlags(service: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'apps', service, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(' ').filter((word) => word.startsWith('--max-'));
+}
 
 /** A port nothing listens on now (the tests never take the product's default ports). */
 export async function freePort(): Promise<number> {

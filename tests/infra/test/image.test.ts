@@ -1,5 +1,6 @@
 // infra/Dockerfile: multi-stage from a pruned workspace, non-root, with a health check; start.mjs knows every service.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { startFlags } from '@partner-oauth/test-support/processes';
 import { describe, expect, it } from 'vitest';
 import { INFRA, PORTS, read, yamlDocuments } from './support.js';
 
@@ -34,22 +35,17 @@ describe('Dockerfile', () => {
   });
 
   it('runs each service with the heap flags of its start script (what the bench measures): the image default, or its own', () => {
-    const startFlags = (app: string) => {
-      const pkg = JSON.parse(readFileSync(new URL(`../../../apps/${app}/package.json`, import.meta.url), 'utf8'));
-      return (pkg.scripts.start as string)
-        .split(' ')
-        .filter((w) => w.startsWith('--max-'))
-        .join(' ');
-    };
+    // The bench's own reading of the start scripts (test-support's startFlags), as one NODE_OPTIONS string.
+    const flags = (app: string) => startFlags(app).join(' ');
     const imageDefault = /ENV NODE_OPTIONS="([^"]+)"/.exec(lastStage)?.[1];
     const compose = yamlDocuments('compose.yaml')[0] as { services: Record<string, { environment: Record<string, string> }> };
     for (const app of ['authorize-ui', 'token-service', 'client-registry']) {
       const workload = yamlDocuments(`k8s/${app}.yaml`).find((d: any) => d?.kind === 'Deployment') as any;
       const k8sOverride = workload.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'NODE_OPTIONS')?.value;
       const composeOverride = compose.services[app]?.environment.NODE_OPTIONS;
-      expect([app, composeOverride ?? imageDefault, k8sOverride ?? imageDefault]).toEqual([app, startFlags(app), startFlags(app)]);
+      expect([app, composeOverride ?? imageDefault, k8sOverride ?? imageDefault]).toEqual([app, flags(app), flags(app)]);
     }
-    expect(startFlags('token-service')).toBe('--max-semi-space-size=8 --max-old-space-size=96');
+    expect(flags('token-service')).toBe('--max-semi-space-size=8 --max-old-space-size=96');
   });
 
   it('keeps dependencies and build output of the host out of the build context', () => {
