@@ -36,6 +36,40 @@ describe('request ids', () => {
   });
 });
 
+describe('the per-request child logger', () => {
+  it('writes the request id once, as pino would, keeps redacting what a handler logs, and honours a route log level', async () => {
+    const lines: string[] = [];
+    const options = baseServerOptions({ logLevel: 'info', service: 'demo', trustProxy: false });
+    const app = Fastify({ ...options, logger: { ...(options.logger as object), stream: { write: (l: string) => lines.push(l) } } });
+    app.get('/x', async (request) => {
+      request.log.warn({ event: 'demo.seen', body: { password: 'hunter2', client_secret: 's3cret' }, params: { code: 'c0de' } }, 'seen');
+      request.log.child({ step: 'inner' }).warn({ event: 'demo.inner', form: { token: 't0ken' } }, 'inner');
+      return {};
+    });
+    app.get('/quiet', { logLevel: 'error' }, async (request) => {
+      request.log.warn({ event: 'demo.quiet' }, 'not written');
+      return {};
+    });
+    await app.inject({ url: '/x', headers: { 'x-request-id': 'gateway-4f2a9c1e' } });
+    await app.inject({ url: '/quiet' });
+    await app.close();
+    const raw = lines.filter((l) => l.includes('demo.'));
+    expect(raw).toHaveLength(2);
+    for (const line of raw) {
+      expect(line.match(/"reqId"/g)).toHaveLength(1);
+      expect(line).not.toMatch(/hunter2|s3cret|c0de|t0ken/);
+    }
+    const [seen, inner] = raw.map((l) => JSON.parse(l));
+    expect(seen).toMatchObject({
+      reqId: 'gateway-4f2a9c1e',
+      service: 'demo',
+      body: { password: '[redacted]', client_secret: '[redacted]' },
+    });
+    expect(seen.params.code).toBe('[redacted]');
+    expect(inner).toMatchObject({ reqId: 'gateway-4f2a9c1e', step: 'inner', form: { token: '[redacted]' } });
+  });
+});
+
 describe('log format', () => {
   it('prints JSON by default and goes through pino-pretty when asked', () => {
     expect(loggerOptions('info', 'demo')).not.toHaveProperty('transport');
