@@ -1,7 +1,7 @@
 // Client authentication at the token endpoint: client_secret_basic and client_secret_post (RFC 6749 §2.3.1).
 import { OAuthError } from '@partner-oauth/contracts';
 import type { FailureThrottle } from '@partner-oauth/ephemeral-store';
-import { safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { digestEqual, sha256 } from '@partner-oauth/service-kit';
 import {
   type ClientCredentialsRecord,
   type Db,
@@ -110,7 +110,7 @@ function matchSecret(
   presented: string,
 ): ClientCredentialsRecord['secrets'][number] | undefined {
   let matched: ClientCredentialsRecord['secrets'][number] | undefined;
-  for (const secret of client?.secrets ?? []) if (safeEqual(presented, secret.secret_hash)) matched = secret;
+  for (const secret of client?.secrets ?? []) if (digestEqual(presented, secret.secret_hash)) matched = secret;
   return client?.status === 'active' ? matched : undefined;
 }
 

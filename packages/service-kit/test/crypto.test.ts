@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CommonConfig, ConfigError, loadConfig, Type } from '../src/config.js';
-import { hashPassword, randomToken, safeEqual, sha256, verifyPassword } from '../src/crypto.js';
+import { digestEqual, hashPassword, randomToken, safeEqual, sha256, verifyPassword } from '../src/crypto.js';
 
 describe('crypto', () => {
   it('makes 256-bit URL-safe tokens with the prefix', () => {
@@ -40,6 +40,16 @@ describe('crypto', () => {
     expect(safeEqual('a', 'a')).toBe(true);
     expect(safeEqual('a', 'ab')).toBe(false);
     expect(safeEqual('', '')).toBe(true);
+  });
+  it('compares digests in constant time: equal, unequal, of other lengths, and of other bytes at one length', () => {
+    const digest = sha256('a secret');
+    expect(digestEqual(digest, sha256('a secret'))).toBe(true);
+    expect(digestEqual(digest, sha256('another secret'))).toBe(false);
+    expect(digestEqual(digest, digest.slice(0, 63))).toBe(false);
+    expect(digestEqual(digest, '')).toBe(false);
+    // One character each, two bytes against one in UTF-8: unequal, and no throw from the byte lengths.
+    expect(digestEqual('é', 'e')).toBe(false);
+    expect(digestEqual('é', 'é')).toBe(true);
   });
   it('hashes passwords with salted scrypt and verifies them', async () => {
     const params = { N: 1024, r: 8, p: 1 };

@@ -1,5 +1,5 @@
 // Bearer authentication of every admin request by a named admin API key (RFC 6750 §2.1).
-import { type Clock, safeEqual, sha256, systemClock } from '@partner-oauth/service-kit';
+import { type Clock, digestEqual, sha256, systemClock } from '@partner-oauth/service-kit';
 import { type Db, findLiveAdminKey, lastUseIsStale, markAdminKeyUsed } from '@partner-oauth/storage';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -45,7 +45,7 @@ async function adminAuth(app: FastifyInstance, opts: AdminAuthOptions): Promise<
     // Looked up by the SHA-256 of a 256-bit key (nothing to learn from index timing), then confirmed in constant time.
     const presented = sha256(match[1] as string);
     const key = await findLiveAdminKey(db, presented);
-    if (!key || !safeEqual(presented, key.key_hash)) throw unauthorized('invalid bearer token');
+    if (!key || !digestEqual(presented, key.key_hash)) throw unauthorized('invalid bearer token');
     request.admin = { id: key.id, name: key.name, access: key.access };
     // Checked before any handler runs: a read-only key cannot reach code that writes, whatever the route.
     if (key.access !== 'full' && !READ_METHODS.has(request.method)) {

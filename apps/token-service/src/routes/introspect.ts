@@ -1,13 +1,16 @@
 // POST /oauth/introspect (RFC 7662) for the platform's own APIs, authenticated by a resource-server credential.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IntrospectionResponse, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
-import { type Clock, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, digestEqual, sha256 } from '@partner-oauth/service-kit';
 import { type ActiveTokenReader, type Db, findLiveResourceServer } from '@partner-oauth/storage';
 import { readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
 import type { UsageRecorder } from '../usage.js';
 
 const basicChallenge = { 'www-authenticate': 'Basic realm="introspection", charset="UTF-8"' };
+
+/** What an unknown id's secret is compared with: a SHA-256's length, and no secret's hash. */
+const NO_SECRET_HASH = '0'.repeat(64);
 
 /** How long a resource server's credential is trusted from memory: revoking one takes effect within this. */
 const SERVER_CACHE_MS = 5_000;
@@ -49,10 +52,10 @@ const introspectRoutes: FastifyPluginAsyncTypebox<IntrospectDeps> = async (app, 
         serverSecretHashes(creds.clientId),
         token ? tokens.find(sha256(token), new Date(clock.now())) : undefined,
       ]);
-      // Compare even for an unknown id, so timing does not tell which ids exist.
+      // Compare even for an unknown id (against a hash no secret has), so timing does not tell which ids exist.
       const presented = sha256(creds.clientSecret);
-      let matches = safeEqual(presented, serverHashes[0] ?? '');
-      for (const hash of serverHashes.slice(1)) matches = safeEqual(presented, hash) || matches;
+      let matches = digestEqual(presented, serverHashes[0] ?? NO_SECRET_HASH);
+      for (const hash of serverHashes.slice(1)) matches = digestEqual(presented, hash) || matches;
       if (serverHashes.length === 0 || !matches) throw failed();
       required(params, 'token');
       if (!active) return { active: false };

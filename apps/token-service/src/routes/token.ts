@@ -11,7 +11,7 @@ import {
   TokenResponse,
 } from '@partner-oauth/contracts';
 import { type CodeStore, type CounterLimit, FailureThrottle, MAX_CODE_TTL_MS, type RedeemedCode } from '@partner-oauth/ephemeral-store';
-import { type Clock, randomToken, type ServiceMetrics, StoreUnavailableError, safeEqual, sha256 } from '@partner-oauth/service-kit';
+import { type Clock, digestEqual, randomToken, type ServiceMetrics, StoreUnavailableError, sha256 } from '@partner-oauth/service-kit';
 import {
   type Db,
   type IssueExpiry,
@@ -67,7 +67,7 @@ function checkPkce(challenge: string | undefined, verifier: string | undefined):
   }
   if (verifier === undefined || !isPkceValue(verifier)) throw invalidGrant('a valid code_verifier is required');
   const computed = hash('sha256', verifier, 'base64url');
-  if (!safeEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
+  if (!digestEqual(computed, challenge)) throw invalidGrant('code_verifier does not match code_challenge');
 }
 
 type GrantDeps = TokenRouteDeps & {
