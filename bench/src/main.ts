@@ -282,11 +282,15 @@ async function main(): Promise<void> {
     await createAdminKey(db, { name: 'bench', keyHash: sha256(adminKey) });
     await db.destroy();
 
+    const arenaMax = process.env.BENCH_MALLOC_ARENA_MAX ?? '2';
     const common = {
       NODE_ENV: 'production',
       // As the image and the start scripts set it: large allocations (scrypt's 16 MiB per sign-in, on whichever
       // thread-pool thread) go back to the system when freed instead of staying in that thread's malloc arena.
       MALLOC_MMAP_THRESHOLD_: process.env.BENCH_MALLOC_MMAP_THRESHOLD ?? '1048576',
+      // As the image and the start scripts set it: two malloc arenas for all of a service's threads, not one per
+      // thread that allocates (V8's workers, libuv's pool); BENCH_MALLOC_ARENA_MAX='' leaves glibc's default.
+      ...(arenaMax === '' ? {} : { MALLOC_ARENA_MAX: arenaMax }),
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       DATABASE_URL: dbUrl(dbName),
       REDIS_URL: redis.url,

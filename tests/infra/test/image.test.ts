@@ -31,6 +31,7 @@ describe('Dockerfile', () => {
     // The heap bounds and the malloc setting the bench measures the services with (docs/performance.md).
     expect(lastStage).toContain('--max-semi-space-size=4 --max-old-space-size=96');
     expect(lastStage).toMatch(/MALLOC_MMAP_THRESHOLD_=1048576/);
+    expect(lastStage).toMatch(/MALLOC_ARENA_MAX=2/);
     expect(lastStage).toContain('ENTRYPOINT ["node", "/app/infra/start.mjs"]');
   });
 
