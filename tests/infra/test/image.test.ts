@@ -1,6 +1,7 @@
 // infra/Dockerfile: multi-stage from a pruned workspace, non-root, with a health check; start.mjs knows every service.
-import { existsSync } from 'node:fs';
-import { startFlags } from '@partner-oauth/test-support/processes';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, startFlags } from '@partner-oauth/test-support/processes';
 import { describe, expect, it } from 'vitest';
 import { INFRA, PORTS, read, yamlDocuments } from './support.js';
 
@@ -47,6 +48,15 @@ describe('Dockerfile', () => {
       expect([app, composeOverride ?? imageDefault, k8sOverride ?? imageDefault]).toEqual([app, flags(app), flags(app)]);
     }
     expect(flags('token-service')).toBe('--max-semi-space-size=8 --max-old-space-size=96');
+    // The malloc settings too: each start script sets what the image sets (and the bench, docs/performance.md item 36).
+    for (const app of ['authorize-ui', 'token-service', 'client-registry']) {
+      const start = (JSON.parse(readFileSync(join(ROOT, 'apps', app, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
+        .start;
+      for (const setting of ['MALLOC_MMAP_THRESHOLD_=1048576', 'MALLOC_ARENA_MAX=2']) {
+        expect([app, start.includes(setting)]).toEqual([app, true]);
+        expect(lastStage).toContain(setting);
+      }
+    }
   });
 
   it('keeps dependencies and build output of the host out of the build context', () => {
