@@ -2,7 +2,7 @@
 import formbody from '@fastify/formbody';
 import { CodeStore, type EphemeralStore, FailureThrottle } from '@partner-oauth/ephemeral-store';
 import { type Clock, createServiceApp, reportOnly, systemClock } from '@partner-oauth/service-kit';
-import { ActiveTokenReader, type Db, databaseChecks, RotationBatcher, TokenIssueBatcher } from '@partner-oauth/storage';
+import { ActiveTokenReader, type Db, databaseChecks, RotationBatcher, TokenIssueBatcher, TokenStateReader } from '@partner-oauth/storage';
 import { startRemovalNotifier, webhookAllowsLoopback } from '@partner-oauth/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { CredentialCache } from './client-auth.js';
@@ -53,8 +53,9 @@ export async function buildApp(deps: TokenServiceDeps): Promise<FastifyInstance>
   const credentials = new CredentialCache();
   await app.register(tokenRoutes, { db: deps.db, tokenIssues, rotations, codes, clock, throttles, usage, credentials });
   await app.register(revokeRoutes, { db: deps.db, clock, throttles });
+  // Introspection answers without the client's and app's names: its lookups skip the app's row.
+  await app.register(introspectRoutes, { db: deps.db, tokens: new TokenStateReader(deps.db), issuer: config.ISSUER, clock, usage });
   const tokens = new ActiveTokenReader(deps.db);
-  await app.register(introspectRoutes, { db: deps.db, tokens, issuer: config.ISSUER, clock, usage });
   await app.register(tokenInfoRoutes, { tokens, clock, usage });
   await app.register(authorizationRoutes, { db: deps.db, tokens, clock });
   await app.register(metadataRoutes, { issuer: config.ISSUER, tokenServiceUrl: config.TOKEN_SERVICE_PUBLIC_URL });

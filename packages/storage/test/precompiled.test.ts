@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../src/db.js';
 import {
   ActiveTokenReader,
+  activeTokenStatesQuery,
   activeTokensQuery,
   addAppMember,
   bindingQuery,
@@ -32,6 +33,7 @@ import {
   newId,
   rotateRefreshToken,
   rotateRefreshTokenQuery,
+  TokenStateReader,
   UnstorableTextError,
   updateClient,
 } from '../src/index.js';
@@ -116,6 +118,75 @@ describe('precompiled queries return what the builder returns', () => {
 
   it('ActiveTokenReader: concurrent lookups each get their own token, and a revocation made while a batch is in flight is seen by the next call', async () => {
     const reader = new ActiveTokenReader(t.db);
+    const now = new Date();
+    const hashes = Array.from({ length: 12 }, () => hash());
+    for (const tokenHash of hashes.slice(0, 8)) await issueToken(t.db, { ...grant(), tokenHash, codeHash: null });
+    const found = await Promise.all(hashes.map((h) => reader.find(h, now)));
+    expect(found.map((f) => f !== undefined)).toEqual(hashes.map((_, i) => i < 8));
+    expect(found.slice(0, 8).map((f) => f?.tokenId)).toEqual(
+      await Promise.all(hashes.slice(0, 8).map(async (h) => (await findActiveToken(t.db, h, now))?.tokenId)),
+    );
+    const victim = hashes[3] as string;
+    const inFlight = reader.find(hashes[0] as string, now);
+    await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', victim).execute();
+    expect(await reader.find(victim, now)).toBeUndefined();
+    expect(await inFlight).toBeDefined();
+  });
+
+  it('activeTokenStatesQuery finds what activeTokensQuery finds, without the names: live, unknown, revoked, expiring, ended grant, disabled client, deleted app', async () => {
+    const now = new Date();
+    const after = new Date(now.getTime() + 60_000);
+    const issue = async (g = grant()) => {
+      const tokenHash = hash();
+      await issueToken(t.db, { ...g, tokenHash, codeHash: null });
+      return tokenHash;
+    };
+    const live = await issue();
+    const revoked = await issue();
+    await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', revoked).execute();
+    const expiring = await issue();
+    await t.db.updateTable('access_tokens').set({ expires_at: after }).where('token_hash', '=', expiring).execute();
+    // Each ending below on a partner or app of its own, so it ends only that token.
+    const endedApp = await createApp(t.db, 'pc states ended');
+    const ended = await issue({ ...grant(), appId: endedApp });
+    await endAuthorizations(t.db, { clientId: 'shoplifter', appId: endedApp }, 'partner_revoked');
+    await addTestClient(t.db, 'pc-states-disabled');
+    const disabled = await issue({ ...grant(), clientId: 'pc-states-disabled' });
+    await t.db.updateTable('clients').set({ status: 'disabled' }).where('client_id', '=', 'pc-states-disabled').execute();
+    const deletedApp = await createApp(t.db, 'pc states deleted');
+    const deleted = await issue({ ...grant(), appId: deletedApp });
+    // The states query has no join to apps: a token of a deleted app must be gone with its authorization.
+    await t.db.deleteFrom('apps').where('id', '=', deletedApp).execute();
+    const all = [live, hash(), revoked, expiring, ended, disabled, deleted];
+    for (const params of [
+      { tokenHashes: all, now },
+      { tokenHashes: all, now: after },
+      ...all.map((h) => ({ tokenHashes: [h], now })),
+      { tokenHashes: [], now },
+    ]) {
+      const states = await activeTokenStatesQuery(t.db, params);
+      expect(states).toEqual(await viaBuilder(t.db, activeTokenStatesQuery, params));
+      const full = await activeTokensQuery(t.db, params);
+      expect(states).toEqual(expect.arrayContaining(full.map(({ clientName, appName, ...state }) => state)));
+      expect(states).toHaveLength(full.length);
+    }
+    const found = await activeTokenStatesQuery(t.db, { tokenHashes: all, now });
+    expect(found.map((r) => r.tokenHash).sort()).toEqual([live, expiring].sort());
+    expect(found[0]).not.toHaveProperty('clientName');
+    expect((await activeTokenStatesQuery(t.db, { tokenHashes: all, now: after })).map((r) => r.tokenHash)).toEqual([live]);
+  });
+
+  it('activeTokenStatesQuery looks each hash up by its key, and never reads the apps table', async () => {
+    const params = { tokenHashes: [hash(), hash()], now: new Date() };
+    const compiled = activeTokenStatesQuery.build(t.db, params).compile();
+    const plan = await t.db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]));
+    const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('access_tokens_token_hash_key');
+    expect(compiled.sql).not.toContain('"apps"');
+  });
+
+  it('TokenStateReader: concurrent lookups each get their own token state, and a revocation made while a batch is in flight is seen by the next call', async () => {
+    const reader = new TokenStateReader(t.db);
     const now = new Date();
     const hashes = Array.from({ length: 12 }, () => hash());
     for (const tokenHash of hashes.slice(0, 8)) await issueToken(t.db, { ...grant(), tokenHash, codeHash: null });

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IntrospectionResponse, OAuthError, OAuthErrorResponse, TokenParamRequest } from '@partner-oauth/contracts';
 import { type Clock, digestEqual, sha256 } from '@partner-oauth/service-kit';
-import { type ActiveTokenReader, type Db, findLiveResourceServer } from '@partner-oauth/storage';
+import { type Db, findLiveResourceServer, type TokenStateReader } from '@partner-oauth/storage';
 import { readCredentials } from '../client-auth.js';
 import { formParams, NO_STORE, required } from '../params.js';
 import type { UsageRecorder } from '../usage.js';
@@ -17,8 +17,8 @@ const SERVER_CACHE_MS = 5_000;
 
 interface IntrospectDeps {
   db: Db;
-  /** Token lookups, batched across concurrent calls (storage's ActiveTokenReader). */
-  tokens: ActiveTokenReader;
+  /** Token lookups, batched across concurrent calls, without the names (storage's TokenStateReader). */
+  tokens: Pick<TokenStateReader, 'find'>;
   issuer: string;
   clock: Clock;
   usage: UsageRecorder;
