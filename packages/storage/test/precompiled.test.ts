@@ -176,6 +176,31 @@ describe('precompiled queries return what the builder returns', () => {
     expect((await activeTokenStatesQuery(t.db, { tokenHashes: all, now: after })).map((r) => r.tokenHash)).toEqual([live]);
   });
 
+  it("both token queries look each hash up by its key when the statistics were taken before a pair's tokens grew", async () => {
+    // Analysed with one token under the pair, then 100,000 more: the planner's estimate for the pair's authorization
+    // is still a token or so, so starting from the authorization's tokens looks cheap (it read all 100,000 per call).
+    const appId = await createApp(t.db, 'pc stale grown');
+    const { authorizationId } = await issueToken(t.db, { ...grant(), appId, tokenHash: hash(), codeHash: null });
+    await sql`analyze access_tokens`.execute(t.db);
+    await sql`analyze authorizations`.execute(t.db);
+    await sql`insert into access_tokens (id, token_hash, authorization_id, client_id, app_id, scope)
+      select 'grown-' || g, md5('grown' || g) || md5('grown' || (g + 1)), ${authorizationId}, 'shoplifter', ${appId}, 'app:read'
+      from generate_series(1, 100000) g`.execute(t.db);
+    const picked = await sql<{ h: string }>`select md5('grown' || g) || md5('grown' || (g + 1)) as h
+      from generate_series(500, 96000, 6000) g`.execute(t.db);
+    const params = { tokenHashes: picked.rows.map((r) => r.h), now: new Date() };
+    for (const query of [activeTokensQuery, activeTokenStatesQuery]) {
+      const compiled = query.build(t.db, params).compile();
+      const plan = await t.db.executeQuery<{ 'QUERY PLAN': string }>(
+        CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]),
+      );
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toContain('access_tokens_token_hash_key');
+      expect(text).not.toContain('access_tokens_authorization_idx');
+      expect(await query(t.db, params)).toHaveLength(params.tokenHashes.length);
+    }
+  });
+
   it('activeTokenStatesQuery looks each hash up by its key, and never reads the apps table', async () => {
     const params = { tokenHashes: [hash(), hash()], now: new Date() };
     const compiled = activeTokenStatesQuery.build(t.db, params).compile();
