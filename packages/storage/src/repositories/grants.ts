@@ -196,7 +196,7 @@ const liveTokens = (db: Db, tokenHashes: string[], now: Date) =>
           .whereRef('token_hash', '=', 'h.hash')
           .where('revoked_at', 'is', null)
           .where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', now)]))
-          .limit(1)
+          .limit(sql.lit(1))
           .as('t'),
       (join) => join.onTrue(),
     )
