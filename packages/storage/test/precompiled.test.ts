@@ -116,22 +116,28 @@ describe('precompiled queries return what the builder returns', () => {
     expect(await activeTokensQuery(t.db, params)).toHaveLength(params.tokenHashes.length);
   });
 
-  it('ActiveTokenReader: concurrent lookups each get their own token, and a revocation made while a batch is in flight is seen by the next call', async () => {
-    const reader = new ActiveTokenReader(t.db);
-    const now = new Date();
-    const hashes = Array.from({ length: 12 }, () => hash());
-    for (const tokenHash of hashes.slice(0, 8)) await issueToken(t.db, { ...grant(), tokenHash, codeHash: null });
-    const found = await Promise.all(hashes.map((h) => reader.find(h, now)));
-    expect(found.map((f) => f !== undefined)).toEqual(hashes.map((_, i) => i < 8));
-    expect(found.slice(0, 8).map((f) => f?.tokenId)).toEqual(
-      await Promise.all(hashes.slice(0, 8).map(async (h) => (await findActiveToken(t.db, h, now))?.tokenId)),
-    );
-    const victim = hashes[3] as string;
-    const inFlight = reader.find(hashes[0] as string, now);
-    await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', victim).execute();
-    expect(await reader.find(victim, now)).toBeUndefined();
-    expect(await inFlight).toBeDefined();
-  });
+  it.each([
+    ['ActiveTokenReader', ActiveTokenReader],
+    ['TokenStateReader', TokenStateReader],
+  ])(
+    '%s: concurrent lookups each get their own token, and a revocation made while a batch is in flight is seen by the next call',
+    async (_, Reader) => {
+      const reader = new Reader(t.db);
+      const now = new Date();
+      const hashes = Array.from({ length: 12 }, () => hash());
+      for (const tokenHash of hashes.slice(0, 8)) await issueToken(t.db, { ...grant(), tokenHash, codeHash: null });
+      const found = await Promise.all(hashes.map((h) => reader.find(h, now)));
+      expect(found.map((f) => f !== undefined)).toEqual(hashes.map((_, i) => i < 8));
+      expect(found.slice(0, 8).map((f) => f?.tokenId)).toEqual(
+        await Promise.all(hashes.slice(0, 8).map(async (h) => (await findActiveToken(t.db, h, now))?.tokenId)),
+      );
+      const victim = hashes[3] as string;
+      const inFlight = reader.find(hashes[0] as string, now);
+      await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', victim).execute();
+      expect(await reader.find(victim, now)).toBeUndefined();
+      expect(await inFlight).toBeDefined();
+    },
+  );
 
   it('activeTokenStatesQuery finds what activeTokensQuery finds, without the names: live, unknown, revoked, expiring, ended grant, disabled client, deleted app', async () => {
     const now = new Date();
@@ -208,23 +214,6 @@ describe('precompiled queries return what the builder returns', () => {
     const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).toContain('access_tokens_token_hash_key');
     expect(compiled.sql).not.toContain('"apps"');
-  });
-
-  it('TokenStateReader: concurrent lookups each get their own token state, and a revocation made while a batch is in flight is seen by the next call', async () => {
-    const reader = new TokenStateReader(t.db);
-    const now = new Date();
-    const hashes = Array.from({ length: 12 }, () => hash());
-    for (const tokenHash of hashes.slice(0, 8)) await issueToken(t.db, { ...grant(), tokenHash, codeHash: null });
-    const found = await Promise.all(hashes.map((h) => reader.find(h, now)));
-    expect(found.map((f) => f !== undefined)).toEqual(hashes.map((_, i) => i < 8));
-    expect(found.slice(0, 8).map((f) => f?.tokenId)).toEqual(
-      await Promise.all(hashes.slice(0, 8).map(async (h) => (await findActiveToken(t.db, h, now))?.tokenId)),
-    );
-    const victim = hashes[3] as string;
-    const inFlight = reader.find(hashes[0] as string, now);
-    await t.db.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('token_hash', '=', victim).execute();
-    expect(await reader.find(victim, now)).toBeUndefined();
-    expect(await inFlight).toBeDefined();
   });
 
   it('clientCredentialsQuery: a client with secrets, one whose secret expired, a disabled one, an unknown one', async () => {
