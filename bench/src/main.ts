@@ -353,16 +353,18 @@ async function main(): Promise<void> {
       target: new Target(floorProc.url, C),
       components: async () => ({ floor: [floorProc.child.pid as number] }),
     };
-    const floorBackends = async () =>
+    /** The bench database's backends: the durable floor's (application_name bench-floor) or the product's (the rest). */
+    const backends = async (of: 'product' | 'floor') =>
       (
-        await adminQuery<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and application_name = 'bench-floor'", [
-          dbName,
-        ])
+        await adminQuery<{ pid: number }>(
+          "select pid from pg_stat_activity where datname = $1 and (application_name = 'bench-floor') = $2",
+          [dbName, of === 'floor'],
+        )
       ).map((r) => r.pid);
     const durableFloor: Floor = {
       name: 'floor-durable',
       target: new Target(durableProc.url, C),
-      components: async () => ({ 'floor-durable': [durableProc.child.pid as number], postgres: await floorBackends() }),
+      components: async () => ({ 'floor-durable': [durableProc.child.pid as number], postgres: await backends('floor') }),
     };
     targets.push(tUi, tToken, tPeer, floor.target, durableFloor.target);
 
@@ -383,12 +385,6 @@ async function main(): Promise<void> {
     const redisPid = redis.child.pid as number;
     const productCodes = RedisStore.connect(redis.url, common.REDIS_KEY_PREFIX);
     cleanups.push(() => productCodes.close());
-    const backends = async () =>
-      (
-        await adminQuery<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and application_name <> 'bench-floor'", [
-          dbName,
-        ])
-      ).map((r) => r.pid);
     const product: Side = {
       name: 'product',
       token: tToken,
@@ -421,7 +417,7 @@ async function main(): Promise<void> {
         'authorize-ui': [ui.child.pid as number],
         'token-service': [token.child.pid as number],
         'client-registry': [registry.child.pid as number],
-        postgres: await backends(),
+        postgres: await backends('product'),
         redis: [redisPid],
       }),
       tokens: [],
