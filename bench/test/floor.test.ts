@@ -1,6 +1,6 @@
 // The durable floor (bench/src/floor/server.ts with DATABASE_URL) is a bound only if it does what the product must:
 // each token answered after its hash is committed to Postgres, never before.
-import { createHash } from 'node:crypto';
+import { sha256 } from '@partner-oauth/service-kit';
 import { createTestDatabase, type TestDatabase } from '@partner-oauth/storage/testing';
 import { freePort, type Service, startProcess, stopProcess } from '@partner-oauth/test-support/processes';
 import pg from 'pg';
@@ -13,9 +13,8 @@ let admin: pg.Client;
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const exchange = (code: string) =>
   fetch(`${floor.url}/oauth/token`, { method: 'POST', headers: form, body: `grant_type=authorization_code&code=${code}` });
-const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 const stored = async (token: string) =>
-  (await admin.query('select 1 from floor_tokens where token_hash = $1', [hashOf(token)])).rowCount === 1;
+  (await admin.query('select 1 from floor_tokens where token_hash = $1', [sha256(token)])).rowCount === 1;
 
 beforeAll(async () => {
   t = await createTestDatabase(inject('templateDatabase'));
